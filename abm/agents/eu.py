@@ -1,0 +1,123 @@
+"""The EU (Commission) and its Mission Platform: funding instruments, ETS path, services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+
+@dataclass(slots=True)
+class Instrument:
+    """A funding instrument: yearly budget, application burden, delay, co-finance."""
+
+    name: str
+    budget_eur_per_year: float
+    burden_person_months: float
+    delay_months: float
+    cofinance_share: float
+    remaining_eur: float = 0.0
+
+
+class EUPlatform(mesa.Agent):
+    """The Commission and the Mission Platform: calls, carbon price, free allocation, services.
+
+    Budgets are set per modelled resident (registry) so that the model's share of EU money
+    scales with the population it represents.
+    """
+
+    def __init__(self, model: GovernanceModel) -> None:
+        super().__init__(model)
+        p = model.params
+        self.instruments: dict[str, Instrument] = {
+            "mission": Instrument(
+                "mission call",
+                p.mission_call_budget_eur_per_capita_per_year * model.modelled_residents,
+                p.mission_call_burden_person_months,
+                p.mission_call_delay_months,
+                0.0,
+            ),
+            "cohesion": Instrument(
+                "cohesion funds",
+                p.cohesion_budget_eur_per_capita_per_year * model.modelled_residents,
+                p.cohesion_burden_person_months,
+                p.cohesion_delay_months,
+                p.cohesion_cofinance_share,
+            ),
+            "industry": Instrument(
+                "industry fund",
+                p.industry_fund_budget_eur_per_capita_per_year * model.modelled_residents,
+                0.0,
+                12.0,
+                1.0 - p.industry_fund_max_capex_share,
+            ),
+            "sme": Instrument(
+                "SME grants",
+                p.sme_grant_budget_eur_per_capita_per_year * model.modelled_residents,
+                0.0,
+                p.sme_disbursement_delay_months,
+                1.0 - p.sme_grant_share,
+            ),
+        }
+        self.carbon_price_eur_per_t = p.carbon_price_2025_eur_per_t
+        self._log_price_shock = 0.0
+        self.free_allocation_share = 1.0
+        # money accounting (EUR, cumulative) for the conservation invariant
+        self.offered_eur = 0.0
+        self.awarded_eur = 0.0
+        self.paid_eur = 0.0
+        self.decommitted_eur = 0.0
+
+    def open_calls(self) -> None:
+        """Set this year's call budgets (levers included) and note what is offered."""
+        m = self.model
+        lv = m.levers
+        boost = 1.0 + m.params.lever_financing_budget_boost * lv.enhanced_financing
+        for key, inst in self.instruments.items():
+            scale = boost if key in ("mission", "cohesion", "sme") else 1.0 + lv.enhanced_financing
+            inst.remaining_eur = inst.budget_eur_per_year * scale
+            self.offered_eur += inst.remaining_eur
+
+    def expected_carbon_price(self, year: float) -> float:
+        """The announced carbon-price path (exponential interpolation), with the 2040 floor."""
+        p = self.model.params
+        frac = np.clip((year - 2025.0) / 25.0, 0.0, 1.0)
+        base = (
+            p.carbon_price_2025_eur_per_t
+            * (p.carbon_price_2050_eur_per_t / p.carbon_price_2025_eur_per_t) ** frac
+        )
+        lv = self.model.levers.predictable_pathway_2040
+        if lv > 0.0:
+            f40 = np.clip((year - 2025.0) / 15.0, 0.0, 1.0)
+            floor = (
+                p.carbon_price_2025_eur_per_t
+                * (p.lever_pathway_price_2040_eur_per_t / p.carbon_price_2025_eur_per_t) ** f40
+            )
+            base = max(base, lv * floor + (1.0 - lv) * base)
+        return float(base)
+
+    def set_carbon_price(self, rng: np.random.Generator) -> None:
+        """Move the EUA price: announced path times an AR(1) shock (smaller when predictable)."""
+        m = self.model
+        p = m.params
+        vol = p.carbon_price_volatility * (
+            1.0 - p.lever_pathway_uncertainty_cut * m.levers.predictable_pathway_2040
+        )
+        z = float(rng.standard_normal())
+        self._log_price_shock = 0.7 * self._log_price_shock + vol * np.sqrt(m.dt) * z
+        self.carbon_price_eur_per_t = self.expected_carbon_price(m.year) * float(
+            np.exp(self._log_price_shock)
+        )
+        # CBAM sectors: free allocation -2.5% in 2026, linearly to zero by 2034 (DEHSt) [src]
+        y = m.year
+        if y < 2026:
+            self.free_allocation_share = 1.0
+        elif y >= 2034:
+            self.free_allocation_share = 0.0
+        else:
+            self.free_allocation_share = 0.975 * (2034.0 - y) / 8.0

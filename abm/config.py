@@ -1,0 +1,490 @@
+"""Typed, frozen model configuration: one parameter registry (value, unit, range, source).
+
+Every behavioural parameter of the model is a field of :class:`Parameters`. Its metadata carry
+the unit, the plausible range (the prior for calibration and sensitivity analysis) and the
+source, tagged as in ``docs/ODD.md``: ``[src]`` sourced, ``[der]`` derived from a sourced
+number, ``[assume]`` our assumption. :func:`registry` turns the fields into one table, so the
+documentation, the scenario validator and the sensitivity analysis read the same numbers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from abm.policies import LEVER_NAMES, LeverSetting
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _p(value: float, unit: str, low: float, high: float, source: str, doc: str) -> Any:
+    """A registry entry: default value with unit, plausible range, source and meaning."""
+    if not low <= value <= high:
+        raise ValueError(f"default {value} outside its range [{low}, {high}] ({doc})")
+    return field(
+        default=value,
+        metadata={"unit": unit, "low": low, "high": high, "source": source, "doc": doc},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Parameters:
+    """All behavioural parameters; names carry units. Defaults are literature priors."""
+
+    # --- Funding (domain §3.1) -----------------------------------------------------------------
+    apply_intercept: float = _p(
+        -1.0, "logit", -3.0, 0.0, "Hansum 2025 [assume]", "b0: baseline log-odds of applying"
+    )
+    apply_awareness_weight: float = _p(
+        1.5, "logit per unit awareness", 0.5, 3.0, "Hansum 2025 [assume]", "b1: awareness effect"
+    )
+    apply_need_weight: float = _p(
+        1.5, "logit per unit need*fit", 0.5, 3.0, "Hansum 2025 [assume]", "b2: need x fit effect"
+    )
+    apply_burden_weight: float = _p(
+        1.5,
+        "logit per burden/free capacity",
+        0.5,
+        3.0,
+        "Hansum 2025 [assume]",
+        "b3: burden relative to free staff capacity",
+    )
+    mission_call_budget_eur_per_capita_per_year: float = _p(
+        1.5,
+        "EUR/resident/yr",
+        0.5,
+        4.0,
+        "Horizon Europe Cities Mission calls (~EUR 360 M 2022-23) [der]",
+        "EU mission/Horizon-type call budget, per modelled resident",
+    )
+    mission_call_burden_person_months: float = _p(
+        4.0, "person-months", 0.5, 6.0, "domain §3.1 [assume]", "staff time to write a mission bid"
+    )
+    mission_call_delay_months: float = _p(
+        12.0, "months", 3.0, 24.0, "domain §3.1 [assume]", "award to first disbursement"
+    )
+    mission_call_success_rate: float = _p(
+        0.25, "share", 0.1, 0.5, "Horizon Europe success rates [assume]", "competitiveness"
+    )
+    cohesion_budget_eur_per_capita_per_year: float = _p(
+        20.0,
+        "EUR/resident/yr",
+        8.0,
+        50.0,
+        "ERDF/CF low-carbon urban share [der]",
+        "cohesion-fund envelope for city climate projects, per modelled resident",
+    )
+    cohesion_burden_person_months: float = _p(
+        3.0, "person-months", 0.5, 6.0, "domain §3.1 [assume]", "staff time for a cohesion bid"
+    )
+    cohesion_delay_months: float = _p(
+        18.0, "months", 6.0, 36.0, "Cunico et al. 2023 [assume]", "award to first disbursement"
+    )
+    cohesion_cofinance_share: float = _p(
+        0.3, "share of project cost", 0.15, 0.5, "ESIF co-financing rates [src]", "city share"
+    )
+    national_programme_eur_per_capita_per_year: float = _p(
+        8.0,
+        "EUR/resident/yr",
+        2.0,
+        20.0,
+        "domain §2 [assume]",
+        "national climate programme for cities at average fiscal room",
+    )
+    national_burden_person_months: float = _p(
+        2.0, "person-months", 0.5, 6.0, "domain §3.1 [assume]", "staff time for a national bid"
+    )
+    industry_fund_budget_eur_per_capita_per_year: float = _p(
+        9.0,
+        "EUR/resident/yr",
+        3.0,
+        20.0,
+        "Innovation Fund ~EUR 4 bn/yr over 450 M residents [der]",
+        "EU industry decarbonisation fund (capex grants), per modelled resident",
+    )
+    industry_fund_max_capex_share: float = _p(
+        0.3, "share of capex", 0.1, 0.6, "Innovation Fund rules [assume]", "grant cap per project"
+    )
+    award_staff_log2_weight: float = _p(
+        1.45,
+        "logit per doubling of staff per capita",
+        0.7,
+        2.0,
+        "Urban Institute 2023: +31 pp for doubled staff [der]",
+        "beta: award chance vs staff",
+    )
+    award_alignment_weight: float = _p(
+        1.0, "logit per unit alignment", 0.0, 3.0, "Zia & Koliba 2015 [assume]", "priority fit"
+    )
+    admin_fte_years_per_meur: float = _p(
+        0.95,
+        "FTE-years per EUR 1 M",
+        0.5,
+        1.5,
+        "DG REGIO 2018 [src]",
+        "staff to manage, certify and claim EUR 1 M of grants",
+    )
+    stage_delay_implement_months: float = _p(
+        9.0, "months", 1.0, 12.0, "Cunico et al. 2023 [assume]", "contracted -> implemented"
+    )
+    stage_delay_certify_months: float = _p(
+        6.0, "months", 1.0, 12.0, "Cunico et al. 2023 [assume]", "implemented -> certified"
+    )
+    stage_delay_pay_months: float = _p(
+        3.0, "months", 1.0, 12.0, "Cunico et al. 2023 [assume]", "certified -> paid"
+    )
+    decommitment_years: float = _p(
+        3.0, "years", 2.0, 3.0, "N+3 rule [src]", "unclaimed commitments lost after"
+    )
+    om_share_per_year: float = _p(
+        0.03, "share of capex per year", 0.02, 0.05, "domain §3.1 [assume]", "O&M cost o"
+    )
+    om_abandon_probability: float = _p(
+        0.2, "probability per year", 0.0, 0.5, "domain §3.1 [assume]", "p_ab if O&M unpaid"
+    )
+    abatement_capex_eur_per_tco2_per_year: float = _p(
+        1500.0,
+        "EUR per tCO2/yr abated",
+        800.0,
+        3000.0,
+        "EUR 5,500/capita for ~4 t/capita (BwB/NZC 2025) [der]",
+        "capital needed to abate one tonne per year",
+    )
+    project_size_eur_per_resident: float = _p(
+        30.0,
+        "EUR/resident",
+        10.0,
+        100.0,
+        "28 verified investment plans, ~EUR 3.4 bn avg [der]",
+        "typical size of one city project",
+    )
+    project_ideas_per_100k_residents_per_year: float = _p(
+        1.5, "projects/100k residents/yr", 0.5, 4.0, "[assume]", "rate of new project ideas"
+    )
+    project_prep_person_months_per_meur: float = _p(
+        1.0, "person-months per EUR 1 M", 0.3, 3.0, "EIB 2017 ELENA [assume]", "preparation"
+    )
+    own_funding_share_of_budget: float = _p(
+        0.5,
+        "share",
+        0.1,
+        0.9,
+        "[assume]",
+        "share of the climate budget the city may spend on project capex",
+    )
+    max_wait_years_unfunded: float = _p(
+        4.0, "years", 2.0, 8.0, "[assume]", "prepared projects without funds are dropped after"
+    )
+    # --- Capacity (§3.2) -----------------------------------------------------------------------
+    staff_fte_per_10k_residents: float = _p(
+        1.2,
+        "FTE per 10k residents",
+        0.4,
+        3.0,
+        "NMC survey: 81% lack staff [assume]",
+        "climate-relevant staff at 100k residents",
+    )
+    staff_scale_exponent: float = _p(
+        0.85, "-", 0.6, 1.0, "[assume]", "staff ~ population^exponent (thin staff in towns)"
+    )
+    climate_time_share: float = _p(
+        0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
+    )
+    skill_learning_per_project: float = _p(
+        0.05, "skill per completed project", 0.02, 0.1, "domain §3.2 [assume]", "eta"
+    )
+    skill_turnover_per_year: float = _p(
+        0.1, "share per year", 0.05, 0.15, "domain §3.2 [assume]", "delta"
+    )
+    training_skill_per_year: float = _p(
+        0.02, "skill per year", 0.0, 0.1, "domain §3.2 [assume]", "lambda_train baseline"
+    )
+    twinning_transfer_per_year: float = _p(
+        0.2, "share of skill gap per year", 0.05, 0.8, "domain §3.9 (0.05-0.2/quarter)", "kappa_tw"
+    )
+    learning_projects_divisor: float = _p(
+        20.0, "projects", 10.0, 40.0, "fcruztorres ABM_Energy_Transition [src]", "learning"
+    )
+    hiring_response_per_year: float = _p(
+        0.05, "share per year", 0.0, 0.2, "[assume]", "staff added when the backlog is high"
+    )
+    # --- Siloing (§3.3) ------------------------------------------------------------------------
+    coordination_person_months_per_department: float = _p(
+        1.0, "person-months", 0.2, 3.0, "domain §3.3 h [assume]", "coordination cost per dept"
+    )
+    veto_conflict: float = _p(
+        0.15, "probability", 0.0, 0.5, "domain §3.3 [assume]", "conflict term of dept veto"
+    )
+    silo_reduction_ccc_per_year: float = _p(
+        0.03, "silo index per year", 0.0, 0.1, "Buylova et al. 2025 [assume]", "CCC integration"
+    )
+    coordination_gain_body_per_year: float = _p(
+        0.02, "per year", 0.0, 0.05, "domain §3.3 [assume]", "cross-sectoral body raises c"
+    )
+    mayor_backing_coordination: float = _p(
+        0.2, "c per unit commitment", 0.0, 0.4, "domain §3.3 [assume]", "mayor backing raises c"
+    )
+    # --- Multilevel alignment (§3.4) -----------------------------------------------------------
+    dialogue_alignment_gain: float = _p(
+        0.05, "alignment per round", 0.02, 0.1, "domain §3.4 [assume]", "gain per dialogue round"
+    )
+    dialogue_person_months_per_round: float = _p(
+        0.5, "person-months", 0.1, 2.0, "domain §3.4 [assume]", "staff cost of a round"
+    )
+    alignment_decay_per_year: float = _p(
+        0.05, "share per year", 0.0, 0.2, "[assume]", "drift back to the structural alignment"
+    )
+    omega_econ_asset_country: float = _p(
+        0.7, "weight", 0.4, 0.9, "domain §3.4 [assume]", "national weight on jobs/GDP"
+    )
+    kappa_national_asset: float = _p(
+        0.05, "authority", 0.0, 0.1, "domain §3.4 [assume]", "city authority over asset plant"
+    )
+    kappa_private_plant: float = _p(
+        0.3, "authority", 0.1, 0.5, "domain §3.4 [assume]", "city authority over other plants"
+    )
+    ccc_alignment_gain: float = _p(
+        0.1, "alignment", 0.0, 0.3, "domain §3.4 [assume]", "reciprocal commitments of a CCC"
+    )
+    ccc_adoption_logit: float = _p(
+        -4.0, "logit per year", -6.0, -1.0, "[assume]", "base hazard of a non-mission CCC"
+    )
+    # --- Industry (§3.5) -----------------------------------------------------------------------
+    carbon_price_2025_eur_per_t: float = _p(
+        70.0, "EUR/tCO2", 50.0, 100.0, "Veyt 2025: EUA ~EUR 67 in 2024 [src]", "start price"
+    )
+    carbon_price_2050_eur_per_t: float = _p(
+        250.0, "EUR/tCO2", 120.0, 400.0, "Steel-IQ illustrative path [der]", "2050 price"
+    )
+    carbon_price_volatility: float = _p(
+        0.2, "log sd per year", 0.0, 0.4, "EUA 2023-24 -22% [der]", "unpredictability of price"
+    )
+    discount_rate: float = _p(
+        0.07, "per year", 0.04, 0.1, "MPP ST-STSM [src]", "plant discount rate"
+    )
+    policy_uncertainty_premium_pp: float = _p(
+        3.0, "percentage points", 0.0, 5.0, "domain §3.5 [assume]", "pi_unc added to r"
+    )
+    investment_cycle_years: float = _p(
+        20.0, "years", 15.0, 25.0, "MPP ST-STSM: 20+-3 [src]", "relining cycle"
+    )
+    construction_years: float = _p(
+        4.0, "years", 2.0, 6.0, "Steel-IQ lags [src]", "decision to operation"
+    )
+    asset_life_years: float = _p(
+        25.0, "years", 15.0, 40.0, "MPP: 40 (horizon shortened) [der]", "NPV horizon"
+    )
+    hydrogen_premium_eur_per_t: float = _p(
+        180.0, "EUR/t product", 60.0, 300.0, "H2 at ~EUR 5-7/kg (ArcelorMittal 2025) [der]", "DRI"
+    )
+    clean_cost_learning_per_year: float = _p(
+        0.02, "share per year", 0.0, 0.06, "FTT:Steel learning [assume]", "clean route cost fall"
+    )
+    green_premium_eur_per_t: float = _p(
+        60.0, "EUR/t product", 0.0, 150.0, "Steel-IQ green grades [assume]", "GPP premium"
+    )
+    state_aid_capex_share: float = _p(
+        0.2, "share of capex", 0.0, 0.5, "Dunkirk EUR 850 M of 1.8 bn [der]", "aid to asset plants"
+    )
+    eaf_job_change_share: float = _p(
+        -0.25, "share of jobs", -0.5, 0.0, "domain §3.5 [assume]", "headcount change under EAF"
+    )
+    leakage_elasticity: float = _p(
+        0.5, "output share per margin share", 0.0, 2.0, "[assume]", "output lost to competitors"
+    )
+    # --- SMEs (§3.6) ---------------------------------------------------------------------------
+    smes_per_100k_residents: float = _p(
+        20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"
+    )
+    sme_interest_rate: float = _p(
+        0.07, "per year", 0.04, 0.1, "domain §3.6 [assume]", "r_SME on bridging debt"
+    )
+    sme_disbursement_delay_months: float = _p(
+        9.0, "months", 3.0, 18.0, "domain §3.6 [assume]", "D: grant paid after spending"
+    )
+    sme_advance_share: float = _p(0.0, "share", 0.0, 0.4, "domain §3.6 [assume]", "phi")
+    sme_grant_share: float = _p(0.4, "share of capex", 0.2, 0.7, "[assume]", "g")
+    sme_prep_cost_share: float = _p(
+        0.12, "share of grant", 0.05, 0.2, "domain §3.6 [assume]", "application cost"
+    )
+    sme_default_debt_to_revenue: float = _p(
+        0.5, "ratio", 0.2, 1.0, "domain §3.6 [assume]", "L: default threshold"
+    )
+    sme_max_wait_months: float = _p(
+        12.0, "months", 6.0, 24.0, "[assume]", "SME drops a project if unpaid longer than"
+    )
+    sme_grant_budget_eur_per_capita_per_year: float = _p(
+        3.0, "EUR/resident/yr", 0.5, 8.0, "[assume]", "grants for SME green investment"
+    )
+    # --- Citizens (§3.7) -----------------------------------------------------------------------
+    confidence_bound_mean: float = _p(
+        0.3, "opinion units", 0.2, 0.4, "Lorenz 2015 [src]", "m of heterogeneous epsilon"
+    )
+    confidence_bound_sd: float = _p(
+        0.1, "opinion units", 0.05, 0.25, "Lorenz 2015 [src]", "sigma of epsilon"
+    )
+    convergence_rate: float = _p(
+        0.3, "-", 0.05, 0.5, "Deffuant et al. 2000 [src]", "mu: move towards the partner"
+    )
+    opinion_noise_per_year: float = _p(
+        0.02, "probability per year", 0.002, 0.15, "Lorenz 2015 [src]", "redraw noise p"
+    )
+    interactions_per_year: float = _p(
+        4.0, "meetings per citizen per year", 1.0, 12.0, "[assume]", "opinion exchanges"
+    )
+    job_threat_effect: float = _p(
+        0.08, "support per unit risk", 0.0, 0.3, "domain §3.7 alpha_job [assume]", "job threat"
+    )
+    cobenefit_effect: float = _p(
+        0.03, "support per unit", 0.0, 0.1, "domain §3.7 alpha_cob [assume]", "visible results"
+    )
+    trust_effect: float = _p(
+        0.02, "support per unit", 0.0, 0.1, "domain §3.7 alpha_tr [assume]", "trust term"
+    )
+    participation_intercept: float = _p(-2.5, "logit", -4.0, 0.0, "domain §3.7 [assume]", "pi0")
+    participation_trust_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "pi1")
+    participation_mode_weight: float = _p(0.8, "logit per mode", 0.0, 2.0, "[assume]", "pi2")
+    empower_trust_gain: float = _p(
+        0.05, "trust per year", 0.02, 0.1, "domain §3.7 [assume]", "empowering modes"
+    )
+    engagement_person_months_per_100k: float = _p(
+        1.0, "person-months/100k/mode level", 0.2, 3.0, "[assume]", "staff cost of engagement"
+    )
+    # --- Political commitment (§3.10) ----------------------------------------------------------
+    election_interval_years: float = _p(
+        5.0, "years", 4.0, 6.0, "domain §3.10 [src]", "municipal election cycle"
+    )
+    reversal_intercept: float = _p(-2.0, "logit", -4.0, 0.0, "domain §3.10 [assume]", "rho0")
+    reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
+    reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
+    commitment_adjust_per_year: float = _p(
+        0.3, "share per year", 0.1, 1.0, "domain §3.10 6-12 month lag [der]", "openness lag"
+    )
+    # --- Green public procurement (§3.8) -------------------------------------------------------
+    gpp_intercept: float = _p(-1.0, "logit", -2.5, 0.5, "Renda et al. 2012 [assume]", "gamma0")
+    gpp_skill_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "gamma1")
+    gpp_framework_weight: float = _p(1.0, "logit", 0.0, 3.0, "[assume]", "gamma2")
+    gpp_mandate_weight: float = _p(1.0, "logit", 0.0, 3.0, "[assume]", "gamma3")
+    gpp_peer_weight: float = _p(1.0, "logit", 0.0, 3.0, "[assume]", "gamma4")
+    gpp_adjust_per_year: float = _p(0.3, "share per year", 0.05, 1.0, "[assume]", "inertia")
+    public_demand_share_steel: float = _p(
+        0.11, "share", 0.05, 0.2, "domain §3.8 [src]", "public buyers' share of steel"
+    )
+    public_demand_share_cement: float = _p(
+        0.31, "share", 0.2, 0.4, "domain §3.8 [src]", "public buyers' share of cement"
+    )
+    # --- Emissions (§7) ------------------------------------------------------------------------
+    background_decline_per_year: float = _p(
+        0.01, "share per year", 0.0, 0.03, "grid decarbonisation, EU trend [assume]", "drift"
+    )
+    # --- Lever strengths at intensity 1 (domain §4) ---------------------------------------------
+    lever_financing_budget_boost: float = _p(
+        1.0, "x budget", 0.25, 2.0, "domain §4 [assume]", "extra call budget at intensity 1"
+    )
+    lever_simplification_burden_cut: float = _p(
+        0.5, "share", 0.2, 0.8, "domain §4 [assume]", "burden, admin and delay cut"
+    )
+    lever_capacity_training: float = _p(
+        0.08, "skill per year", 0.02, 0.15, "domain §4 [assume]", "extra lambda_train"
+    )
+    lever_capacity_staff_growth: float = _p(
+        0.04, "share per year", 0.0, 0.1, "domain §4 [assume]", "funded staff growth"
+    )
+    lever_dialogue_rounds_per_year: float = _p(
+        2.0, "rounds/yr", 0.5, 4.0, "domain §4 [assume]", "dialogue rounds at intensity 1"
+    )
+    lever_dialogue_kappa_gain: float = _p(
+        0.15, "authority", 0.0, 0.3, "domain §4 (voice, not control) [assume]", "kappa gain"
+    )
+    lever_rni_clean_cost_cut: float = _p(
+        0.4, "share", 0.1, 0.7, "domain §4 [assume]", "clean-route premium cut by R&I"
+    )
+    lever_ccc_hazard_boost: float = _p(
+        3.0, "logit", 1.0, 5.0, "domain §4 [assume]", "CCC adoption boost"
+    )
+    lever_pathway_uncertainty_cut: float = _p(
+        0.8, "share", 0.3, 1.0, "domain §4 [assume]", "cut in pi_unc and price volatility"
+    )
+    lever_pathway_price_2040_eur_per_t: float = _p(
+        200.0, "EUR/tCO2", 120.0, 300.0, "EU 2040 target alignment [assume]", "committed price"
+    )
+
+    def replace(self, **changes: float) -> Parameters:
+        """A copy with some values changed; names and ranges are checked."""
+        names = {f.name for f in dataclasses.fields(self)}
+        for key, value in changes.items():
+            if key not in names:
+                raise KeyError(f"unknown parameter {key!r}")
+            meta = PARAMETER_META[key]
+            if not meta["low"] <= float(value) <= meta["high"]:
+                raise ValueError(
+                    f"parameter {key!r}={value} outside [{meta['low']}, {meta['high']}] "
+                    f"({meta['unit']})"
+                )
+        return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
+
+
+PARAMETER_META: dict[str, dict[str, Any]] = {
+    f.name: dict(f.metadata) for f in dataclasses.fields(Parameters)
+}
+
+
+def registry() -> list[dict[str, Any]]:
+    """The parameter registry as rows: name, value, unit, low, high, source, doc."""
+    defaults = Parameters()
+    return [
+        {"name": name, "value": getattr(defaults, name), **meta}
+        for name, meta in PARAMETER_META.items()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationConfig:
+    """How the synthetic EU is built: which cities, how many citizens and firms."""
+
+    n_non_mission_cities: int = 250
+    residents_per_citizen: float = 1350.0
+    min_citizens_per_city: int = 20
+    generated_installations: int = 120
+    mission_cities_csv: Path = DATA_DIR / "mission_cities.csv"
+    countries_csv: Path = DATA_DIR / "countries.csv"
+    industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioConfig:
+    """One scenario: time frame, population, parameters and lever settings."""
+
+    name: str = "baseline"
+    description: str = ""
+    start_year: int = 2025
+    end_year: int = 2050
+    steps_per_year: int = 1
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    parameters: Parameters = field(default_factory=Parameters)
+    levers: tuple[LeverSetting, ...] = field(
+        default_factory=lambda: tuple(LeverSetting(name) for name in LEVER_NAMES)
+    )
+
+    def lever(self, name: str) -> LeverSetting:
+        """The setting of one named lever."""
+        for setting in self.levers:
+            if setting.name == name:
+                return setting
+        raise KeyError(f"unknown lever {name!r}; known: {', '.join(LEVER_NAMES)}")
+
+    @property
+    def n_years(self) -> int:
+        """Number of simulated years (inclusive of start and end)."""
+        return self.end_year - self.start_year + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable form (for manifests)."""
+        out = dataclasses.asdict(self)
+        out["population"] = {
+            k: str(v) if isinstance(v, Path) else v for k, v in out["population"].items()
+        }
+        out["levers"] = [dataclasses.asdict(lv) for lv in self.levers]
+        return out

@@ -1,0 +1,538 @@
+"""Outputs: yearly numpy buffers -> tidy tables, headline outcomes and run manifests.
+
+The recorder writes one row per (year, city) and (year, installation) into preallocated numpy
+buffers during the run; tables are built once at the end. ``write_run`` writes a run directory
+atomically (a temporary directory renamed into place), so a failed run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from abm.agents.state import (
+    ENGAGEMENT_MODES,
+    P_IDEA,
+    P_IMPLEMENTING,
+    P_OPERATING,
+    P_PREPARED,
+    REGIONS,
+    SECTORS_CITY,
+    SIZE_CLASSES,
+    SME_DEFAULTED,
+    SME_GREEN,
+    STRUCTURES,
+    TARGET_STATUSES,
+)
+from abm.rules import industry_tech as it
+from abm.rules import smes
+
+if TYPE_CHECKING:
+    from abm.config import ScenarioConfig
+    from abm.model import GovernanceModel
+
+CITY_COLUMNS: tuple[str, ...] = (
+    *(f"emissions_{s}_t" for s in SECTORS_CITY),
+    "emissions_industry_t",
+    "emissions_total_t",
+    "funds_applied_eur",
+    "funds_awarded_eur",
+    "funds_absorbed_eur",
+    "funds_decommitted_eur",
+    "own_funded_eur",
+    "om_paid_eur",
+    "grant_pipeline_eur",
+    "applications",
+    "awards",
+    "staff_fte",
+    "staff_pm_grant_management",
+    "staff_pm_implementation",
+    "staff_pm_coordination",
+    "staff_pm_applications",
+    "staff_pm_preparation",
+    "staff_pm_engagement",
+    "staff_pm_dialogue",
+    "staff_pm_unmet",
+    "skill",
+    "finance_skill",
+    "procurement_skill",
+    "awareness",
+    "silo_index",
+    "coordination",
+    "alignment",
+    "citizen_support",
+    "support_variance",
+    "participation_rate",
+    "political_commitment",
+    "projects_prepared",
+    "projects_completed",
+    "projects_dropped",
+    "projects_abandoned",
+    "projects_operating",
+    "projects_in_pipeline",
+    "gpp_share",
+    "industry_dialogue",
+    "ccc_signed",
+    "label",
+    "target_status_code",
+    "climate_budget_eur",
+    "emissions_sme_t",
+    "smes_active",
+    "smes_green",
+    "sme_debt_eur",
+)
+SME_JOBS_PER_MODELLED_FIRM = 20.0  # one modelled SME stands for a group of firms [assume]
+INSTALLATION_COLUMNS: tuple[str, ...] = (
+    "tech_code",
+    "pending_tech_code",
+    "open",
+    "capacity_mt",
+    "production_mt",
+    "emissions_t",
+    "jobs",
+    "kappa",
+    "aid_eur_cumulative",
+)
+EU_SCALARS: tuple[str, ...] = (
+    "carbon_price_eur_per_t",
+    "free_allocation_share",
+    "eu_offered_eur",
+    "eu_awarded_eur",
+    "grants_awarded_cum_eur",
+    "grants_paid_cum_eur",
+    "grants_decommitted_cum_eur",
+    "national_awarded_cum_eur",
+    "industry_fund_paid_cum_eur",
+    "sme_awarded_cum_eur",
+    "sme_paid_cum_eur",
+    "sme_defaults",
+    "sme_green",
+    "green_demand_share",
+)
+
+
+@dataclass(slots=True)
+class SimulationResult:
+    """Tidy tables of one run plus the config and seed that produced them."""
+
+    config: ScenarioConfig
+    seed: int
+    city_year: pd.DataFrame
+    installation_year: pd.DataFrame
+    eu_year: pd.DataFrame
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def headline(self) -> dict[str, float]:
+        """Headline outcomes of the run (see :func:`headline_outcomes`)."""
+        return headline_outcomes(self)
+
+
+class Recorder:
+    """Preallocated yearly buffers for cities, installations and EU scalars."""
+
+    def __init__(self, model: GovernanceModel) -> None:
+        self.m = model
+        years = model.config.n_years
+        self.years: list[int] = []
+        self.city = np.zeros((years, model.cities.n, len(CITY_COLUMNS)))
+        self.inst = np.zeros((years, model.installations.n, len(INSTALLATION_COLUMNS)))
+        self.eu = np.zeros((years, len(EU_SCALARS)))
+
+    def record_year(self, year: int) -> None:
+        """Copy the state at the end of ``year`` into the buffers."""
+        m = self.m
+        c = m.cities
+        k = len(self.years)
+        self.years.append(year)
+        sector = m.city_sector_emissions()
+        industry = m.city_industry_emissions()
+        f = m.year_flows
+        s = m.smes
+        sme_em = smes.sme_emissions_by_city(m)
+        pr = m.projects
+        stage = pr.stage[: pr.size]
+        pcity = pr.city[: pr.size]
+
+        def count(st: int | tuple[int, ...]) -> np.ndarray:
+            mask = np.isin(stage, st)
+            return np.bincount(pcity[mask], minlength=c.n).astype(float)
+
+        cols = [
+            *sector.T,
+            industry,
+            sector.sum(axis=1) + industry,
+            f.applied_eur,
+            f.awarded_eur,
+            f.absorbed_eur,
+            f.decommitted_eur,
+            f.own_funded_eur,
+            f.om_paid_eur,
+            c.committed_eur.sum(axis=1) + c.implemented_eur + c.certified_eur,
+            f.applications,
+            f.awards,
+            c.staff_fte,
+            *m.staff_use_pm.T,
+            f.unmet_pm,
+            c.skill,
+            c.finance_skill,
+            c.procurement_skill,
+            c.awareness,
+            c.silo,
+            c.coordination,
+            c.alignment,
+            m.support,
+            m.polarisation,
+            m.participation_rate,
+            c.commitment,
+            f.prepared,
+            f.completed,
+            f.dropped,
+            f.abandoned,
+            count(P_OPERATING),
+            count((P_IDEA, P_PREPARED, P_IMPLEMENTING)),
+            c.gpp_share,
+            c.industry_dialogue,
+            c.ccc_signed,
+            c.label,
+            c.target_status,
+            c.climate_budget_eur,
+            sme_em,
+            np.bincount(s.city, weights=(s.status != SME_DEFAULTED), minlength=c.n),
+            np.bincount(s.city, weights=(s.status == SME_GREEN), minlength=c.n),
+            np.bincount(s.city, weights=s.debt_eur, minlength=c.n),
+        ]
+        self.city[k] = np.column_stack(cols)
+        inst = m.installations
+        from abm.rules.industry import installation_emissions, installation_jobs
+
+        self.inst[k] = np.column_stack(
+            [
+                inst.tech,
+                inst.pending_tech,
+                inst.open,
+                inst.capacity_mt,
+                inst.capacity_mt * inst.utilisation * inst.open,
+                installation_emissions(m),
+                installation_jobs(m),
+                inst.kappa,
+                inst.aid_eur,
+            ]
+        )
+        a = m.accounts
+        self.eu[k] = [
+            m.eu.carbon_price_eur_per_t,
+            m.eu.free_allocation_share,
+            m.eu.offered_eur,
+            m.eu.awarded_eur,
+            a["awarded_eur"],
+            a["paid_eur"],
+            a["decommitted_eur"],
+            a["national_awarded_eur"],
+            a["industry_fund_paid_eur"],
+            a["sme_awarded_eur"],
+            a["sme_paid_eur"],
+            float((s.status == SME_DEFAULTED).sum()),
+            float((s.status == SME_GREEN).sum()),
+            m.green_demand_share,
+        ]
+
+    def result(self) -> SimulationResult:
+        """Build the tidy tables from the buffers."""
+        m = self.m
+        c = m.cities
+        ny = len(self.years)
+        years = np.repeat(np.array(self.years, dtype=np.int64), c.n)
+        city = pd.DataFrame(self.city[:ny].reshape(ny * c.n, -1), columns=list(CITY_COLUMNS))
+        for col in ("ccc_signed", "label"):
+            city[col] = city[col].astype(bool)
+        for col in (
+            "applications",
+            "awards",
+            "projects_prepared",
+            "projects_completed",
+            "projects_dropped",
+            "projects_abandoned",
+            "projects_operating",
+            "projects_in_pipeline",
+        ):
+            city[col] = city[col].astype(np.int64)
+        codes = city.pop("target_status_code").astype(np.int64)
+        city.insert(0, "target_status", np.array(TARGET_STATUSES)[codes.to_numpy()])
+        ident = pd.DataFrame(
+            {
+                "year": years,
+                "city_id": np.tile(np.arange(c.n), ny),
+                "city": np.tile(c.name.astype(str), ny),
+                "country": np.tile(m.nations.code[c.country].astype(str), ny),
+                "region": np.tile(np.array(REGIONS)[m.nations.region[c.country]], ny),
+                "mission": np.tile(c.mission, ny),
+                "size_class": np.tile(np.array(SIZE_CLASSES)[c.size_class], ny),
+                "population": np.tile(c.population, ny),
+                "admin_structure": np.tile(np.array(STRUCTURES)[c.structure], ny),
+                "engagement_mode": np.tile(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
+            }
+        )
+        city_year = pd.concat([ident, city], axis=1)
+        inst = m.installations
+        ni = inst.n
+        itab = pd.DataFrame(self.inst[:ny].reshape(ny * ni, -1), columns=list(INSTALLATION_COLUMNS))
+        tech_names = np.array([t.name for t in it.TECHNOLOGIES] + ["none"])
+        pending = itab.pop("pending_tech_code").astype(np.int64)
+        tech = itab.pop("tech_code").astype(np.int64)
+        installation_year = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "year": np.repeat(np.array(self.years, dtype=np.int64), ni),
+                        "installation_id": np.tile(np.arange(ni), ny),
+                        "name": np.tile(inst.name.astype(str), ny),
+                        "city_id": np.tile(inst.city, ny),
+                        "city": np.tile(c.name[inst.city].astype(str), ny),
+                        "country": np.tile(m.nations.code[inst.country].astype(str), ny),
+                        "sector": np.tile(np.array(it.SECTORS)[inst.sector], ny),
+                        "named_site": np.tile(inst.named, ny),
+                        "national_asset": np.tile(inst.national_asset, ny),
+                        "technology": tech_names[tech],
+                        "pending_technology": tech_names[np.where(pending < 0, -1, pending)],
+                    }
+                ),
+                itab,
+            ],
+            axis=1,
+        )
+        installation_year["open"] = installation_year["open"].astype(bool)
+        sme_rows = _sme_cluster_rows(m, self.years, city_year)
+        installation_year = pd.concat([installation_year, sme_rows], ignore_index=True)
+        eu_year = _eu_table(city_year, installation_year, self.eu[:ny], self.years)
+        return SimulationResult(m.config, m.seed, city_year, installation_year, eu_year)
+
+
+def _sme_cluster_rows(
+    m: GovernanceModel, years: list[int], city_year: pd.DataFrame
+) -> pd.DataFrame:
+    """One 'sme_cluster' row per city and year: the city's SMEs as one installation."""
+    c = m.cities
+    return pd.DataFrame(
+        {
+            "year": city_year["year"].to_numpy(),
+            "installation_id": m.installations.n + city_year["city_id"].to_numpy(),
+            "name": "SME cluster " + city_year["city"].astype(str),
+            "city_id": city_year["city_id"].to_numpy(),
+            "city": city_year["city"].to_numpy(),
+            "country": city_year["country"].to_numpy(),
+            "sector": it.SME_CLUSTER,
+            "named_site": False,
+            "national_asset": False,
+            "technology": "mixed SMEs",
+            "pending_technology": "none",
+            "open": city_year["smes_active"].to_numpy() > 0,
+            "capacity_mt": np.nan,
+            "production_mt": np.nan,
+            "emissions_t": city_year["emissions_sme_t"].to_numpy(),
+            "jobs": city_year["smes_active"].to_numpy() * SME_JOBS_PER_MODELLED_FIRM,
+            "kappa": 1.0,
+            "aid_eur_cumulative": np.repeat(
+                np.bincount(m.smes.city, weights=m.smes.grants_paid_eur, minlength=c.n)[None, :],
+                len(years),
+                axis=0,
+            ).ravel()
+            * np.nan,
+        }
+    )
+
+
+def _eu_table(
+    city_year: pd.DataFrame, installation_year: pd.DataFrame, eu: np.ndarray, years: list[int]
+) -> pd.DataFrame:
+    """EU-wide and per-country aggregates per year."""
+    sums = [
+        *(f"emissions_{s}_t" for s in SECTORS_CITY),
+        "emissions_industry_t",
+        "emissions_total_t",
+        "funds_applied_eur",
+        "funds_awarded_eur",
+        "funds_absorbed_eur",
+        "funds_decommitted_eur",
+        "own_funded_eur",
+        "staff_fte",
+        "staff_pm_unmet",
+        "projects_completed",
+        "projects_operating",
+        "population",
+    ]
+    weighted = ["citizen_support", "alignment", "silo_index", "gpp_share", "skill"]
+    cy = city_year.copy()
+    for col in weighted:
+        cy[f"_{col}"] = cy[col] * cy["population"]
+    plants = installation_year[installation_year["sector"] != "sme_cluster"]
+    jobs = plants.groupby(["year", "country"])["jobs"].sum().reset_index()
+
+    def agg(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        g = frame.groupby(keys, as_index=False)[sums + [f"_{c}" for c in weighted]].sum()
+        for col in weighted:
+            g[col] = g.pop(f"_{col}") / g["population"]
+        g["cities_with_ccc"] = frame.groupby(keys)["ccc_signed"].sum().to_numpy()
+        return g
+
+    eu_rows = agg(cy, ["year"])
+    eu_rows.insert(1, "level", "EU")
+    eu_jobs = plants.groupby("year")["jobs"].sum()
+    eu_rows["industry_jobs"] = eu_rows["year"].map(eu_jobs).fillna(0.0).to_numpy()
+    scal = pd.DataFrame(eu, columns=list(EU_SCALARS))
+    scal["year"] = years
+    eu_rows = eu_rows.merge(scal, on="year", how="left")
+    nat = agg(cy, ["year", "country"]).rename(columns={"country": "level"})
+    nat = nat.merge(
+        jobs.rename(columns={"country": "level", "jobs": "industry_jobs"}),
+        on=["year", "level"],
+        how="left",
+    )
+    nat["industry_jobs"] = nat["industry_jobs"].fillna(0.0)
+    out = pd.concat([eu_rows, nat], ignore_index=True)
+    return out.sort_values(["year", "level"], kind="stable").reset_index(drop=True)
+
+
+def _value_at(frame: pd.DataFrame, year: int, col: str) -> float:
+    years = frame["year"].to_numpy()
+    y = int(min(max(year, years.min()), years.max()))
+    return float(frame.loc[frame["year"] == y, col].sum())
+
+
+def headline_outcomes(result: SimulationResult) -> dict[str, float]:
+    """Headline outcomes: emission cuts, neutral cities, funds, staff, jobs, support, gaps."""
+    eu = result.eu_year[result.eu_year["level"] == "EU"]
+    cy = result.city_year
+    y0 = int(eu["year"].min())
+    y1 = int(eu["year"].max())
+    out: dict[str, float] = {}
+    total0 = _value_at(eu, y0, "emissions_total_t")
+    for y in (2030, 2040, 2050):
+        out[f"emissions_reduction_{y}_pct"] = 100.0 * (
+            1.0 - _value_at(eu, y, "emissions_total_t") / total0
+        )
+    ind0 = _value_at(eu, y0, "emissions_industry_t")
+    out["industry_emissions_reduction_2050_pct"] = 100.0 * (
+        1.0 - _value_at(eu, 2050, "emissions_industry_t") / max(ind0, 1.0)
+    )
+    city_cols = [f"emissions_{s}_t" for s in SECTORS_CITY]
+    base = cy[cy["year"] == y0].set_index("city_id")[city_cols].sum(axis=1)
+    for y in (2030, 2050):
+        yy = int(min(max(y, y0), y1))
+        now = cy[cy["year"] == yy].set_index("city_id")[city_cols].sum(axis=1)
+        cut = 1.0 - now / base
+        out[f"share_cities_neutral_{y}"] = float((cut >= 0.8).mean())
+        if y == 2050:
+            mission = cy[cy["year"] == yy].set_index("city_id")["mission"]
+            out["mission_gap_reduction_2050_pp"] = 100.0 * float(
+                cut[mission].mean() - cut[~mission].mean()
+            )
+            out["city_emissions_reduction_2050_pct"] = 100.0 * float(1.0 - now.sum() / base.sum())
+    awarded = float(cy["funds_awarded_eur"].sum())
+    absorbed = float(cy["funds_absorbed_eur"].sum())
+    out["funds_awarded_eur"] = awarded
+    out["funds_absorbed_eur"] = absorbed
+    out["funds_decommitted_eur"] = float(cy["funds_decommitted_eur"].sum())
+    staff_pm = float(cy["staff_pm_applications"].sum() + cy["staff_pm_grant_management"].sum())
+    out["admin_staff_years_per_meur_awarded"] = staff_pm / 12.0 / max(awarded / 1e6, 1e-9)
+    jobs0 = _value_at(eu, y0, "industry_jobs")
+    out["industry_jobs_end"] = _value_at(eu, y1, "industry_jobs")
+    out["industry_jobs_change_pct"] = 100.0 * (out["industry_jobs_end"] / max(jobs0, 1.0) - 1.0)
+    out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
+    out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
+    out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    return out
+
+
+def _git_version() -> str:
+    try:
+        root = Path(__file__).resolve().parents[1]
+        sha = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
+        return sha or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages a run depends on."""
+    out = {"python": platform.python_version()}
+    for name in (
+        "govsim",
+        "mesa",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "scipy",
+        "SALib",
+        "joblib",
+        "matplotlib",
+    ):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def manifest(
+    config: ScenarioConfig, seed: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Provenance of a run: config, seed, code version, package versions, data hashes."""
+    from abm.population import file_sha256
+
+    pop = config.population
+    data = {
+        str(path): file_sha256(path)
+        for path in (pop.mission_cities_csv, pop.countries_csv, pop.industrial_sites_csv)
+    }
+    out: dict[str, Any] = {
+        "scenario": config.name,
+        "seed": seed,
+        "config": config.as_dict(),
+        "code_version": _git_version(),
+        "packages": package_versions(),
+        "data_sha256": data,
+    }
+    if extra:
+        out.update(extra)
+    return out
+
+
+def write_run(result: SimulationResult, out_dir: Path, overwrite: bool = False) -> Path:
+    """Write manifest + three parquet tables atomically to ``out_dir``."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"output directory {out_dir} exists and is not empty (use --overwrite)"
+        )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        result.city_year.to_parquet(tmp / "city_year.parquet", index=False)
+        result.installation_year.to_parquet(tmp / "installation_year.parquet", index=False)
+        result.eu_year.to_parquet(tmp / "eu_year.parquet", index=False)
+        man = manifest(result.config, result.seed, {"headline": result.headline()})
+        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True, default=str))
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

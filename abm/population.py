@@ -1,0 +1,561 @@
+"""Build the synthetic EU: nations, cities, installations, SMEs and citizens from the data files.
+
+Mission Cities, countries and named industrial sites come from ``abm/data`` (copied from the
+project's shared reference data, see ``abm/data/README.md``). Non-mission cities are generated to
+match the 2024 Non-Mission City survey's size classes and regions. Every random draw here uses
+the ``population`` stream, so the same seed builds the same EU in every scenario.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from abm.agents.state import (
+    REGIONS,
+    SECTORS_CITY,
+    Cities,
+    Citizens,
+    Installations,
+    Nations,
+    SMEs,
+)
+from abm.config import Parameters, PopulationConfig
+from abm.rules import industry_tech as it
+
+# Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
+# Metropolitan 500k-1.5M and Large metropolitan >=1.5M are our reading [assume].
+SIZE_BOUNDS = (
+    (1_500_000.0, 2_000_000.0),
+    (500_000.0, 1_500_000.0),
+    (200_000.0, 500_000.0),
+    (50_000.0, 200_000.0),
+    (3_000.0, 50_000.0),
+)
+# nmc_by_size_class_count_derived: 1, 8, 13, 26, 14 of 62 respondents [src]
+NMC_SIZE_SHARES = np.array([1, 8, 13, 26, 14], dtype=float) / 62.0
+# nmc_by_region: Southern 30, C/E 16, Western 16, Northern 6 (sums to 68, not 62) [src]
+NMC_REGION_WEIGHTS = {"Southern": 30.0, "Central-Eastern": 16.0, "Western": 16.0, "Northern": 6.0}
+# nmc_admin_structure: 32 / 19 / 15 / 24 % (+10% other, spread pro rata) [src]
+NMC_STRUCTURE_SHARES = np.array([32.0, 19.0, 15.0, 24.0]) / 90.0
+# Mission Cities were selected for integrated governance: tilt towards cross-sectoral [assume]
+MC_STRUCTURE_SHARES = np.array([0.45, 0.2, 0.2, 0.15])
+# (s, c) ranges by structure, domain §3.3 [assume]
+SILO_RANGES = ((0.2, 0.4), (0.4, 0.6), (0.4, 0.6), (0.7, 0.9))
+COORD_RANGES = ((0.6, 0.8), (0.2, 0.4), (0.3, 0.5), (0.0, 0.1))
+# nmc_target_status_count_from_tables: none 4, planned 25, existing 33 of 62 [src]
+NMC_TARGET_SHARES = np.array([4.0, 25.0, 33.0]) / 62.0
+# nmc_climate_budget: 44% none, 32% in place, 24% unknown/other (treated as none) [src]
+NMC_CLIMATE_BUDGET_SHARE = 0.32 / 0.76
+# sector emissions per resident at EU-average income, t/yr [assume; EU ~4-6 t non-industry]
+SECTOR_T_PER_CAPITA = np.array([1.8, 1.6, 1.0, 0.3])
+# engagement: 73% inform, 60% consult, 15-20 of 62 empower -> main mode shares [der]
+ENGAGEMENT_SHARES = np.array([0.35, 0.37, 0.28])
+PEERS_PER_CITY = 4
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a data file, for manifests."""
+    return _sha256_cached(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _sha256_cached(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _read_csv_cached(path: str, mtime_ns: int) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read a data file once per process; fail loudly on a missing file or column."""
+    if not path.is_file():
+        raise FileNotFoundError(f"data file not found: {path}")
+    frame = _read_csv_cached(str(path), path.stat().st_mtime_ns)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(required)}"
+        )
+    return frame.copy()
+
+
+@dataclass(slots=True)
+class Population:
+    """Everything the model starts from."""
+
+    nations: Nations
+    cities: Cities
+    installations: Installations
+    smes: SMEs
+    citizens: Citizens
+    label_year: np.ndarray  # per city: year the Mission Label was (or will be) awarded, or inf
+
+
+def size_class_of(population: np.ndarray) -> np.ndarray:
+    """Index into SIZE_CLASSES for each population figure."""
+    cls = np.full(population.shape, 4, dtype=np.int64)
+    for k, (low, _high) in enumerate(SIZE_BOUNDS[:4]):
+        cls = np.where((population >= low) & (cls == 4), k, cls)
+    return cls
+
+
+def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
+    """National governments from countries.csv."""
+    df = read_csv(
+        cfg.countries_csv,
+        (
+            "country",
+            "name",
+            "eu_member",
+            "region",
+            "gdp_per_capita_pps_index",
+            "government_effectiveness",
+        ),
+    )
+    unknown = sorted(set(df["region"]) - set(REGIONS))
+    if unknown:
+        raise ValueError(f"{cfg.countries_csv}: column 'region' has {unknown}; allowed: {REGIONS}")
+    gdp_raw = pd.to_numeric(df["gdp_per_capita_pps_index"], errors="coerce").to_numpy(dtype=float)
+    gdp = np.where(np.isnan(gdp_raw), np.nanmedian(gdp_raw), gdp_raw).astype(np.float64)
+    ge_raw = pd.to_numeric(df["government_effectiveness"], errors="coerce").to_numpy(dtype=float)
+    ge = np.where(np.isnan(ge_raw), 0.0, ge_raw).astype(np.float64)
+    eu = df["eu_member"].astype(str).str.lower().eq("true").to_numpy()
+    n = len(df)
+    fiscal = np.clip(0.2 + 0.6 * (gdp - 40.0) / 100.0, 0.1, 1.0)
+    return Nations(
+        code=df["country"].to_numpy(dtype=object),
+        name=df["name"].to_numpy(dtype=object),
+        region=np.array([REGIONS.index(r) for r in df["region"]], dtype=np.int64),
+        eu_member=eu,
+        gdp_index=gdp,
+        gov_effectiveness=ge,
+        fiscal_room=fiscal,
+        omega_econ=np.full(n, 0.5),
+        # WGI > 0.5 taken as rules that let cities borrow, issue bonds or levy local taxes [assume]
+        enables_instruments=ge > 0.5,
+        coordination=np.zeros(n),  # nmc_support_received_from_higher_gov: coordination 0% [src]
+        protects_assets=np.zeros(n, dtype=bool),
+        programme_eur_per_year=np.zeros(n),
+        programme_budget_eur=np.zeros(n),
+        aid_paid_eur=np.zeros(n),
+    )
+
+
+def _log_uniform(rng: np.random.Generator, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    return np.exp(np.log(low) + rng.random(low.shape) * (np.log(high) - np.log(low)))
+
+
+def build_cities(
+    cfg: PopulationConfig, params: Parameters, nations: Nations, rng: np.random.Generator
+) -> tuple[Cities, np.ndarray]:
+    """The 112 Mission Cities from data plus generated non-mission cities."""
+    df = read_csv(cfg.mission_cities_csv, ("city", "country", "population", "mission_label_date"))
+    code_index = {c: i for i, c in enumerate(nations.code)}
+    bad = sorted(set(df["country"]) - set(code_index))
+    if bad:
+        raise ValueError(
+            f"{cfg.mission_cities_csv}: country code(s) {bad} not in {cfg.countries_csv}"
+        )
+    mc_pop = pd.to_numeric(df["population"], errors="coerce").to_numpy(dtype=float)
+    imputed_mc = np.isnan(mc_pop)
+    # Missing populations: the median of the known Mission-City figures (no guessing per city).
+    mc_pop = np.where(imputed_mc, np.nanmedian(mc_pop), mc_pop)
+    label = df["mission_label_date"].fillna("").astype(str)
+    label_year = np.array(
+        [float(s[:4]) + (float(s[5:7]) - 1) / 12 if len(s) >= 7 else np.inf for s in label]
+    )
+    n_mc = len(df)
+    n_nmc = cfg.n_non_mission_cities
+    # --- generated non-mission cities: size class, population, region, country
+    cls = rng.choice(5, size=n_nmc, p=NMC_SIZE_SHARES)
+    lows = np.array([SIZE_BOUNDS[k][0] for k in cls])
+    highs = np.array([SIZE_BOUNDS[k][1] for k in cls])
+    nmc_pop = _log_uniform(rng, lows, highs) if n_nmc else np.zeros(0)
+    region_names = list(NMC_REGION_WEIGHTS)
+    region_p = np.array(list(NMC_REGION_WEIGHTS.values()))
+    region_draw = rng.choice(len(region_names), size=n_nmc, p=region_p / region_p.sum())
+    nmc_country = np.empty(n_nmc, dtype=np.int64)
+    for r, rname in enumerate(region_names):
+        pool = np.flatnonzero((nations.region == REGIONS.index(rname)) & nations.eu_member)
+        idx = np.flatnonzero(region_draw == r)
+        nmc_country[idx] = rng.choice(pool, size=idx.size)
+    names = np.concatenate(
+        [
+            df["city"].to_numpy(dtype=object),
+            np.array([f"NMC-{i + 1:04d}" for i in range(n_nmc)], dtype=object),
+        ]
+    )
+    country = np.concatenate([df["country"].map(code_index).to_numpy(dtype=np.int64), nmc_country])
+    population = np.concatenate([mc_pop, nmc_pop])
+    n = n_mc + n_nmc
+    mission = np.arange(n) < n_mc
+    # 19 of 62 NMC respondents had applied in 2021 (second wave) [src]
+    eoi = mission | (rng.random(n) < 19.0 / 62.0)
+    # --- target status and year
+    target = np.where(mission, 2, rng.choice(3, size=n, p=NMC_TARGET_SHARES))
+    target_year = np.where(
+        mission, 2030, rng.choice(np.array([2030, 2040, 2050]), size=n, p=[0.15, 0.3, 0.55])
+    )
+    # --- structure, silo, coordination
+    structure = np.where(
+        mission,
+        rng.choice(4, size=n, p=MC_STRUCTURE_SHARES),
+        rng.choice(4, size=n, p=NMC_STRUCTURE_SHARES),
+    )
+    s_lo = np.array([SILO_RANGES[k][0] for k in structure])
+    s_hi = np.array([SILO_RANGES[k][1] for k in structure])
+    c_lo = np.array([COORD_RANGES[k][0] for k in structure])
+    c_hi = np.array([COORD_RANGES[k][1] for k in structure])
+    silo = s_lo + rng.random(n) * (s_hi - s_lo)
+    coord = c_lo + rng.random(n) * (c_hi - c_lo)
+    # --- staff and skills: thin staff in small towns (staff ~ pop^exponent)
+    staff = (
+        params.staff_fte_per_10k_residents
+        * 10.0
+        * (population / 100_000.0) ** params.staff_scale_exponent
+        * rng.lognormal(0.0, 0.3, n)
+    )
+    staff = np.maximum(staff, 0.5)
+    gdp = nations.gdp_index[country]
+    ge = nations.gov_effectiveness[country]
+    skill = np.clip(rng.beta(2.0, 3.0, n) + 0.05 * ge + 0.1 * mission, 0.02, 0.95)
+    # climate finance is the weakest skill (D13.1; NMC report) [src]
+    finance_skill = np.clip(rng.beta(1.5, 4.0, n) + 0.05 * mission, 0.01, 0.95)
+    procurement_skill = np.clip(rng.beta(2.0, 4.0, n), 0.01, 0.95)
+    # --- budget: 32% of NMCs have a ringfenced climate budget [src]; EUR per resident [assume]
+    has_budget = np.where(mission, rng.random(n) < 0.7, rng.random(n) < NMC_CLIMATE_BUDGET_SHARE)
+    budget_pc = np.where(
+        has_budget, rng.lognormal(np.log(35.0), 0.4, n), rng.lognormal(np.log(10.0), 0.4, n)
+    )
+    budget = budget_pc * population * (gdp / 100.0)
+    # --- emissions by sector, scaled mildly with income [assume]
+    income = (gdp / 100.0) ** 0.3
+    emissions = (
+        population[:, None]
+        * SECTOR_T_PER_CAPITA[None, :]
+        * income[:, None]
+        * rng.lognormal(0.0, 0.15, (n, 4))
+    )
+    gpp = np.clip(rng.beta(3.0, 6.0, n), 0.05, 0.9)  # baseline ~0.2-0.5 (Renda et al. 2012)
+    engagement = rng.choice(3, size=n, p=ENGAGEMENT_SHARES)
+    commitment = np.clip(rng.normal(0.55 + 0.1 * mission, 0.12, n), 0.05, 0.95)
+    awareness = np.clip(rng.beta(2.0, 2.0, n) + 0.25 * mission, 0.02, 0.98)
+    ccc = mission & (label_year_full(label_year, n) <= 2025.0)
+    peers = build_peers(nations.region[country], population, PEERS_PER_CITY)
+    label_all = label_year_full(label_year, n)
+    cities = Cities(
+        name=names,
+        country=country,
+        mission=mission,
+        eoi_applicant=eoi,
+        population=population,
+        population_imputed=np.concatenate([imputed_mc, np.zeros(n_nmc, dtype=bool)]),
+        size_class=size_class_of(population),
+        target_status=target.astype(np.int64),
+        target_year=target_year.astype(np.int64),
+        climate_budget_eur=budget,
+        has_climate_budget=has_budget,
+        staff_fte=staff,
+        skill=skill,
+        finance_skill=finance_skill,
+        procurement_skill=procurement_skill,
+        structure=structure.astype(np.int64),
+        silo=silo,
+        coordination=coord,
+        commitment=commitment,
+        awareness=awareness,
+        emissions_base_t=emissions,
+        abated_t=np.zeros((n, len(SECTORS_CITY))),
+        gpp_share=gpp,
+        engagement_mode=engagement.astype(np.int64),
+        industry_dialogue=np.where(mission, 0.2, 0.05) * np.ones(n),
+        alignment=np.zeros(n),  # set in build_population once national priorities are known
+        alignment_base=np.zeros(n),
+        ccc_signed=ccc,
+        industry_in_ccc=np.zeros(n, dtype=bool),
+        label=ccc.copy(),
+        peers=peers,
+        completed_projects=np.zeros(n),
+        backlog_pm=np.zeros(n),
+        committed_eur=np.zeros((n, int(params.decommitment_years) + 1)),
+        implemented_eur=np.zeros(n),
+        certified_eur=np.zeros(n),
+        background_factor=np.ones(n),
+    )
+    return cities, label_all
+
+
+def label_year_full(label_year_mc: np.ndarray, n: int) -> np.ndarray:
+    """Label years for all cities (non-mission cities: never, unless they sign a CCC later)."""
+    out = np.full(n, np.inf)
+    out[: label_year_mc.size] = label_year_mc
+    return out
+
+
+def build_peers(region: np.ndarray, population: np.ndarray, k: int) -> np.ndarray:
+    """Each city's k peers: the cities of its region closest in log population."""
+    n = population.size
+    peers = np.zeros((n, k), dtype=np.int64)
+    logp = np.log(population)
+    for r in np.unique(region):
+        idx = np.flatnonzero(region == r)
+        if idx.size == 1:
+            peers[idx] = idx[0]
+            continue
+        d = np.abs(logp[idx][:, None] - logp[idx][None, :])
+        np.fill_diagonal(d, np.inf)
+        kk = min(k, idx.size - 1)
+        nearest = np.argsort(d, axis=1, kind="stable")[:, :kk]
+        chosen = idx[nearest]
+        if kk < k:
+            chosen = np.concatenate([chosen, np.repeat(chosen[:, :1], k - kk, axis=1)], axis=1)
+        peers[idx] = chosen
+    return peers
+
+
+def _match_city(site_city: str, names: list[str]) -> int:
+    if site_city in names:
+        return names.index(site_city)
+    head = site_city.split(" (")[0].strip()
+    for i, name in enumerate(names):
+        if name.split(" (")[0].strip() == head:
+            return i
+    return -1
+
+
+def build_installations(
+    cfg: PopulationConfig,
+    params: Parameters,
+    nations: Nations,
+    cities: Cities,
+    start_year: int,
+    rng: np.random.Generator,
+) -> Installations:
+    """Named sites from industrial_sites.csv plus generated conventional plants."""
+    df = read_csv(
+        cfg.industrial_sites_csv,
+        (
+            "city",
+            "country",
+            "operator",
+            "sector",
+            "technology",
+            "capacity_mt_per_year",
+            "direct_jobs",
+            "national_asset_note",
+        ),
+    )
+    bad = sorted(set(df["sector"]) - set(it.SECTORS))
+    if bad:
+        raise ValueError(
+            f"{cfg.industrial_sites_csv}: column 'sector' has {bad}; allowed: {it.SECTORS}"
+        )
+    names = list(cities.name)
+    capacities = pd.to_numeric(df["capacity_mt_per_year"], errors="coerce").to_numpy(dtype=float)
+    direct_jobs = pd.to_numeric(df["direct_jobs"], errors="coerce").to_numpy(dtype=float)
+    city_idx: list[int] = []
+    sector_idx: list[int] = []
+    tech_idx: list[int] = []
+    cap: list[float] = []
+    jobs_per_mt: list[float] = []
+    asset: list[bool] = []
+    labels: list[str] = []
+    ops: list[str] = []
+    for r, row in enumerate(df.itertuples(index=False)):
+        ci = _match_city(str(row.city), names)
+        if ci < 0:
+            raise ValueError(
+                f"{cfg.industrial_sites_csv}: city {row.city!r} is not a Mission City "
+                f"in {cfg.mission_cities_csv}"
+            )
+        sector = str(row.sector)
+        tech = it.technology_from_text(sector, str(row.technology))
+        given = capacities[r]
+        capacity = float(given) if np.isfinite(given) else it.DEFAULT_CAPACITY_MT[sector]
+        jobs = float(direct_jobs[r])
+        jpm = jobs / capacity if np.isfinite(jobs) and capacity > 0 else it.JOBS_PER_MT[sector]
+        note = str(row.national_asset_note).lower()
+        city_idx.append(ci)
+        sector_idx.append(it.SECTOR_INDEX[sector])
+        tech_idx.append(it.TECH_INDEX[tech])
+        cap.append(capacity)
+        jobs_per_mt.append(jpm)
+        # named steelworks and sites described as the largest/national are national assets
+        asset.append(sector == "steel" or any(w in note for w in ("largest", "national", "gdp")))
+        site = getattr(row, "site_name", None)
+        labels.append(
+            str(site) if isinstance(site, str) and site else f"{row.operator} ({row.city})"
+        )
+        ops.append(str(row.operator))
+    n_named = len(city_idx)
+    # --- generated plants: cities drawn with probability ~ population^0.7 [assume]
+    m = cfg.generated_installations
+    w = cities.population**0.7
+    gen_city = rng.choice(cities.n, size=m, p=w / w.sum()) if m else np.zeros(0, dtype=np.int64)
+    gen_sector = rng.choice(len(it.SECTORS), size=m, p=[0.15, 0.32, 0.25, 0.1, 0.08, 0.1])
+    conv = {
+        "steel": "BF-BOF",
+        "cement": "clinker kiln",
+        "chemicals": "steam cracking",
+        "refinery": "refinery",
+        "battery": "cell plant",
+        "other": "Al smelter",
+    }
+    gen_tech = np.array([it.TECH_INDEX[conv[it.SECTORS[s]]] for s in gen_sector], dtype=np.int64)
+    # a third of generated steel plants are scrap-EAF already [assume]
+    eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < 0.35)
+    gen_tech = np.where(eaf, it.TECH_INDEX["scrap-EAF"], gen_tech)
+    gen_cap = np.array([it.DEFAULT_CAPACITY_MT[it.SECTORS[s]] for s in gen_sector]) * rng.lognormal(
+        -0.3, 0.5, m
+    )
+    gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector]
+    gen_asset = gen_cap * gen_jpm >= 2500.0
+    n = n_named + m
+    city = np.concatenate([np.array(city_idx, dtype=np.int64), gen_city.astype(np.int64)])
+    sector_arr = np.concatenate([np.array(sector_idx, dtype=np.int64), gen_sector.astype(np.int64)])
+    tech_arr = np.concatenate([np.array(tech_idx, dtype=np.int64), gen_tech])
+    capacity_arr = np.concatenate([np.array(cap), gen_cap])
+    asset_arr = np.concatenate([np.array(asset, dtype=bool), gen_asset])
+    name_arr = np.array(
+        labels + [f"{it.SECTORS[s]} plant G{i + 1:03d}" for i, s in enumerate(gen_sector)],
+        dtype=object,
+    )
+    kappa = np.where(asset_arr, params.kappa_national_asset, params.kappa_private_plant)
+    # reinvestment points spread over one cycle from the start year [Steel-IQ; MPP]
+    next_decision = start_year + rng.random(n) * params.investment_cycle_years
+    capex = it.CAPEX[tech_arr] * capacity_arr * 1e6
+    return Installations(
+        name=name_arr,
+        operator=np.array(ops + ["generic"] * m, dtype=object),
+        city=city,
+        country=cities.country[city],
+        sector=sector_arr,
+        tech=tech_arr,
+        capacity_mt=capacity_arr,
+        utilisation=np.full(n, 0.85),
+        jobs_per_mt=np.concatenate([np.array(jobs_per_mt), gen_jpm]),
+        national_asset=asset_arr,
+        kappa=kappa,
+        next_decision_year=next_decision,
+        pending_tech=np.full(n, -1, dtype=np.int64),
+        pending_online_year=np.full(n, np.inf),
+        equity_eur=np.maximum(capex, 1e6) * rng.uniform(0.5, 2.0, n),
+        cum_loss_eur=np.zeros(n),
+        open=np.ones(n, dtype=bool),
+        aid_eur=np.zeros(n),
+        named=np.arange(n) < n_named,
+    )
+
+
+def build_smes(params: Parameters, cities: Cities, rng: np.random.Generator) -> SMEs:
+    """SMEs per city (10-100 per city; domain §2), with revenue, cash and funding know-how."""
+    per_city = np.clip(
+        np.round(params.smes_per_100k_residents * cities.population / 1e5), 10, 100
+    ).astype(np.int64)
+    city = np.repeat(np.arange(cities.n, dtype=np.int64), per_city)
+    k = city.size
+    revenue = rng.lognormal(np.log(5e6), 0.8, k)
+    return SMEs(
+        city=city,
+        revenue_eur=revenue,
+        cash_eur=revenue * rng.uniform(0.05, 0.25, k),
+        debt_eur=np.zeros(k),
+        innovation=rng.beta(2.0, 4.0, k),
+        know_how=rng.beta(1.5, 4.0, k),
+        # one modelled SME stands for a group of firms: ~0.3 t/EUR k revenue [assume]
+        emissions_t=revenue * 3e-4 * rng.lognormal(0.0, 0.5, k),
+        status=np.zeros(k, dtype=np.int64),
+        wait_months=np.zeros(k),
+        grant_due_eur=np.zeros(k),
+        capex_eur=np.zeros(k),
+        grants_paid_eur=np.zeros(k),
+    )
+
+
+def build_citizens(
+    cfg: PopulationConfig,
+    params: Parameters,
+    cities: Cities,
+    nations: Nations,
+    installations: Installations,
+    rng: np.random.Generator,
+) -> Citizens:
+    """Citizens per city: one simulated citizen per ``residents_per_citizen`` (with a floor)."""
+    count = np.maximum(
+        np.round(cities.population / cfg.residents_per_citizen), cfg.min_citizens_per_city
+    ).astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    city = np.repeat(np.arange(cities.n, dtype=np.int64), count)
+    n = city.size
+    # Eurobarometer 538: 77% 'very serious' (45% EE .. 93% MT) -> mean support ~0.6 [der]
+    region_shift = np.array([0.05, 0.02, 0.05, -0.08])[nations.region[cities.country]]
+    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
+    a = mean * 4.0
+    support = rng.beta(a, 4.0 - a).astype(np.float32)
+    eps = np.clip(
+        rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
+    ).astype(np.float32)
+    trust = rng.beta(2.5, 2.5, n).astype(np.float32)
+    participation = rng.normal(0.0, 1.0, n).astype(np.float32)
+    plant = np.full(n, -1, dtype=np.int64)
+    jobs = installations.capacity_mt * installations.jobs_per_mt * installations.utilisation
+    u = rng.random(n)
+    offset = np.zeros(n)
+    for p in np.argsort(installations.city, kind="stable"):
+        c = installations.city[p]
+        share = min(jobs[p] / cities.population[c], 0.3)
+        sl = slice(start[c], start[c] + count[c])
+        take = (u[sl] >= offset[sl]) & (u[sl] < offset[sl] + share) & (plant[sl] < 0)
+        plant[sl][take] = p
+        offset[sl] += share
+    return Citizens(
+        city=city,
+        support=support,
+        epsilon=eps,
+        trust=trust,
+        participation=participation,
+        plant=plant,
+        adoption=np.zeros(n, dtype=np.float32),
+        city_start=start,
+        city_count=count,
+        weight=cities.population / count,
+    )
+
+
+def build_population(
+    cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
+) -> Population:
+    """Build nations, cities, installations, SMEs and citizens (in that order)."""
+    nations = build_nations(cfg, params)
+    cities, label_year = build_cities(cfg, params, nations, rng)
+    installations = build_installations(cfg, params, nations, cities, start_year, rng)
+    # nations with a national-asset plant weigh jobs/GDP more (domain §3.4) [assume]
+    asset_countries = np.unique(installations.country[installations.national_asset])
+    nations.protects_assets[asset_countries] = True
+    nations.omega_econ[asset_countries] = params.omega_econ_asset_country
+    pop_by_country = np.bincount(cities.country, weights=cities.population, minlength=nations.n)
+    nations.programme_eur_per_year = (
+        params.national_programme_eur_per_capita_per_year
+        * pop_by_country
+        * nations.fiscal_room
+        / max(float(np.mean(nations.fiscal_room)), 1e-9)
+    )
+    # structural alignment depends on national priorities set above
+    national_ambition = 1.0 - 0.5 * nations.omega_econ[cities.country]
+    ambition = np.where(
+        cities.target_year <= 2030, 1.0, np.where(cities.target_year <= 2040, 0.75, 0.5)
+    )
+    ambition = np.where(cities.target_status == 2, ambition, 0.4)
+    cities.alignment_base = np.clip(1.0 - np.abs(ambition - national_ambition), 0.05, 0.95)
+    cities.alignment = cities.alignment_base.copy()
+    smes = build_smes(params, cities, rng)
+    citizens = build_citizens(cfg, params, cities, nations, installations, rng)
+    return Population(nations, cities, installations, smes, citizens, label_year)

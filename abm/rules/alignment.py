@@ -1,0 +1,68 @@
+"""Multilevel alignment, dialogue platforms and Climate City Contracts (domain §3.4, §3.10).
+
+Each dialogue round raises a city's alignment ``a`` by ``gain*(1-a)`` at a staff-time cost;
+``a`` drifts back to the structural alignment set by national priorities (``omega_econ`` weighs
+jobs/GDP where a national-asset plant sits). Dialogue gives cities voice over plants (``kappa``
+up, voice not control). Mission Cities sign CCCs and get the Label on the dates in the data;
+others sign with a yearly hazard; a CCC brings reciprocal national commitments (``a`` up).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+BASELINE_DIALOGUE_ROUNDS = 0.2  # city networks and ad-hoc contacts without the lever [assume]
+CCC_BEFORE_LABEL_YEARS = 1.0  # a CCC is submitted about a year before the Label [assume]
+LABEL_HAZARD_PER_YEAR = 0.3  # assessment of a newly signed Mission City CCC [assume]
+
+
+def hold_dialogues(m: GovernanceModel) -> None:
+    """Dialogue rounds, national coordination, CCC signatures and alignment drift."""
+    c = m.cities
+    p = m.params
+    lv = m.levers
+    dt = m.dt
+    rng = m.streams["ccc"]
+    u_sign = rng.random(c.n)
+    u_scope = rng.random(c.n)
+    u_label = rng.random(c.n)
+    rounds = BASELINE_DIALOGUE_ROUNDS + p.lever_dialogue_rounds_per_year * lv.dialogue_platforms
+    met = m.use_staff("dialogue", np.full(c.n, p.dialogue_person_months_per_round * rounds * dt))
+    c.alignment += p.dialogue_alignment_gain * rounds * dt * met * (1.0 - c.alignment)
+    c.alignment += p.alignment_decay_per_year * dt * (c.alignment_base - c.alignment)
+    np.clip(c.alignment, 0.0, 1.0, out=c.alignment)
+    m.nations.coordination[:] = 0.8 * lv.dialogue_platforms
+    inst = m.installations
+    base_kappa = np.where(inst.national_asset, p.kappa_national_asset, p.kappa_private_plant)
+    inst.kappa = np.minimum(base_kappa + p.lever_dialogue_kappa_gain * lv.dialogue_platforms, 1.0)
+    c.industry_dialogue += dt * (
+        (0.3 * lv.dialogue_platforms + 0.3 * c.industry_in_ccc) * (1.0 - c.industry_dialogue)
+        - 0.05 * c.industry_dialogue
+    )
+    # --- Climate City Contracts and the Mission Label
+    scheduled = np.isfinite(m.label_year)
+    data_sign = scheduled & (m.label_year - CCC_BEFORE_LABEL_YEARS <= m.year) & ~c.ccc_signed
+    logit = (
+        p.ccc_adoption_logit
+        + p.lever_ccc_hazard_boost * lv.climate_city_contracts
+        + 2.0 * (c.commitment - 0.5)
+        + 1.5 * (c.skill - 0.3)
+        + 1.0 * c.mission
+    )
+    hazard = 1.0 - (1.0 - 1.0 / (1.0 + np.exp(-logit))) ** dt
+    new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard))
+    if new.any():
+        c.ccc_signed |= new
+        c.alignment_base = np.minimum(c.alignment_base + p.ccc_alignment_gain * new, 1.0)
+        c.industry_in_ccc |= new & (u_scope < lv.climate_city_contracts)
+    # the lever also brings industry into the scope of existing contracts over time
+    c.industry_in_ccc |= c.ccc_signed & (u_scope < lv.climate_city_contracts * dt * 0.5)
+    label_hazard = 1.0 - (1.0 - LABEL_HAZARD_PER_YEAR) ** dt
+    c.label |= (scheduled & (m.label_year <= m.year + dt)) | (
+        c.mission & c.ccc_signed & ~scheduled & (u_label < label_hazard)
+    )

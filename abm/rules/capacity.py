@@ -1,0 +1,84 @@
+"""Administrative capacity: staff time supply, skills, twinning, turnover and hiring (domain §3.2).
+
+Capacity ``C_i = FTE_i * share * 12 * dt * (0.5 + 0.5 skill_i) * (1 - 0.3 s_i (1 - c_i))`` person-
+months per step, after the domain's ``C_i = sum_d FTE_id * skill_id * (1 - s_i o_coord)``. Skill
+follows ``skill += eta*completed + lambda_train*(1-skill) + kappa_tw*(peer gap) - delta*skill``
+(domain §3.2 and §3.9; fcruztorres ABM_Energy_Transition for learning; [assume] for ranges).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+PLATFORM_TRAINING_PER_YEAR = 0.03  # Mission Platform advisors and capability building [assume]
+TWINNING_BASELINE = 0.5  # share of the twinning effect available without the lever [assume]
+
+
+def staff_capacity_pm(m: GovernanceModel) -> np.ndarray:
+    """Person-months of effective climate staff time per step for each city."""
+    c = m.cities
+    p = m.params
+    silo_loss = 1.0 - 0.3 * c.silo * (1.0 - c.coordination)
+    return c.staff_fte * p.climate_time_share * 12.0 * m.dt * (0.5 + 0.5 * c.skill) * silo_loss
+
+
+def give_staff_time(m: GovernanceModel) -> None:
+    """Hand out this step's staff time; uses are charged in schedule (priority) order."""
+    if m.is_year_start:
+        m.staff_use_pm[:] = 0.0
+    m.free_pm = staff_capacity_pm(m)
+    m.completed_step = np.zeros(m.cities.n)
+
+
+def _peer_gap(values: np.ndarray, peers: np.ndarray) -> np.ndarray:
+    return np.maximum(values[peers].mean(axis=1) - values, 0.0)
+
+
+def learn_and_hire(m: GovernanceModel) -> None:
+    """Skills grow with projects, training and twinning, decay with turnover; backlog hires."""
+    c = m.cities
+    p = m.params
+    lv = m.levers
+    dt = m.dt
+    platform = PLATFORM_TRAINING_PER_YEAR * (c.mission | c.label)
+    training = p.training_skill_per_year + p.lever_capacity_training * lv.capacity_building
+    twin = p.twinning_transfer_per_year * (
+        TWINNING_BASELINE + (1 - TWINNING_BASELINE) * lv.capacity_building
+    )
+    c.skill += (
+        p.skill_learning_per_project * m.completed_step
+        + (training + platform) * dt * (1.0 - c.skill)
+        + twin * dt * _peer_gap(c.skill, c.peers)
+        - p.skill_turnover_per_year * dt * c.skill
+    )
+    c.finance_skill += (
+        (0.5 * training + platform) * dt * (1.0 - c.finance_skill)
+        + twin * dt * _peer_gap(c.finance_skill, c.peers)
+        - p.skill_turnover_per_year * dt * c.finance_skill
+    )
+    c.procurement_skill += (
+        0.5 * p.lever_capacity_training * lv.capacity_building + 0.05 * lv.green_procurement
+    ) * dt * (
+        1.0 - c.procurement_skill
+    ) - 0.5 * p.skill_turnover_per_year * dt * c.procurement_skill
+    np.clip(c.skill, 0.01, 0.99, out=c.skill)
+    np.clip(c.finance_skill, 0.01, 0.99, out=c.finance_skill)
+    np.clip(c.procurement_skill, 0.01, 0.99, out=c.procurement_skill)
+    aware_gain = (
+        0.05 + 0.15 * (c.mission | c.label) + 0.3 * lv.simplification + 0.1 * lv.capacity_building
+    )
+    c.awareness += dt * (aware_gain * (1.0 - c.awareness) - 0.03 * c.awareness)
+    np.clip(c.awareness, 0.0, 1.0, out=c.awareness)
+    # hiring: a backlog beyond capacity draws extra staff where national fiscal room allows
+    cap_year = staff_capacity_pm(m) / dt
+    pressure = np.clip(m.year_flows.unmet_pm / np.maximum(cap_year, 1e-9), 0.0, 1.0)
+    growth = (
+        p.hiring_response_per_year * pressure * m.nations.fiscal_room[c.country]
+        + p.lever_capacity_staff_growth * lv.capacity_building
+    )
+    c.staff_fte *= 1.0 + growth * dt

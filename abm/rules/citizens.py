@@ -1,0 +1,132 @@
+"""Citizens: bounded-confidence opinion dynamics, drivers, participation (domain §3.7).
+
+Per step each citizen meets ``interactions_per_year*dt`` random partners from the same city; if
+``|x_i - x_j| < eps_i`` it moves ``mu`` of the way towards the partner (Deffuant et al. 2000,
+synchronous one-sided update) with heterogeneous ``eps ~ N(m, sigma)`` (Lorenz 2015) and
+redraw noise ``p``. Drivers: ``x += dt*(-a_job*job_risk + a_cob*cobenefit + a_tr*(trust-0.5))``.
+Participation ``sigma(pi0 + pi1*trust + pi2*mode)``; empowering modes raise trust. The
+per-agent Mesa reference of the same rule is ``abm.agents.citizen_reference``.
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+ADOPTION_RATE_PER_YEAR = 0.04  # low-carbon option uptake at full support [assume]
+
+
+def deffuant_round(
+    support: np.ndarray,
+    epsilon: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    mu: float,
+    active_share: float,
+    rng: np.random.Generator,
+) -> None:
+    """One synchronous bounded-confidence round within cities (in place).
+
+    ``first``/``count`` give, per citizen, the first index and size of its city's block.
+    """
+    n = support.size
+    u = rng.random(n, dtype=np.float32)
+    partner = first + (u * count).astype(np.int64)
+    diff = support[partner] - support
+    move = np.abs(diff) < epsilon
+    if active_share < 1.0:
+        move &= rng.random(n, dtype=np.float32) < active_share
+    support += np.float32(mu) * diff * move
+
+
+def redraw_noise(support: np.ndarray, prob: float, rng: np.random.Generator) -> None:
+    """Each citizen redraws its opinion uniformly with probability ``prob`` (in place)."""
+    k = int(rng.binomial(support.size, min(prob, 1.0)))
+    idx = rng.integers(0, support.size, k)
+    support[idx] = rng.random(k, dtype=np.float32)
+
+
+def update_opinions(m: GovernanceModel) -> None:
+    """Opinion exchange, noise and drivers; then city aggregates."""
+    z = m.citizens
+    p = m.params
+    rng = m.streams["opinions"]
+    per_step = p.interactions_per_year * m.dt
+    rounds = max(1, ceil(per_step - 1e-9))
+    first, count = _blocks(m)
+    for _ in range(rounds):
+        deffuant_round(
+            z.support, z.epsilon, first, count, p.convergence_rate, per_step / rounds, rng
+        )
+    redraw_noise(z.support, p.opinion_noise_per_year * m.dt, rng)
+    c = m.cities
+    cobenefit = c.abated_t.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
+    risk = np.append(m.job_risk, 0.0)[z.plant].astype(np.float32)
+    drift_city = (p.cobenefit_effect * cobenefit).astype(np.float32)
+    z.support += np.float32(m.dt) * (
+        -np.float32(p.job_threat_effect) * risk
+        + drift_city[z.city]
+        + np.float32(p.trust_effect) * (z.trust - np.float32(0.5))
+    )
+    np.clip(z.support, 0.0, 1.0, out=z.support)
+    if m.is_year_start:
+        z.adoption += (
+            np.float32(ADOPTION_RATE_PER_YEAR) * z.support * (np.float32(1.0) - z.adoption)
+        )
+    aggregate(m)
+
+
+def _blocks(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray]:
+    cache = getattr(m, "_citizen_blocks", None)
+    if cache is None:
+        z = m.citizens
+        cache = (z.city_start[z.city], z.city_count[z.city].astype(np.float32))
+        m._citizen_blocks = cache
+    return cache
+
+
+def engage_citizens(m: GovernanceModel) -> None:
+    """Yearly engagement: staff-limited mode, participation draws, trust gains."""
+    if not m.is_year_start:
+        return
+    z = m.citizens
+    c = m.cities
+    p = m.params
+    rng = m.streams["participation"]
+    u = rng.random(z.n, dtype=np.float32)
+    demand = p.engagement_person_months_per_100k * c.population / 1e5 * (c.engagement_mode + 1)
+    met = m.use_staff("engagement", demand)
+    mode_eff = (c.engagement_mode * met).astype(np.float32)
+    logit = (
+        np.float32(p.participation_intercept)
+        + np.float32(p.participation_trust_weight) * z.trust
+        + np.float32(p.participation_mode_weight) * mode_eff[z.city]
+        + np.float32(0.5) * z.participation
+    )
+    part = u < 1.0 / (1.0 + np.exp(-logit))
+    gain = np.float32(p.empower_trust_gain) * (mode_eff[z.city] / np.float32(2.0))
+    z.trust += gain * part
+    np.clip(z.trust, 0.0, 1.0, out=z.trust)
+    m.participation_rate = np.add.reduceat(part.astype(np.float64), z.city_start) / z.city_count
+
+
+def aggregate(m: GovernanceModel) -> None:
+    """City mean support and polarisation (variance) from the citizen arrays."""
+    z = m.citizens
+    x = z.support.astype(np.float64)
+    s1 = np.add.reduceat(x, z.city_start)
+    s2 = np.add.reduceat(x * x, z.city_start)
+    mean = s1 / z.city_count
+    m.support = mean
+    m.polarisation = np.maximum(s2 / z.city_count - mean * mean, 0.0)
+
+
+def mean_adoption(m: GovernanceModel) -> np.ndarray:
+    """City mean adoption of low-carbon options."""
+    z = m.citizens
+    return np.add.reduceat(z.adoption.astype(np.float64), z.city_start) / z.city_count

@@ -1,0 +1,288 @@
+"""Funding: applications, competitive awards, co-finance and absorption (domain §3.1).
+
+* Apply: ``P(apply) = sigma(b0 + b1*aware + b2*need*fit - b3*burden/C_free)`` (Hansum 2025).
+* Award: rank applications by a score with ``beta*log2(staff per capita)`` (Urban Institute 2023,
+  beta ~1.45 per doubling), alignment (Zia & Koliba 2015) and skill; fund down the list until the
+  call's budget runs out (Zia & Koliba 2015, option 1).
+* Absorb: awarded money moves committed -> implemented -> certified -> paid with stage delays
+  (Cunico, Aivazidou & Mollona 2023, PERCEIVE); grant management needs ~0.95 FTE-years per
+  EUR 1 M over a 7-year period (DG REGIO 2018); commitments unclaimed after N+3 are lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.agents.state import (
+    P_DROPPED,
+    P_IMPLEMENTING,
+    P_PREPARED,
+    SRC_COHESION,
+    SRC_MISSION,
+    SRC_NATIONAL,
+    SRC_OWN,
+)
+from abm.rules.silos import implementation_years
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+PROGRAMME_YEARS = 7.0  # the 0.95 FTE-years per EUR 1 M is spread over a programme period
+LABEL_SCORE_BONUS = 0.5  # the Mission Label opens privileged finance [assume]
+MISSION_SCORE_BONUS = 1.0  # Mission Cities first for mission calls (domain §2) [assume]
+
+
+@dataclass(slots=True)
+class YearFlows:
+    """Per-city flows accumulated over the current year (reset at each year start)."""
+
+    applied_eur: np.ndarray
+    awarded_eur: np.ndarray
+    absorbed_eur: np.ndarray
+    decommitted_eur: np.ndarray
+    own_funded_eur: np.ndarray
+    unmet_pm: np.ndarray
+    applications: np.ndarray
+    awards: np.ndarray
+    prepared: np.ndarray
+    completed: np.ndarray
+    dropped: np.ndarray
+    abandoned: np.ndarray
+    om_paid_eur: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int) -> YearFlows:
+        """All flows zero for ``n`` cities."""
+        return cls(**{f.name: np.zeros(n) for f in fields(cls)})
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
+
+
+def _rank_within_city(city: np.ndarray) -> np.ndarray:
+    """0, 1, 2 ... for the entries of each city, in their given order."""
+    order = np.argsort(city, kind="stable")
+    sorted_city = city[order]
+    first = np.searchsorted(sorted_city, sorted_city, side="left")
+    rank = np.empty(city.size, dtype=np.int64)
+    rank[order] = np.arange(city.size) - first
+    return rank
+
+
+def _cumsum_within_city(city: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running total of ``values`` within each city, in the given order (inclusive)."""
+    order = np.argsort(city, kind="stable")
+    v = values[order]
+    cs = np.cumsum(v)
+    sorted_city = city[order]
+    first = np.searchsorted(sorted_city, sorted_city, side="left")
+    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0.0)
+    out = np.empty(city.size)
+    out[order] = cs - before
+    return out
+
+
+def absorb_funds(m: GovernanceModel) -> None:
+    """Move grant money through the pipeline; staff shortfalls slow it; N+3 decommits."""
+    c = m.cities
+    p = m.params
+    dt = m.dt
+    cut = 1.0 - p.lever_simplification_burden_cut * m.levers.simplification
+    if m.is_year_start:
+        # cohorts age by one year; the oldest (beyond N+3) is lost and the city must cover it
+        lost = c.committed_eur[:, -1].copy()
+        c.committed_eur[:, 1:] = c.committed_eur[:, :-1]
+        c.committed_eur[:, 0] = 0.0
+        m.year_flows.decommitted_eur += lost
+        m.accounts["decommitted_eur"] += float(lost.sum())
+        m.city_debt_eur += lost
+    pipeline = c.committed_eur.sum(axis=1) + c.implemented_eur + c.certified_eur
+    demand = p.admin_fte_years_per_meur * cut * 12.0 / PROGRAMME_YEARS * pipeline / 1e6 * dt
+    met = m.use_staff("grant_management", demand)
+
+    def rate(delay_months: float) -> float:
+        return float(min(1.0, dt * 12.0 / max(delay_months * cut, 1e-9)))
+
+    to_impl = c.committed_eur * (rate(p.stage_delay_implement_months) * met)[:, None]
+    to_cert = c.implemented_eur * rate(p.stage_delay_certify_months) * met
+    to_pay = c.certified_eur * rate(p.stage_delay_pay_months) * met
+    c.committed_eur -= to_impl
+    c.implemented_eur += to_impl.sum(axis=1) - to_cert
+    c.certified_eur += to_cert - to_pay
+    m.year_flows.absorbed_eur += to_pay
+    m.accounts["paid_eur"] += float(to_pay.sum())
+
+
+def _need(m: GovernanceModel, prepared_cost_city: np.ndarray) -> np.ndarray:
+    """Unmet capital need: prepared project cost against own money."""
+    return prepared_cost_city / (prepared_cost_city + m.budget_left_eur + 1.0)
+
+
+def _staff_per_10k(m: GovernanceModel) -> np.ndarray:
+    c = m.cities
+    return c.staff_fte / (c.population / 1e4)
+
+
+def apply_and_award(m: GovernanceModel) -> None:
+    """Yearly calls (mission, cohesion, national): apply, rank, award; then own budget."""
+    pr = m.projects
+    p = m.params
+    lv = m.levers
+    rng = m.streams["funding"]
+    if m.is_year_start:
+        cut = 1.0 - p.lever_simplification_burden_cut * lv.simplification
+        staff_pc = _staff_per_10k(m)
+        log_staff = np.log2(staff_pc / np.median(staff_pc))
+        calls = (
+            ("mission", SRC_MISSION, p.mission_call_burden_person_months * cut),
+            ("cohesion", SRC_COHESION, p.cohesion_burden_person_months * cut),
+            ("national", SRC_NATIONAL, p.national_burden_person_months * cut),
+        )
+        for key, src, burden in calls:
+            _run_call(m, key, src, burden, log_staff, rng)
+    _fund_from_own_budget(m)
+    # projects left waiting age; those waiting too long are dropped
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    pr.age_years[idx] += m.dt
+    old = idx[pr.age_years[idx] > p.max_wait_years_unfunded]
+    pr.stage[old] = P_DROPPED
+    np.add.at(m.year_flows.dropped, pr.city[old], 1.0)
+
+
+def _run_call(
+    m: GovernanceModel,
+    key: str,
+    src: int,
+    burden_pm: float,
+    log_staff: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    pr = m.projects
+    c = m.cities
+    p = m.params
+    n = c.n
+    u_apply = rng.random(n)  # drawn whatever happens, to keep streams aligned across scenarios
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    gumbel = rng.gumbel(size=idx.size)
+    if idx.size == 0:
+        return
+    city = pr.city[idx]
+    cost = pr.cost_eur[idx]
+    if key == "cohesion":
+        cofin = p.cohesion_cofinance_share
+        eligible = m.nations.eu_member[c.country[city]]
+    else:
+        cofin = (
+            0.0 if key == "mission" else 0.5 * (1.0 - m.nations.fiscal_room[c.country[city]].mean())
+        )
+        eligible = np.ones(idx.size, dtype=bool)
+    # the city's co-finance share must fit its remaining budget (national help by fiscal room)
+    city_share = cofin * (1.0 - 0.5 * m.nations.fiscal_room[c.country[city]])
+    eligible &= city_share * cost <= m.budget_left_eur[city]
+    prepared_cost_city = np.bincount(city, weights=cost, minlength=n)
+    has_fit = np.bincount(city[eligible], minlength=n) > 0
+    logit = (
+        p.apply_intercept
+        + p.apply_awareness_weight * c.awareness
+        + p.apply_need_weight * _need(m, prepared_cost_city) * has_fit
+        - p.apply_burden_weight * burden_pm / (m.free_pm + 0.5)
+    )
+    applies = (u_apply < 1.0 / (1.0 + np.exp(-logit))) & has_fit
+    # each application costs ``burden`` person-months; cities submit while staff time lasts
+    n_affordable = np.floor(m.free_pm / max(burden_pm, 1e-9))
+    rank = _rank_within_city(city)
+    submit = eligible & applies[city] & (rank < n_affordable[city])
+    if not submit.any():
+        return
+    sub = idx[submit]
+    scity = city[submit]
+    n_sub = np.bincount(scity, minlength=n).astype(float)
+    m.use_staff("applications", n_sub * burden_pm)
+    request = pr.cost_eur[sub] * (1.0 - cofin)
+    m.year_flows.applied_eur += np.bincount(scity, weights=request, minlength=n)
+    m.year_flows.applications += n_sub
+    score = (
+        p.award_staff_log2_weight * log_staff[scity]
+        + p.award_alignment_weight * c.alignment[scity]
+        + 1.5 * (c.skill[scity] - 0.5)
+        + 1.0 * (c.finance_skill[scity] - 0.3)
+        + LABEL_SCORE_BONUS * c.label[scity]
+        + gumbel[submit]
+    )
+    if key == "mission":
+        score = score + MISSION_SCORE_BONUS * c.mission[scity]
+    order = np.argsort(-score, kind="stable")
+    if key == "national":
+        country = c.country[scity[order]]
+        spent_country = _cumsum_within_city(country, request[order])
+        win_sorted = spent_country <= m.nations.programme_budget_eur[country]
+        paid = np.bincount(
+            country[win_sorted], weights=request[order][win_sorted], minlength=m.nations.n
+        )
+        m.nations.programme_budget_eur -= paid
+        m.accounts["national_awarded_eur"] += float(paid.sum())
+    else:
+        inst = m.eu.instruments[key]
+        win_sorted = np.cumsum(request[order]) <= inst.remaining_eur
+        if key == "mission":
+            cap = int(np.ceil(p.mission_call_success_rate * order.size))
+            win_sorted &= np.arange(order.size) < cap
+        total = float(request[order][win_sorted].sum())
+        inst.remaining_eur -= total
+        m.eu.awarded_eur += total
+    win = order[win_sorted]
+    won = sub[win]
+    wcity = scity[win]
+    grant = request[win]
+    pr.stage[won] = P_IMPLEMENTING
+    pr.source[won] = src
+    pr.grant_eur[won] = grant
+    pr.remaining_years[won] = implementation_years(
+        c.silo[wcity],
+        pr.n_departments[won],
+        c.completed_projects[wcity],
+        p.learning_projects_divisor,
+    )
+    own = pr.cost_eur[won] - grant
+    np.subtract.at(m.budget_left_eur, wcity, own)
+    np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
+    per_city = np.bincount(wcity, weights=grant, minlength=n)
+    c.committed_eur[:, 0] += per_city
+    m.accounts["awarded_eur"] += float(grant.sum())
+    m.year_flows.awarded_eur += per_city
+    m.year_flows.awards += np.bincount(wcity, minlength=n)
+    # a won grant rallies the council (domain §3.1) [assume: +0.02 per award]
+    c.commitment = np.minimum(c.commitment + 0.02 * np.bincount(wcity, minlength=n), 1.0)
+
+
+def _fund_from_own_budget(m: GovernanceModel) -> None:
+    """Prepared projects no call funded: pay from the city's own capex budget if it allows."""
+    pr = m.projects
+    c = m.cities
+    p = m.params
+    n = c.n
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    if idx.size == 0:
+        return
+    city = pr.city[idx]
+    instruments = 1.0 + 0.5 * m.nations.enables_instruments[c.country] + 0.2 * c.label
+    capex_room = m.budget_left_eur * p.own_funding_share_of_budget * instruments
+    running = _cumsum_within_city(city, pr.cost_eur[idx])
+    fund = running <= capex_room[city]
+    won = idx[fund]
+    wcity = city[fund]
+    pr.stage[won] = P_IMPLEMENTING
+    pr.source[won] = SRC_OWN
+    pr.remaining_years[won] = implementation_years(
+        c.silo[wcity],
+        pr.n_departments[won],
+        c.completed_projects[wcity],
+        p.learning_projects_divisor,
+    )
+    spent = np.bincount(wcity, weights=pr.cost_eur[won], minlength=n)
+    m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)
+    m.year_flows.own_funded_eur += spent

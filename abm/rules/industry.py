@@ -1,0 +1,254 @@
+"""Industrial decarbonisation at reinvestment points (domain §3.5).
+
+Plants compare routes only at reinvestment points (every ~20 years; MPP ST-STSM). For each route
+allowed from the current one, ``NPV = sum_t CF_t/(1+r)^t - capex*(1 - subsidy)`` with
+``CF = Q*(price + green premium - opex - (E - FA)*P_EUA)`` (Steel-IQ), ``r`` = discount rate plus
+the policy-uncertainty premium ``pi_unc``; the plant switches if the best route beats staying
+and equity covers 20% of the net capex, otherwise it relines or (if losses pile up) closes.
+Switches come online after ``construction_years``. The Innovation-Fund-type instrument funds
+switches cheapest-per-tonne first; national governments give aid to national-asset plants and
+keep them open (``omega_econ``). Output leaks abroad when the carbon cost is not passed on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from abm.rules import industry_tech as it
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+FULL_UTILISATION = 0.85
+MIN_UTILISATION = 0.3
+EQUITY_SHARE = 0.2  # 20/80 equity/debt (Steel-IQ) [src]
+SCRAP_PREMIUM_EUR_PER_T = 40.0  # scrap scarcity cost for scrap-EAF routes [assume]
+CITY_PRESSURE_VALUE = 0.15  # share of capex a fully empowered city's pressure is worth [assume]
+CLOSE_LOSS_MULTIPLE = 1.0  # close when cumulative losses exceed capex * capacity (Steel-IQ)
+STEEL = it.SECTOR_INDEX["steel"]
+EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHNOLOGIES])
+NON_CBAM_FREE_DECLINE_PER_YEAR = 0.022  # ETS linear reduction factor as a proxy [assume]
+
+
+def _opex(m: GovernanceModel, tech: np.ndarray) -> np.ndarray:
+    p = m.params
+    lv = m.levers
+    years = max(m.year - 2025.0, 0.0)
+    learning = (1.0 - p.clean_cost_learning_per_year * (1.0 + lv.research_innovation)) ** years
+    h2 = (
+        p.hydrogen_premium_eur_per_t
+        * learning
+        * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
+    )
+    scrap = SCRAP_PREMIUM_EUR_PER_T * (1.0 - 0.5 * lv.research_innovation)
+    return np.asarray(it.OPEX[tech] + it.USES_H2[tech] * h2 + it.USES_SCRAP[tech] * scrap)
+
+
+def free_allocation(m: GovernanceModel, sector: np.ndarray, year: float) -> np.ndarray:
+    """Free allowances per tonne: CBAM phase-out for CBAM sectors, slow decline otherwise."""
+    cbam = it.CBAM_BY_SECTOR[sector]
+    if year == m.year:
+        cbam_share = m.eu.free_allocation_share
+    else:
+        cbam_share = 1.0 if year < 2026 else max(0.0, 0.975 * (2034.0 - year) / 8.0)
+    other = max(0.0, 1.0 - NON_CBAM_FREE_DECLINE_PER_YEAR * max(year - 2025.0, 0.0))
+    return np.asarray(it.BENCHMARK_BY_SECTOR[sector] * np.where(cbam, cbam_share, other))
+
+
+def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> np.ndarray:
+    p = m.params
+    public = np.where(
+        sector == STEEL,
+        p.public_demand_share_steel,
+        np.where(sector == it.SECTOR_INDEX["cement"], p.public_demand_share_cement, 0.1),
+    )
+    return np.asarray(
+        it.IS_CLEAN[tech] * p.green_premium_eur_per_t * public * m.green_demand_share * 4.0
+    )
+
+
+def unit_margin(
+    m: GovernanceModel, sector: np.ndarray, tech: np.ndarray, carbon_price: float, year: float
+) -> np.ndarray:
+    """Margin per tonne: world price + green premium - opex - net carbon cost."""
+    carbon = np.maximum(it.INTENSITY[tech] - free_allocation(m, sector, year), 0.0) * carbon_price
+    return np.asarray(
+        it.PRICE_BY_SECTOR[sector] + _green_premium(m, sector, tech) - _opex(m, tech) - carbon
+    )
+
+
+def installation_emissions(m: GovernanceModel) -> np.ndarray:
+    """Current emissions per installation, t/yr."""
+    inst = m.installations
+    return np.asarray(
+        inst.open * inst.capacity_mt * inst.utilisation * it.INTENSITY[inst.tech] * 1e6
+    )
+
+
+def installation_jobs(m: GovernanceModel) -> np.ndarray:
+    """Current direct jobs per installation."""
+    inst = m.installations
+    p = m.params
+    factor = np.where(
+        EAF_ROUTES[inst.tech], 1.0 + p.eaf_job_change_share, it.JOBS_FACTOR[inst.tech]
+    )
+    # a scrap-EAF plant that was EAF from the start keeps its observed headcount
+    return np.asarray(
+        inst.open
+        * inst.capacity_mt
+        * inst.utilisation
+        / FULL_UTILISATION
+        * inst.jobs_per_mt
+        * factor
+    )
+
+
+def _npv_per_option(
+    m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
+) -> np.ndarray:
+    """NPV (EUR) of running each option from the end of construction to the horizon."""
+    p = m.params
+    inst = m.installations
+    sector = inst.sector[plants]
+    start = p.construction_years
+    horizon = p.asset_life_years
+    years = np.arange(start, horizon) + m.year
+    disc = (1.0 + rate) ** -(years - m.year)
+    prices = np.array([m.eu.expected_carbon_price(y) for y in years])
+    q = inst.capacity_mt[plants] * 1e6 * FULL_UTILISATION
+    npv = np.zeros(options.shape)
+    for k in range(options.shape[1]):
+        tech = options[:, k]
+        cf = np.zeros(plants.size)
+        for y, d, price in zip(years, disc, prices, strict=True):
+            cf += d * unit_margin(m, sector, tech, float(price), float(y))
+        npv[:, k] = cf * q
+    return npv
+
+
+def decide_investments(m: GovernanceModel) -> None:
+    """Yearly: commission pending switches, set output, decide at reinvestment points."""
+    inst = m.installations
+    p = m.params
+    lv = m.levers
+    nat = m.nations
+    rng = m.streams["industry"]
+    n = inst.n
+    noise = rng.lognormal(0.0, 0.15, (n, it.N_TECH))
+    cycle_noise = rng.uniform(-3.0, 3.0, n)
+    if not m.is_year_start:
+        return
+    # commission switches whose construction is over
+    online = inst.open & (inst.pending_tech >= 0) & (inst.pending_online_year <= m.year)
+    inst.tech[online] = inst.pending_tech[online]
+    inst.pending_tech[online] = -1
+    inst.pending_online_year[online] = np.inf
+    # output and losses this year; leakage when margins turn negative
+    price = it.PRICE_BY_SECTOR[inst.sector]
+    margin = unit_margin(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year)
+    inst.utilisation = np.clip(
+        FULL_UTILISATION * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
+        MIN_UTILISATION,
+        FULL_UTILISATION,
+    )
+    profit = margin * inst.capacity_mt * 1e6 * inst.utilisation
+    inst.equity_eur += np.maximum(profit, 0.0) * 0.3 * inst.open
+    inst.cum_loss_eur = (
+        np.where(profit < 0, inst.cum_loss_eur - profit, inst.cum_loss_eur * 0.9) * inst.open
+    )
+    # jobs at risk: negative margins, or an announced move to a leaner EAF route
+    pending_eaf = (inst.pending_tech >= 0) & EAF_ROUTES[np.maximum(inst.pending_tech, 0)]
+    m.job_risk = np.clip(-margin / price * 3.0, 0.0, 1.0) * inst.open + pending_eaf * abs(
+        p.eaf_job_change_share
+    )
+    # closures, unless the state protects a national asset by covering its losses
+    threshold = CLOSE_LOSS_MULTIPLE * it.CAPEX[inst.tech].clip(min=50.0) * inst.capacity_mt * 1e6
+    failing = inst.open & (inst.cum_loss_eur > threshold)
+    protect = failing & inst.national_asset & (nat.omega_econ[inst.country] > 0.5)
+    aid = np.where(protect, inst.cum_loss_eur, 0.0)
+    inst.aid_eur += aid
+    nat.aid_paid_eur += np.bincount(inst.country, weights=aid, minlength=nat.n)
+    inst.cum_loss_eur[protect] = 0.0
+    inst.open &= ~(failing & ~protect)
+    # reinvestment points
+    deciding = np.flatnonzero(
+        inst.open & (inst.pending_tech < 0) & (inst.next_decision_year <= m.year)
+    )
+    if deciding.size == 0:
+        return
+    cur = inst.tech[deciding]
+    options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
+    allowed = it.ALLOWED[cur]
+    r = p.discount_rate + p.policy_uncertainty_premium_pp / 100.0 * (
+        1.0 - p.lever_pathway_uncertainty_cut * lv.predictable_pathway_2040
+    )
+    # evaluate only allowed routes; others get -inf
+    npv = np.full(options.shape, -np.inf)
+    cols = np.flatnonzero(allowed.any(axis=0))
+    npv[:, cols] = _npv_per_option(m, deciding, options[:, cols], r)
+    npv[~allowed] = -np.inf
+    q_cap = inst.capacity_mt[deciding][:, None] * 1e6
+    capex = it.CAPEX[None, :] * q_cap * noise[deciding]
+    switching = options != cur[:, None]
+    # state aid for national assets, scaled by national priority and fiscal room
+    aid_share = (
+        p.state_aid_capex_share
+        * inst.national_asset[deciding]
+        * nat.omega_econ[inst.country[deciding]]
+        / 0.7
+        * nat.fiscal_room[inst.country[deciding]]
+    )
+    pressure = (
+        inst.kappa[deciding]
+        * m.cities.commitment[inst.city[deciding]]
+        * (0.5 + m.cities.industry_dialogue[inst.city[deciding]])
+    )
+    fund_share = p.industry_fund_max_capex_share
+    clean_switch = switching & it.IS_CLEAN[None, :]
+    value = npv - capex * (1.0 - np.where(switching, aid_share[:, None], 0.0))
+    value = value + clean_switch * capex * CITY_PRESSURE_VALUE * pressure[:, None]
+    # first pass with the fund's grant expected; rank candidates by grant per tonne abated
+    with_fund = value + clean_switch * capex * fund_share
+    best = np.argmax(with_fund, axis=1)
+    rows = np.arange(deciding.size)
+    cand = (best != cur) & np.isfinite(with_fund[rows, best])
+    abated = (it.INTENSITY[cur] - it.INTENSITY[best]) * q_cap[:, 0] * FULL_UTILISATION
+    grant = np.where(cand & it.IS_CLEAN[best], capex[rows, best] * fund_share, 0.0)
+    per_t = np.where(abated > 0, grant / np.maximum(abated, 1e-9), np.inf)
+    order = np.argsort(per_t, kind="stable")
+    fund = m.eu.instruments["industry"]
+    applying = grant[order] > 0
+    awarded_sorted = applying & (
+        np.cumsum(np.where(applying, grant[order], 0.0)) <= fund.remaining_eur
+    )
+    awarded = np.zeros(deciding.size, dtype=bool)
+    awarded[order[awarded_sorted]] = True
+    final = value.copy()
+    final[awarded, best[awarded]] += grant[awarded]
+    choice = np.argmax(final, axis=1)
+    gain = final[rows, choice] - final[rows, cur]
+    net_capex = capex[rows, choice] * (1.0 - aid_share) - np.where(
+        awarded & (choice == best), grant, 0.0
+    )
+    can_pay = inst.equity_eur[deciding] >= EQUITY_SHARE * net_capex
+    switch = (choice != cur) & (gain > 0.0) & can_pay
+    postpone = (choice != cur) & (gain > 0.0) & ~can_pay
+    got = switch & awarded & (choice == best)
+    fund.remaining_eur -= float(grant[got].sum())
+    m.eu.awarded_eur += float(grant[got].sum())
+    m.accounts["industry_fund_paid_eur"] += float(grant[got].sum())
+    sw = deciding[switch]
+    inst.pending_tech[sw] = choice[switch]
+    inst.pending_online_year[sw] = m.year + p.construction_years
+    state_aid = (aid_share * capex[rows, choice])[switch]
+    inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
+    nat.aid_paid_eur += np.bincount(inst.country[sw], weights=state_aid, minlength=nat.n)
+    inst.equity_eur[sw] -= EQUITY_SHARE * net_capex[switch]
+    inst.next_decision_year[sw] = (
+        m.year + p.construction_years + p.investment_cycle_years + cycle_noise[sw]
+    )
+    inst.next_decision_year[deciding[postpone]] = m.year + 1.0
+    stay = deciding[~switch & ~postpone]
+    inst.next_decision_year[stay] = m.year + p.investment_cycle_years + cycle_noise[stay]

@@ -1,0 +1,126 @@
+"""Sector and technology tables for industrial installations (domain §3.5).
+
+Intensities (tCO2 per tonne product) for steel follow Systemiq's Steel-IQ documentation as
+summarised in ``docs/ODD.md``: BF-BOF 2.0, scrap-EAF 0.3, hydrogen DRI-EAF 0.1. Costs are
+illustrative round numbers [assume] chosen so that margins before carbon cost are 10-25% of the
+world price; they are priors for sensitivity analysis, not estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SECTORS: tuple[str, ...] = ("steel", "cement", "chemicals", "refinery", "battery", "other")
+SME_CLUSTER = "sme_cluster"
+
+
+@dataclass(frozen=True, slots=True)
+class Technology:
+    """One production route: emissions, costs and which routes a plant can switch to."""
+
+    sector: str
+    name: str
+    intensity_t_per_t: float
+    capex_eur_per_t: float  # capex per t/yr of capacity to build (or reline) this route
+    opex_eur_per_t: float  # operating cost per t product, excluding carbon
+    jobs_factor: float  # direct jobs relative to the sector's conventional route
+    targets: tuple[str, ...]  # routes this one can switch to at a reinvestment point
+    uses_hydrogen: bool = False
+    uses_scrap: bool = False
+    clean: bool = False
+
+
+TECHNOLOGIES: tuple[Technology, ...] = (
+    Technology("steel", "BF-BOF", 2.0, 60.0, 430.0, 1.0, ("scrap-EAF", "H2-DRI-EAF")),
+    Technology("steel", "scrap-EAF", 0.3, 350.0, 400.0, 0.75, ("EAF-green-power",), False, True),
+    Technology("steel", "H2-DRI-EAF", 0.1, 700.0, 400.0, 0.9, (), True, False, True),
+    Technology("steel", "EAF-green-power", 0.1, 100.0, 415.0, 0.75, (), False, True, True),
+    Technology("steel", "rolling mill", 0.1, 40.0, 90.0, 0.5, ()),
+    Technology("cement", "clinker kiln", 0.6, 25.0, 70.0, 1.0, ("kiln+CCS",)),
+    Technology("cement", "kiln+CCS", 0.1, 250.0, 100.0, 1.0, (), clean=True),
+    Technology("chemicals", "steam cracking", 1.0, 80.0, 760.0, 1.0, ("electrified",)),
+    Technology("chemicals", "electrified", 0.3, 600.0, 800.0, 1.0, (), clean=True),
+    Technology("refinery", "refinery", 0.3, 20.0, 560.0, 1.0, ("refinery+H2/CCS",)),
+    Technology("refinery", "refinery+H2/CCS", 0.12, 150.0, 575.0, 1.0, (), clean=True),
+    Technology("battery", "cell plant", 0.05, 0.0, 0.0, 1.0, (), clean=True),
+    Technology("other", "Al smelter", 1.6, 80.0, 2000.0, 1.0, ("inert anode",)),
+    Technology("other", "inert anode", 0.3, 900.0, 2030.0, 1.0, (), clean=True),
+)
+TECH_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TECHNOLOGIES)}
+SECTOR_INDEX: dict[str, int] = {s: i for i, s in enumerate(SECTORS)}
+
+# World price per tonne of product and the EU ETS free-allocation benchmark (t/t).
+WORLD_PRICE_EUR_PER_T: dict[str, float] = {
+    "steel": 550.0,
+    "cement": 110.0,
+    "chemicals": 900.0,
+    "refinery": 600.0,
+    "battery": 1.0,
+    "other": 2300.0,
+}
+BENCHMARK_T_PER_T: dict[str, float] = {
+    "steel": 1.3,
+    "cement": 0.7,
+    "chemicals": 0.7,
+    "refinery": 0.25,
+    "battery": 0.0,
+    "other": 1.5,
+}
+CBAM_SECTORS = frozenset({"steel", "cement", "other"})
+JOBS_PER_MT: dict[str, float] = {
+    "steel": 1800.0,  # domain §3.5: 8,000 jobs / 4.5 Mt [der]
+    "cement": 250.0,
+    "chemicals": 1200.0,
+    "refinery": 150.0,
+    "battery": 40000.0,
+    "other": 2000.0,
+}
+DEFAULT_CAPACITY_MT: dict[str, float] = {
+    "steel": 3.0,
+    "cement": 1.0,
+    "chemicals": 1.5,
+    "refinery": 6.0,
+    "battery": 0.02,
+    "other": 0.25,
+}
+
+N_TECH = len(TECHNOLOGIES)
+INTENSITY = np.array([t.intensity_t_per_t for t in TECHNOLOGIES])
+CAPEX = np.array([t.capex_eur_per_t for t in TECHNOLOGIES])
+OPEX = np.array([t.opex_eur_per_t for t in TECHNOLOGIES])
+JOBS_FACTOR = np.array([t.jobs_factor for t in TECHNOLOGIES])
+USES_H2 = np.array([t.uses_hydrogen for t in TECHNOLOGIES])
+USES_SCRAP = np.array([t.uses_scrap for t in TECHNOLOGIES])
+IS_CLEAN = np.array([t.clean for t in TECHNOLOGIES])
+TECH_SECTOR = np.array([SECTOR_INDEX[t.sector] for t in TECHNOLOGIES])
+# switch matrix: ALLOWED[a, b] is True when route a can switch to route b
+ALLOWED = np.zeros((N_TECH, N_TECH), dtype=bool)
+for _i, _t in enumerate(TECHNOLOGIES):
+    ALLOWED[_i, _i] = True
+    for _name in _t.targets:
+        ALLOWED[_i, TECH_INDEX[_name]] = True
+PRICE_BY_SECTOR = np.array([WORLD_PRICE_EUR_PER_T[s] for s in SECTORS])
+BENCHMARK_BY_SECTOR = np.array([BENCHMARK_T_PER_T[s] for s in SECTORS])
+CBAM_BY_SECTOR = np.array([s in CBAM_SECTORS for s in SECTORS])
+JOBS_PER_MT_BY_SECTOR = np.array([JOBS_PER_MT[s] for s in SECTORS])
+
+
+def technology_from_text(sector: str, text: str) -> str:
+    """Map a free-text technology description from the site data to a route name."""
+    t = text.lower()
+    if sector == "steel":
+        if "bf-bof" in t or "blast furnace" in t:
+            return "BF-BOF"
+        if "eaf" in t:
+            return "scrap-EAF"
+        return "rolling mill"
+    conventional = {
+        "cement": "clinker kiln",
+        "chemicals": "steam cracking",
+        "refinery": "refinery",
+        "battery": "cell plant",
+        "other": "Al smelter",
+    }
+    return conventional[sector]

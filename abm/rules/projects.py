@@ -1,0 +1,183 @@
+"""City project pipeline: ideas, preparation, delivery, operation (domain §3.1-§3.3).
+
+Ideas arise in proportion to population and the remaining emissions gap; preparation needs
+staff time (``project_prep_person_months_per_meur``) plus silo coordination, and passes the
+council vote (fcruztorres: mean of N draws from Normal(openness, variety) above a threshold) and
+the departments' joint approval (``abm.rules.silos``). Delivery takes longer across silos and
+shorter with experience; completed projects abate ``cost / abatement_capex`` t/yr and need O&M
+``o*I`` per year from the city budget, or are abandoned with probability ``p_ab``.
+"""
+
+from __future__ import annotations
+
+from math import sqrt
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.special import ndtr
+
+from abm.agents.state import (
+    P_ABANDONED,
+    P_DROPPED,
+    P_IDEA,
+    P_IMPLEMENTING,
+    P_OPERATING,
+    P_PREPARED,
+)
+from abm.rules.funding import _cumsum_within_city
+from abm.rules.silos import coordination_pm, effective_coordination, proceed_probability
+
+if TYPE_CHECKING:
+    from abm.model import GovernanceModel
+
+MAX_IDEAS_PER_CITY = 12
+COUNCIL_THRESHOLD = 0.45  # project threshold on the openness scale [assume]
+COUNCIL_SD = 0.2 / sqrt(5.0)  # political variety 0.2, N = 5 councillors [assume]
+WASTE = 3
+CIRCULAR_WITHOUT_RNI = 0.5  # circular projects half as effective without secondary markets
+
+
+def generate_ideas(m: GovernanceModel) -> None:
+    """New project ideas: Poisson in population, commitment and the remaining gap."""
+    c = m.cities
+    p = m.params
+    pr = m.projects
+    rng = m.streams["ideas"]
+    current = m.city_sector_emissions()
+    gap = current.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
+    waiting = np.bincount(pr.city[: pr.size][pr.stage[: pr.size] == P_IDEA], minlength=c.n)
+    lam = (
+        p.project_ideas_per_100k_residents_per_year
+        * c.population
+        / 1e5
+        * m.dt
+        * (0.5 + c.commitment)
+        * np.clip(gap, 0.0, 1.0)
+    )
+    k = np.minimum(rng.poisson(lam), np.maximum(MAX_IDEAS_PER_CITY - waiting, 0))
+    total = int(k.sum())
+    city = np.repeat(np.arange(c.n), k)
+    # sector chosen in proportion to the city's current sector emissions
+    share = current[city] / np.maximum(current[city].sum(axis=1, keepdims=True), 1e-9)
+    u = rng.random(total)
+    sector = (u[:, None] > np.cumsum(share, axis=1)).sum(axis=1).clip(0, 3)
+    cost = p.project_size_eur_per_resident * c.population[city] * rng.lognormal(0.0, 0.6, total)
+    cost = np.clip(cost, 2e5, 5e8)
+    n_dep = 1 + rng.binomial(3, 0.35, total)
+    pr.add(
+        city=city,
+        sector=sector,
+        n_departments=n_dep,
+        cost_eur=cost,
+        abatement_t=cost / p.abatement_capex_eur_per_tco2_per_year,
+        stage=np.full(total, P_IDEA),
+    )
+
+
+def prepare_projects(m: GovernanceModel) -> None:
+    """Prepare ideas in age order while staff lasts; council vote and joint approval decide."""
+    c = m.cities
+    p = m.params
+    pr = m.projects
+    rng = m.streams["prepare"]
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_IDEA)
+    u = rng.random(idx.size)
+    if idx.size == 0:
+        return
+    city = pr.city[idx]
+    ndep = pr.n_departments[idx]
+    elena = 1.0 - 0.5 * m.levers.enhanced_financing  # ELENA-type preparation support
+    prep = p.project_prep_person_months_per_meur * pr.cost_eur[idx] / 1e6 * elena
+    coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department)
+    demand = prep + coord
+    demand_city = np.bincount(city, weights=demand, minlength=c.n)
+    free_before = m.free_pm.copy()
+    m.use_staff("preparation", np.bincount(city, weights=prep, minlength=c.n))
+    m.use_staff("coordination", np.bincount(city, weights=coord, minlength=c.n))
+    # ideas are covered in age order by the staff time that was available for them
+    covered = _cumsum_within_city(city, demand) <= np.minimum(free_before, demand_city)[city] + 1e-9
+    c_eff = effective_coordination(m)
+    p_council = np.asarray(ndtr((c.commitment[city] - COUNCIL_THRESHOLD) / COUNCIL_SD))
+    p_joint = proceed_probability(c.silo[city], c_eff[city], ndep, p.veto_conflict)
+    # buildings and transport measures also need residents' acceptance (domain §3.7)
+    people = np.where(pr.sector[idx] <= 1, 0.6 + 0.4 * m.support[city], 1.0)
+    ok = u < p_council * p_joint * people
+    done = idx[covered & ok]
+    failed = idx[covered & ~ok]
+    pr.stage[done] = P_PREPARED
+    pr.age_years[done] = 0.0
+    pr.stage[failed] = P_DROPPED
+    np.add.at(m.year_flows.prepared, pr.city[done], 1.0)
+    np.add.at(m.year_flows.dropped, pr.city[failed], 1.0)
+    waiting = idx[~covered]
+    pr.age_years[waiting] += m.dt
+    stale = waiting[pr.age_years[waiting] > p.max_wait_years_unfunded]
+    pr.stage[stale] = P_DROPPED
+
+
+def implement_projects(m: GovernanceModel) -> None:
+    """Deliver funded projects: staff-limited progress; completion adds abatement and learning."""
+    c = m.cities
+    p = m.params
+    pr = m.projects
+    rng = m.streams["implement"]
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_IMPLEMENTING)
+    u = rng.random(idx.size)
+    if idx.size == 0:
+        return
+    city = pr.city[idx]
+    ndep = pr.n_departments[idx]
+    mgmt = 0.3 * p.project_prep_person_months_per_meur * pr.cost_eur[idx] / 1e6 * m.dt
+    coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department) * m.dt
+    met_impl = m.use_staff("implementation", np.bincount(city, weights=mgmt, minlength=c.n))
+    met_coord = m.use_staff("coordination", np.bincount(city, weights=coord, minlength=c.n))
+    progress = m.dt * met_impl[city] * np.where(ndep > 1, met_coord[city], 1.0)
+    pr.remaining_years[idx] -= progress
+    # cross-silo projects can stall for good (hazard grows with s(1-c) and departments)
+    c_eff = effective_coordination(m)
+    hazard = 0.05 * c.silo[city] * (1.0 - c_eff[city]) * np.maximum(ndep - 1, 0) * m.dt
+    fail = u < hazard
+    pr.stage[idx[fail]] = P_DROPPED
+    np.add.at(m.year_flows.dropped, city[fail], 1.0)
+    done = idx[~fail & (pr.remaining_years[idx] <= 0.0)]
+    if done.size == 0:
+        return
+    dcity = pr.city[done]
+    factor = np.where(
+        pr.sector[done] == WASTE,
+        CIRCULAR_WITHOUT_RNI + (1.0 - CIRCULAR_WITHOUT_RNI) * m.levers.research_innovation,
+        1.0,
+    )
+    pr.abatement_t[done] *= factor
+    pr.stage[done] = P_OPERATING
+    np.add.at(c.abated_t, (dcity, pr.sector[done]), pr.abatement_t[done])
+    counts = np.bincount(dcity, minlength=c.n).astype(float)
+    c.completed_projects += counts
+    m.completed_step += counts
+    m.year_flows.completed += counts
+
+
+def operate_projects(m: GovernanceModel) -> None:
+    """Pay O&M from the city budget; unpaid O&M leads to abandonment with ``p_ab``."""
+    c = m.cities
+    p = m.params
+    pr = m.projects
+    rng = m.streams["operate"]
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_OPERATING)
+    u = rng.random(idx.size)
+    if idx.size == 0:
+        return
+    city = pr.city[idx]
+    eligible = 1.0 - 0.5 * m.levers.enhanced_financing  # O&M made grant-eligible
+    om = p.om_share_per_year * pr.cost_eur[idx] * m.dt * eligible
+    need = np.bincount(city, weights=om, minlength=c.n)
+    paid = np.minimum(need, m.budget_left_eur)
+    m.budget_left_eur -= paid
+    m.year_flows.om_paid_eur += paid
+    short = np.where(need > 0, 1.0 - paid / np.maximum(need, 1e-9), 0.0)
+    abandon = u < p.om_abandon_probability * m.dt * short[city]
+    gone = idx[abandon]
+    pr.stage[gone] = P_ABANDONED
+    np.subtract.at(c.abated_t, (pr.city[gone], pr.sector[gone]), pr.abatement_t[gone])
+    np.maximum(c.abated_t, 0.0, out=c.abated_t)
+    np.add.at(m.year_flows.abandoned, pr.city[gone], 1.0)

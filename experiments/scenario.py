@@ -1,0 +1,490 @@
+"""Scenario files: load, validate and write the TOML that defines one model run.
+
+A scenario file has the tables ``[scenario]`` (name, time frame, optional ``extends``),
+``[population]`` (fields of :class:`abm.config.PopulationConfig`), ``[parameters]`` (fields of
+:class:`abm.config.Parameters`) and one ``[levers.<name>]`` table per lever of
+:mod:`abm.policies`. ``extends`` names a base file (relative to the extending file) whose values
+the extending file overrides table by table. Validation is strict and loud: every problem in a
+file and in the files it extends is collected in one pass and reported together, each line
+naming the file, the dotted key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from abm.config import PARAMETER_META, Parameters, PopulationConfig, ScenarioConfig
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+
+TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers")
+SCENARIO_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "start_year",
+    "end_year",
+    "steps_per_year",
+    "extends",
+)
+LEVER_KEYS: tuple[str, ...] = ("intensity", "start_year")
+POPULATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PopulationConfig))
+POPULATION_PATH_KEYS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(PopulationConfig) if isinstance(f.default, Path)
+)
+ALLOWED_STEPS_PER_YEAR: tuple[int, ...] = (1, 4)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+
+
+class ScenarioError(Exception):
+    """A scenario file could not be loaded; the message lists every problem, one per line."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems: tuple[str, ...] = (
+            (problems,) if isinstance(problems, str) else tuple(problems)
+        )
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    """What a numeric key accepts: integer or number, with optional (inclusive) bounds."""
+
+    integer: bool
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def describe(self) -> str:
+        """The allowed values in words, for error messages."""
+        kind = "an integer" if self.integer else "a number"
+        if self.low is not None and self.high is not None:
+            left = "(" if self.low_open else "["
+            return f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}]"
+        if self.low is not None:
+            return f"{kind} {'>' if self.low_open else '>='} {_fmt(self.low)}"
+        if self.high is not None:
+            return f"{kind} <= {_fmt(self.high)}"
+        return kind
+
+    def contains(self, value: float) -> bool:
+        """Whether a finite value lies within the bounds."""
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+
+_SCENARIO_RANGES: dict[str, _Range] = {
+    "start_year": _Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+    "end_year": _Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+}
+_POPULATION_RANGES: dict[str, _Range] = {
+    "n_non_mission_cities": _Range(integer=True, low=0, high=5000),
+    "residents_per_citizen": _Range(integer=False, low=0.0, low_open=True),
+    "min_citizens_per_city": _Range(integer=True, low=1),
+    "generated_installations": _Range(integer=True, low=0),
+}
+_LEVER_RANGES: dict[str, _Range] = {
+    "intensity": _Range(integer=False, low=0.0, high=1.0),
+    "start_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+_PARAMETER_RANGES: dict[str, _Range] = {
+    name: _Range(integer=False, low=meta["low"], high=meta["high"])
+    for name, meta in PARAMETER_META.items()
+}
+
+
+def _fmt(number: float) -> str:
+    """A bound written without a spurious trailing '.0'."""
+    return f"{number:g}"
+
+
+def _toml_type(value: object) -> str:
+    """The TOML name of a parsed value's type, for error messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def _show(value: object) -> str:
+    """A parsed value and its TOML type, e.g. ``true (boolean)``."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict):
+        text = "{...}"
+    else:
+        text = repr(value)
+    return f"{text} ({_toml_type(value)})"
+
+
+class _Problems:
+    """Problems collected across a file and the files it extends, plus the keys that failed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bad_keys: set[str] = set()
+
+    def add(self, file: Path, key: str | None, message: str) -> None:
+        """Record one problem in ``file`` at dotted ``key`` (None: the file as a whole)."""
+        self.lines.append(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+        if key:
+            self.bad_keys.add(key)
+
+
+class _FileValidator:
+    """Checks one parsed scenario file and returns its values in normalised form."""
+
+    def __init__(self, file: Path, problems: _Problems) -> None:
+        self.file = file
+        self.problems = problems
+
+    def error(self, key: str | None, message: str) -> None:
+        """Record a problem in this file."""
+        self.problems.add(self.file, key, message)
+
+    def unknown(self, key: str, name: str, allowed: Sequence[str], what: str = "key") -> None:
+        """Report an unknown key, listing what is allowed and the closest allowed name."""
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        self.error(key, f"unknown {what} '{name}'; allowed: {', '.join(allowed)}{hint}")
+
+    def table(self, key: str, value: object) -> dict[str, Any] | None:
+        """The value if it is a table, else report the problem."""
+        if isinstance(value, dict):
+            return value
+        self.error(key, f"expected a table, got {_show(value)}")
+        return None
+
+    def number(self, key: str, value: object, allowed: _Range) -> int | float | None:
+        """The value if it is a number of the right kind within range, else report it."""
+        wrong_kind = allowed.integer and isinstance(value, float)
+        if isinstance(value, bool) or not isinstance(value, int | float) or wrong_kind:
+            self.error(key, f"expected {allowed.describe()}, got {_show(value)}")
+            return None
+        number: int | float = value if allowed.integer else float(value)
+        if not math.isfinite(number) or not allowed.contains(number):
+            self.error(key, f"{value!r} out of range; expected {allowed.describe()}")
+            return None
+        return number
+
+    def string(self, key: str, value: object) -> str | None:
+        """The value if it is a string, else report the problem."""
+        if isinstance(value, str):
+            return value
+        self.error(key, f"expected a string, got {_show(value)}")
+        return None
+
+    def validate(self, doc: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Normalised values of the whole file and its ``extends`` entry (if any)."""
+        out: dict[str, Any] = {}
+        extends: str | None = None
+        for name in doc:
+            if name not in TOP_LEVEL_TABLES:
+                self.unknown(name, name, TOP_LEVEL_TABLES, what="table or key")
+        if "scenario" not in doc:
+            self.error("scenario", "missing required table [scenario] (with at least 'name')")
+        for name in TOP_LEVEL_TABLES:
+            if name not in doc:
+                continue
+            section = self.table(name, doc[name])
+            if section is None:
+                continue
+            if name == "scenario":
+                out[name], extends = self.scenario(section)
+            elif name == "population":
+                out[name] = self.population(section)
+            elif name == "parameters":
+                out[name] = self.parameters(section)
+            else:
+                out[name] = self.levers(section)
+        return out, extends
+
+    def scenario(self, section: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Check ``[scenario]``: name, description, time frame and ``extends``."""
+        out: dict[str, Any] = {}
+        extends: str | None = None
+        name_rule = "letters, digits, '_', '-' and '.', starting with a letter or digit"
+        if "name" not in section:
+            self.error("scenario.name", f"required; a non-empty string of {name_rule}")
+        for key, value in section.items():
+            dotted = f"scenario.{key}"
+            if key not in SCENARIO_KEYS:
+                self.unknown(dotted, key, SCENARIO_KEYS)
+            elif key in _SCENARIO_RANGES:
+                number = self.number(dotted, value, _SCENARIO_RANGES[key])
+                if number is not None:
+                    out[key] = number
+            elif key == "steps_per_year":
+                if isinstance(value, int) and not isinstance(value, bool):
+                    if value in ALLOWED_STEPS_PER_YEAR:
+                        out[key] = value
+                    else:
+                        self.error(
+                            dotted, f"{value} not allowed; expected 1 (yearly) or 4 (quarterly)"
+                        )
+                else:
+                    self.error(
+                        dotted,
+                        f"expected the integer 1 (yearly) or 4 (quarterly), got {_show(value)}",
+                    )
+            else:
+                text = self.string(dotted, value)
+                if text is None:
+                    continue
+                if key == "name" and not NAME_PATTERN.fullmatch(text):
+                    self.error(dotted, f"{text!r} not allowed; expected {name_rule}")
+                elif key == "extends":
+                    extends = text
+                else:
+                    out[key] = text
+        return out, extends
+
+    def population(self, section: Mapping[str, Any]) -> dict[str, Any]:
+        """Check ``[population]``; data-file paths are resolved relative to this file."""
+        out: dict[str, Any] = {}
+        for key, value in section.items():
+            dotted = f"population.{key}"
+            if key not in POPULATION_KEYS:
+                self.unknown(dotted, key, POPULATION_KEYS)
+            elif key in POPULATION_PATH_KEYS:
+                text = self.string(dotted, value)
+                if text is None:
+                    continue
+                path = (self.file.parent / text).resolve()
+                if path.is_file():
+                    out[key] = path
+                else:
+                    self.error(
+                        dotted,
+                        f"data file '{text}' not found (looked for {path}); "
+                        "expected a path to an existing file, relative to this scenario file",
+                    )
+            else:
+                number = self.number(dotted, value, _POPULATION_RANGES[key])
+                if number is not None:
+                    out[key] = number
+        return out
+
+    def parameters(self, section: Mapping[str, Any]) -> dict[str, float]:
+        """Check ``[parameters]`` against the registry's names and plausible ranges."""
+        out: dict[str, float] = {}
+        for key, value in section.items():
+            dotted = f"parameters.{key}"
+            if key not in _PARAMETER_RANGES:
+                close = difflib.get_close_matches(key, list(_PARAMETER_RANGES), n=3, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                others = f" (other close names: {', '.join(close[1:])})" if close[1:] else ""
+                self.error(
+                    dotted,
+                    f"unknown parameter '{key}'; allowed: one of the {len(_PARAMETER_RANGES)} "
+                    f"fields of abm.config.Parameters, listed by abm.config.registry()"
+                    f"{hint}{others}",
+                )
+                continue
+            number = self.number(dotted, value, _PARAMETER_RANGES[key])
+            if number is not None:
+                out[key] = float(number)
+        return out
+
+    def levers(self, section: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Check ``[levers.<name>]`` tables: known lever names, intensity and start year."""
+        out: dict[str, dict[str, Any]] = {}
+        for lever, value in section.items():
+            dotted = f"levers.{lever}"
+            if lever not in LEVER_NAMES:
+                self.unknown(dotted, lever, LEVER_NAMES, what="lever")
+                continue
+            table = self.table(dotted, value)
+            if table is None:
+                continue
+            setting: dict[str, Any] = {}
+            for key, item in table.items():
+                if key not in LEVER_KEYS:
+                    self.unknown(f"{dotted}.{key}", key, LEVER_KEYS)
+                    continue
+                number = self.number(f"{dotted}.{key}", item, _LEVER_RANGES[key])
+                if number is not None:
+                    setting[key] = number
+            out[lever] = setting
+        return out
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge by table: values in ``override`` win, sub-tables are merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(file: Path, problems: _Problems) -> dict[str, Any] | None:
+    """Parse one TOML file, recording a problem if it is unreadable or malformed."""
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        problems.add(file, None, f"malformed TOML: {exc}")
+    except UnicodeDecodeError as exc:
+        problems.add(file, None, f"not UTF-8 text: {exc}")
+    except OSError as exc:
+        problems.add(file, None, f"cannot read the file: {exc.strerror or exc}")
+    return None
+
+
+def _load_chain(file: Path, chain: tuple[Path, ...], problems: _Problems) -> dict[str, Any]:
+    """Validated values of ``file`` merged over those of the files it extends."""
+    doc = _read_toml(file, problems)
+    if doc is None:
+        return {}
+    own, extends = _FileValidator(file, problems).validate(doc)
+    if extends is None:
+        return own
+    base_file = (file.parent / extends).resolve()
+    seen = (*chain, file)
+    if base_file in seen:
+        cycle = " -> ".join(p.name for p in (*seen[seen.index(base_file) :], base_file))
+        problems.add(
+            file,
+            "scenario.extends",
+            f"'{extends}' forms a cycle ({cycle}); expected a base file "
+            "that does not extend this file, directly or indirectly",
+        )
+        return own
+    if not base_file.is_file():
+        problems.add(
+            file,
+            "scenario.extends",
+            f"base file '{extends}' not found (looked for {base_file}); "
+            "expected a path to an existing scenario file, relative to this file",
+        )
+        return own
+    return _merge(_load_chain(base_file, seen, problems), own)
+
+
+def _build(values: Mapping[str, Any]) -> ScenarioConfig:
+    """A ScenarioConfig from validated, merged values; missing keys take their defaults."""
+    levers = values.get("levers", {})
+    return ScenarioConfig(
+        **values.get("scenario", {}),
+        population=PopulationConfig(**values.get("population", {})),
+        parameters=Parameters(**values.get("parameters", {})),
+        levers=tuple(LeverSetting(name, **levers.get(name, {})) for name in LEVER_NAMES),
+    )
+
+
+def load_scenario(path: str | Path) -> ScenarioConfig:
+    """Load and strictly validate a scenario file; raise ScenarioError listing every problem."""
+    file = Path(path).expanduser().resolve()
+    problems = _Problems()
+    if not file.is_file():
+        what = "is not a file" if file.exists() else "not found"
+        raise ScenarioError(f"{file}: scenario file {what}")
+    values = _load_chain(file, (), problems)
+    scenario = values.get("scenario", {})
+    years = {"scenario.start_year", "scenario.end_year"}
+    if not years & problems.bad_keys:
+        defaults = ScenarioConfig()
+        start = scenario.get("start_year", defaults.start_year)
+        end = scenario.get("end_year", defaults.end_year)
+        if end <= start:
+            problems.add(
+                file,
+                "scenario.end_year",
+                f"{end} not after scenario.start_year {start}; expected an integer in "
+                f"[{start + 1}, {MAX_YEAR}]",
+            )
+    if problems.lines:
+        raise ScenarioError(problems.lines)
+    return _build(values)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string literal for ``text`` (escapes quotes, backslashes and controls)."""
+    out = []
+    for char in text:
+        if char == '"':
+            out.append('\\"')
+        elif char == "\\":
+            out.append("\\\\")
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_float(value: float) -> str:
+    """A TOML float literal that parses back to exactly ``value``."""
+    return repr(float(value))
+
+
+def scenario_to_toml(config: ScenarioConfig) -> str:
+    """The scenario as TOML text that load_scenario reads back to an equal config."""
+    lines = [
+        "# Scenario written by experiments.scenario.scenario_to_toml.",
+        "# Every value is explicit, so the file does not depend on the defaults in abm.config.",
+        "",
+        "[scenario]",
+        f"name = {_toml_string(config.name)}",
+        f"description = {_toml_string(config.description)}",
+        f"start_year = {int(config.start_year)}",
+        f"end_year = {int(config.end_year)}",
+        f"steps_per_year = {int(config.steps_per_year)}",
+        "",
+        "[population]",
+    ]
+    population = config.population
+    for key in POPULATION_KEYS:
+        value = getattr(population, key)
+        if key in POPULATION_PATH_KEYS:
+            lines.append(f"{key} = {_toml_string(Path(value).resolve().as_posix())}")
+        elif _POPULATION_RANGES[key].integer:
+            lines.append(f"{key} = {int(value)}")
+        else:
+            lines.append(f"{key} = {_toml_float(value)}")
+    lines += ["", "[parameters]"]
+    for key, meta in PARAMETER_META.items():
+        value = getattr(config.parameters, key)
+        comment = f"{meta['unit']}, range [{_fmt(meta['low'])}, {_fmt(meta['high'])}]"
+        lines.append(f"{key} = {_toml_float(value)}  # {comment}")
+    for setting in config.levers:
+        lines += [
+            "",
+            f"[levers.{setting.name}]",
+            f"intensity = {_toml_float(setting.intensity)}",
+            f"start_year = {int(setting.start_year)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def list_scenarios(directory: str | Path) -> list[Path]:
+    """All scenario files (``*.toml``, including sub-folders) under a directory, sorted."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise ScenarioError(f"{root}: scenario directory not found")
+    return sorted(path for path in root.rglob("*.toml") if path.is_file())
