@@ -332,7 +332,7 @@ class Parameters:
         0.02, "probability per year", 0.002, 0.15, "Lorenz 2015 [src]", "redraw noise p"
     )
     interactions_per_year: float = _p(
-        4.0, "meetings per citizen per year", 1.0, 12.0, "[assume]", "opinion exchanges"
+        2.0, "meetings per citizen per year", 1.0, 12.0, "[assume]", "opinion exchanges"
     )
     job_threat_effect: float = _p(
         0.08, "support per unit risk", 0.0, 0.3, "domain §3.7 alpha_job [assume]", "job threat"

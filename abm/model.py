@@ -113,10 +113,10 @@ class GovernanceModel(mesa.Model):
         funding.absorb_funds(self)  # pipeline: implemented -> certified -> paid; N+3
         projects.implement_projects(self)  # siloed delivery, completion, learning credit
         projects.operate_projects(self)  # O&M from the city budget, abandonment
-        alignment.hold_dialogues(self)  # dialogue rounds, CCC adoption, alignment drift
         projects.generate_ideas(self)  # new project ideas from emissions gaps
         projects.prepare_projects(self)  # staff-limited preparation, coordination, vetoes
         funding.apply_and_award(self)  # calls: apply, rank, award, co-finance, own budget
+        alignment.hold_dialogues(self)  # dialogue rounds, CCC adoption, alignment drift
         smes.sme_finance(self)  # SME grants, cash flow, debt, defaults
         industry.decide_investments(self)  # plants at reinvestment points; aid; production
         procurement.adopt_green_procurement(self)  # GPP share and green demand
@@ -134,7 +134,10 @@ class GovernanceModel(mesa.Model):
         if self.is_year_start:
             self.year_flows = funding.YearFlows.zeros(self.cities.n)
             self.eu.open_calls()
-            self.nations.programme_budget_eur = self.nations.programme_eur_per_year.copy()
+            # national-local dialogues on targets and budgets free national money for cities
+            self.nations.programme_budget_eur = self.nations.programme_eur_per_year * (
+                1.0 + alignment.NATIONAL_BUDGET_COORDINATION_GAIN * self.nations.coordination
+            )
             self.budget_left_eur = self.cities.climate_budget_eur - self.city_debt_eur
             self.city_debt_eur = np.maximum(-self.budget_left_eur, 0.0)
             self.budget_left_eur = np.maximum(self.budget_left_eur, 0.0)

@@ -314,7 +314,7 @@ class Recorder:
         installation_year["open"] = installation_year["open"].astype(bool)
         sme_rows = _sme_cluster_rows(m, self.years, city_year)
         installation_year = pd.concat([installation_year, sme_rows], ignore_index=True)
-        eu_year = _eu_table(city_year, installation_year, self.eu[:ny], self.years)
+        eu_year = _eu_table(m, self.city[:ny], self.inst[:ny], self.eu[:ny], self.years)
         return SimulationResult(m.config, m.seed, city_year, installation_year, eu_year)
 
 
@@ -352,54 +352,70 @@ def _sme_cluster_rows(
     )
 
 
+EU_SUM_COLUMNS: tuple[str, ...] = (
+    *(f"emissions_{s}_t" for s in SECTORS_CITY),
+    "emissions_industry_t",
+    "emissions_total_t",
+    "funds_applied_eur",
+    "funds_awarded_eur",
+    "funds_absorbed_eur",
+    "funds_decommitted_eur",
+    "own_funded_eur",
+    "staff_fte",
+    "staff_pm_unmet",
+    "projects_completed",
+    "projects_operating",
+    "ccc_signed",
+)
+EU_WEIGHTED_COLUMNS: tuple[str, ...] = (
+    "citizen_support",
+    "alignment",
+    "silo_index",
+    "gpp_share",
+    "skill",
+)
+
+
 def _eu_table(
-    city_year: pd.DataFrame, installation_year: pd.DataFrame, eu: np.ndarray, years: list[int]
+    m: GovernanceModel, city_buf: np.ndarray, inst_buf: np.ndarray, eu: np.ndarray, years: list[int]
 ) -> pd.DataFrame:
-    """EU-wide and per-country aggregates per year."""
-    sums = [
-        *(f"emissions_{s}_t" for s in SECTORS_CITY),
-        "emissions_industry_t",
-        "emissions_total_t",
-        "funds_applied_eur",
-        "funds_awarded_eur",
-        "funds_absorbed_eur",
-        "funds_decommitted_eur",
-        "own_funded_eur",
-        "staff_fte",
-        "staff_pm_unmet",
-        "projects_completed",
-        "projects_operating",
-        "population",
-    ]
-    weighted = ["citizen_support", "alignment", "silo_index", "gpp_share", "skill"]
-    cy = city_year.copy()
-    for col in weighted:
-        cy[f"_{col}"] = cy[col] * cy["population"]
-    plants = installation_year[installation_year["sector"] != "sme_cluster"]
-    jobs = plants.groupby(["year", "country"])["jobs"].sum().reset_index()
-
-    def agg(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-        g = frame.groupby(keys, as_index=False)[sums + [f"_{c}" for c in weighted]].sum()
-        for col in weighted:
-            g[col] = g.pop(f"_{col}") / g["population"]
-        g["cities_with_ccc"] = frame.groupby(keys)["ccc_signed"].sum().to_numpy()
-        return g
-
-    eu_rows = agg(cy, ["year"])
-    eu_rows.insert(1, "level", "EU")
-    eu_jobs = plants.groupby("year")["jobs"].sum()
-    eu_rows["industry_jobs"] = eu_rows["year"].map(eu_jobs).fillna(0.0).to_numpy()
+    """EU-wide and per-country aggregates per year, straight from the yearly buffers."""
+    c = m.cities
+    nat = m.nations
+    ny = len(years)
+    onehot = np.zeros((c.n, nat.n + 1))
+    onehot[np.arange(c.n), c.country] = 1.0
+    onehot[:, -1] = 1.0  # last column: the EU total
+    pop = c.population @ onehot
+    present = pop > 0
+    col = {name: k for k, name in enumerate(CITY_COLUMNS)}
+    data: dict[str, np.ndarray] = {}
+    for name in EU_SUM_COLUMNS:
+        data[name] = city_buf[:, :, col[name]] @ onehot
+    for name in EU_WEIGHTED_COLUMNS:
+        data[name] = (
+            (city_buf[:, :, col[name]] * c.population) @ onehot / np.where(present, pop, 1.0)
+        )
+    data["cities_with_ccc"] = data.pop("ccc_signed")
+    data["population"] = np.tile(pop, (ny, 1))
+    inst = m.installations
+    i_onehot = np.zeros((inst.n, nat.n + 1))
+    i_onehot[np.arange(inst.n), inst.country] = 1.0
+    i_onehot[:, -1] = 1.0
+    data["industry_jobs"] = inst_buf[:, :, INSTALLATION_COLUMNS.index("jobs")] @ i_onehot
+    levels = np.append(nat.code.astype(str), "EU")
+    keep = np.flatnonzero(present)
+    frame = pd.DataFrame(
+        {
+            "year": np.repeat(np.array(years, dtype=np.int64), keep.size),
+            "level": np.tile(levels[keep], ny),
+            **{k: v[:, keep].ravel() for k, v in data.items()},
+        }
+    )
     scal = pd.DataFrame(eu, columns=list(EU_SCALARS))
     scal["year"] = years
-    eu_rows = eu_rows.merge(scal, on="year", how="left")
-    nat = agg(cy, ["year", "country"]).rename(columns={"country": "level"})
-    nat = nat.merge(
-        jobs.rename(columns={"country": "level", "jobs": "industry_jobs"}),
-        on=["year", "level"],
-        how="left",
-    )
-    nat["industry_jobs"] = nat["industry_jobs"].fillna(0.0)
-    out = pd.concat([eu_rows, nat], ignore_index=True)
+    eu_rows = frame[frame["level"] == "EU"].merge(scal, on="year", how="left")
+    out = pd.concat([eu_rows, frame[frame["level"] != "EU"]], ignore_index=True)
     return out.sort_values(["year", "level"], kind="stable").reset_index(drop=True)
 
 

@@ -75,7 +75,10 @@ def _read_csv_cached(path: str, mtime_ns: int) -> pd.DataFrame:
 
 
 def read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
-    """Read a data file once per process; fail loudly on a missing file or column."""
+    """Read a data file once per process; fail loudly on a missing file or column.
+
+    The cached frame is shared: callers must not modify it in place.
+    """
     if not path.is_file():
         raise FileNotFoundError(f"data file not found: {path}")
     frame = _read_csv_cached(str(path), path.stat().st_mtime_ns)
@@ -84,7 +87,7 @@ def read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
         raise ValueError(
             f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(required)}"
         )
-    return frame.copy()
+    return frame
 
 
 @dataclass(slots=True)
@@ -505,17 +508,23 @@ def build_citizens(
     ).astype(np.float32)
     trust = rng.beta(2.5, 2.5, n).astype(np.float32)
     participation = rng.normal(0.0, 1.0, n).astype(np.float32)
-    plant = np.full(n, -1, dtype=np.int64)
+    # employment: each plant employs a share of its city's citizens (jobs / population, <=30%)
     jobs = installations.capacity_mt * installations.jobs_per_mt * installations.utilisation
-    u = rng.random(n)
-    offset = np.zeros(n)
-    for p in np.argsort(installations.city, kind="stable"):
-        c = installations.city[p]
-        share = min(jobs[p] / cities.population[c], 0.3)
-        sl = slice(start[c], start[c] + count[c])
-        take = (u[sl] >= offset[sl]) & (u[sl] < offset[sl] + share) & (plant[sl] < 0)
-        plant[sl][take] = p
-        offset[sl] += share
+    order = np.argsort(installations.city, kind="stable")
+    p_city = installations.city[order]
+    share = np.minimum(jobs[order] / cities.population[p_city], 0.3)
+    # interval [lo, hi) of each plant on the axis city + u, u ~ U(0, 1) per citizen
+    cum = share.copy()
+    for k in range(1, cum.size):
+        if p_city[k] == p_city[k - 1]:
+            cum[k] += cum[k - 1]
+    hi = p_city + np.minimum(cum, 1.0)
+    key = city + rng.random(n)
+    slot = np.searchsorted(hi, key, side="right")
+    slot_ok = slot < hi.size
+    slot_c = np.minimum(slot, hi.size - 1)
+    employed = slot_ok & (p_city[slot_c] == city)
+    plant = np.where(employed, order[slot_c], -1).astype(np.int64)
     return Citizens(
         city=city,
         support=support,

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from abm.rules.industry import free_allocation_share
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
@@ -113,11 +115,4 @@ class EUPlatform(mesa.Agent):
         self.carbon_price_eur_per_t = self.expected_carbon_price(m.year) * float(
             np.exp(self._log_price_shock)
         )
-        # CBAM sectors: free allocation -2.5% in 2026, linearly to zero by 2034 (DEHSt) [src]
-        y = m.year
-        if y < 2026:
-            self.free_allocation_share = 1.0
-        elif y >= 2034:
-            self.free_allocation_share = 0.0
-        else:
-            self.free_allocation_share = 0.975 * (2034.0 - y) / 8.0
+        self.free_allocation_share = float(free_allocation_share(m.year)[0])

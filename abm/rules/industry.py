@@ -32,10 +32,11 @@ EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHN
 NON_CBAM_FREE_DECLINE_PER_YEAR = 0.022  # ETS linear reduction factor as a proxy [assume]
 
 
-def _opex(m: GovernanceModel, tech: np.ndarray) -> np.ndarray:
+def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.ndarray:
+    """Operating cost per tonne (excl. carbon): hydrogen and scrap premia fall with R&I."""
     p = m.params
     lv = m.levers
-    years = max(m.year - 2025.0, 0.0)
+    years = np.maximum(np.asarray(year, dtype=float) - 2025.0, 0.0)
     learning = (1.0 - p.clean_cost_learning_per_year * (1.0 + lv.research_innovation)) ** years
     h2 = (
         p.hydrogen_premium_eur_per_t
@@ -43,18 +44,31 @@ def _opex(m: GovernanceModel, tech: np.ndarray) -> np.ndarray:
         * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
     )
     scrap = SCRAP_PREMIUM_EUR_PER_T * (1.0 - 0.5 * lv.research_innovation)
-    return np.asarray(it.OPEX[tech] + it.USES_H2[tech] * h2 + it.USES_SCRAP[tech] * scrap)
+    return np.asarray(
+        it.OPEX[tech]
+        + it.USES_H2[tech] * np.multiply.outer(h2, np.ones(tech.shape))
+        + it.USES_SCRAP[tech] * scrap
+    )
 
 
-def free_allocation(m: GovernanceModel, sector: np.ndarray, year: float) -> np.ndarray:
-    """Free allowances per tonne: CBAM phase-out for CBAM sectors, slow decline otherwise."""
-    cbam = it.CBAM_BY_SECTOR[sector]
-    if year == m.year:
-        cbam_share = m.eu.free_allocation_share
-    else:
-        cbam_share = 1.0 if year < 2026 else max(0.0, 0.975 * (2034.0 - year) / 8.0)
-    other = max(0.0, 1.0 - NON_CBAM_FREE_DECLINE_PER_YEAR * max(year - 2025.0, 0.0))
-    return np.asarray(it.BENCHMARK_BY_SECTOR[sector] * np.where(cbam, cbam_share, other))
+def free_allocation_share(year: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Free-allocation share for CBAM and other sectors in ``year`` (arrays broadcast)."""
+    y = np.asarray(year, dtype=float)
+    # CBAM sectors: -2.5% in 2026, linearly to zero by 2034 (DEHSt) [src]
+    cbam = np.where(y < 2026.0, 1.0, np.clip(0.975 * (2034.0 - y) / 8.0, 0.0, 1.0))
+    other = np.clip(1.0 - NON_CBAM_FREE_DECLINE_PER_YEAR * np.maximum(y - 2025.0, 0.0), 0.0, 1.0)
+    return cbam, other
+
+
+def free_allocation(sector: np.ndarray, year: float | np.ndarray) -> np.ndarray:
+    """Free allowances per tonne of product by sector (years along a leading axis)."""
+    cbam, other = free_allocation_share(year)
+    share = np.where(
+        it.CBAM_BY_SECTOR[sector],
+        np.multiply.outer(cbam, np.ones(sector.shape)),
+        np.multiply.outer(other, np.ones(sector.shape)),
+    )
+    return np.asarray(it.BENCHMARK_BY_SECTOR[sector] * share)
 
 
 def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> np.ndarray:
@@ -70,12 +84,22 @@ def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> 
 
 
 def unit_margin(
-    m: GovernanceModel, sector: np.ndarray, tech: np.ndarray, carbon_price: float, year: float
+    m: GovernanceModel,
+    sector: np.ndarray,
+    tech: np.ndarray,
+    carbon_price: float | np.ndarray,
+    year: float | np.ndarray,
 ) -> np.ndarray:
-    """Margin per tonne: world price + green premium - opex - net carbon cost."""
-    carbon = np.maximum(it.INTENSITY[tech] - free_allocation(m, sector, year), 0.0) * carbon_price
+    """Margin per tonne: world price + green premium - opex - net carbon cost.
+
+    ``carbon_price`` and ``year`` may be arrays of equal length; the result then has one row
+    per year.
+    """
+    price = np.asarray(carbon_price, dtype=float)
+    net = np.maximum(it.INTENSITY[tech] - free_allocation(sector, year), 0.0)
+    carbon = net * (price[..., None] if price.ndim else price)
     return np.asarray(
-        it.PRICE_BY_SECTOR[sector] + _green_premium(m, sector, tech) - _opex(m, tech) - carbon
+        it.PRICE_BY_SECTOR[sector] + _green_premium(m, sector, tech) - _opex(m, tech, year) - carbon
     )
 
 
@@ -120,11 +144,8 @@ def _npv_per_option(
     q = inst.capacity_mt[plants] * 1e6 * FULL_UTILISATION
     npv = np.zeros(options.shape)
     for k in range(options.shape[1]):
-        tech = options[:, k]
-        cf = np.zeros(plants.size)
-        for y, d, price in zip(years, disc, prices, strict=True):
-            cf += d * unit_margin(m, sector, tech, float(price), float(y))
-        npv[:, k] = cf * q
+        margins = unit_margin(m, sector, options[:, k], prices, years)  # (years, plants)
+        npv[:, k] = (disc @ margins) * q
     return npv
 
 
@@ -147,7 +168,7 @@ def decide_investments(m: GovernanceModel) -> None:
     inst.pending_online_year[online] = np.inf
     # output and losses this year; leakage when margins turn negative
     price = it.PRICE_BY_SECTOR[inst.sector]
-    margin = unit_margin(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year)
+    margin = unit_margin(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, float(m.year))
     inst.utilisation = np.clip(
         FULL_UTILISATION * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
         MIN_UTILISATION,

@@ -24,6 +24,7 @@ from abm.agents.state import (
     P_OPERATING,
     P_PREPARED,
 )
+from abm.rules.alignment import permitting_speed
 from abm.rules.funding import _cumsum_within_city
 from abm.rules.silos import coordination_pm, effective_coordination, proceed_probability
 
@@ -131,7 +132,8 @@ def implement_projects(m: GovernanceModel) -> None:
     coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department) * m.dt
     met_impl = m.use_staff("implementation", np.bincount(city, weights=mgmt, minlength=c.n))
     met_coord = m.use_staff("coordination", np.bincount(city, weights=coord, minlength=c.n))
-    progress = m.dt * met_impl[city] * np.where(ndep > 1, met_coord[city], 1.0)
+    speed = permitting_speed(c.alignment[city])
+    progress = m.dt * speed * met_impl[city] * np.where(ndep > 1, met_coord[city], 1.0)
     pr.remaining_years[idx] -= progress
     # cross-silo projects can stall for good (hazard grows with s(1-c) and departments)
     c_eff = effective_coordination(m)
