@@ -107,8 +107,8 @@ INSTALLATION_COLUMNS: tuple[str, ...] = (
 EU_SCALARS: tuple[str, ...] = (
     "carbon_price_eur_per_t",
     "free_allocation_share",
-    "eu_offered_eur",
-    "eu_awarded_eur",
+    "eu_offered_cum_eur",
+    "eu_awarded_cum_eur",
     "grants_awarded_cum_eur",
     "grants_paid_cum_eur",
     "grants_decommitted_cum_eur",
@@ -281,6 +281,9 @@ class Recorder:
                 "population": np.tile(c.population, ny),
                 "admin_structure": np.tile(np.array(STRUCTURES)[c.structure], ny),
                 "engagement_mode": np.tile(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
+                "population_imputed": np.tile(c.population_imputed, ny),
+                "eoi_applicant": np.tile(c.eoi_applicant, ny),
+                "has_climate_budget": np.tile(c.has_climate_budget, ny),
             }
         )
         city_year = pd.concat([ident, city], axis=1)
@@ -312,17 +315,14 @@ class Recorder:
             axis=1,
         )
         installation_year["open"] = installation_year["open"].astype(bool)
-        sme_rows = _sme_cluster_rows(m, self.years, city_year)
+        sme_rows = _sme_cluster_rows(m, city_year)
         installation_year = pd.concat([installation_year, sme_rows], ignore_index=True)
         eu_year = _eu_table(m, self.city[:ny], self.inst[:ny], self.eu[:ny], self.years)
         return SimulationResult(m.config, m.seed, city_year, installation_year, eu_year)
 
 
-def _sme_cluster_rows(
-    m: GovernanceModel, years: list[int], city_year: pd.DataFrame
-) -> pd.DataFrame:
+def _sme_cluster_rows(m: GovernanceModel, city_year: pd.DataFrame) -> pd.DataFrame:
     """One 'sme_cluster' row per city and year: the city's SMEs as one installation."""
-    c = m.cities
     return pd.DataFrame(
         {
             "year": city_year["year"].to_numpy(),
@@ -342,12 +342,7 @@ def _sme_cluster_rows(
             "emissions_t": city_year["emissions_sme_t"].to_numpy(),
             "jobs": city_year["smes_active"].to_numpy() * SME_JOBS_PER_MODELLED_FIRM,
             "kappa": 1.0,
-            "aid_eur_cumulative": np.repeat(
-                np.bincount(m.smes.city, weights=m.smes.grants_paid_eur, minlength=c.n)[None, :],
-                len(years),
-                axis=0,
-            ).ravel()
-            * np.nan,
+            "aid_eur_cumulative": np.nan,  # SME grants are in the city table
         }
     )
 

@@ -287,7 +287,6 @@ def build_cities(
         label=ccc.copy(),
         peers=peers,
         completed_projects=np.zeros(n),
-        backlog_pm=np.zeros(n),
         committed_eur=np.zeros((n, int(params.decommitment_years) + 1)),
         implemented_eur=np.zeros(n),
         certified_eur=np.zeros(n),

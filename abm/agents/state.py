@@ -98,7 +98,6 @@ class Cities:
     label: BoolArray
     peers: IntArray  # (n, k) indices of peer cities
     completed_projects: FloatArray  # count, drives learning
-    backlog_pm: FloatArray  # unmet staff demand carried over, person-months
     # funding pipeline (EUR): committed by award cohort age in years, then later stages
     committed_eur: FloatArray  # (n, n_ages)
     implemented_eur: FloatArray
