@@ -415,13 +415,16 @@ def _eu_table(
 
 
 def _value_at(frame: pd.DataFrame, year: int, col: str) -> float:
-    years = frame["year"].to_numpy()
-    y = int(min(max(year, years.min()), years.max()))
-    return float(frame.loc[frame["year"] == y, col].sum())
+    """Sum of ``col`` in ``year``; NaN when the run does not cover that year."""
+    rows = frame.loc[frame["year"] == year, col]
+    return float(rows.sum()) if len(rows) else float("nan")
 
 
 def headline_outcomes(result: SimulationResult) -> dict[str, float]:
-    """Headline outcomes: emission cuts, neutral cities, funds, staff, jobs, support, gaps."""
+    """Headline outcomes: emission cuts, neutral cities, funds, staff, jobs, support, gaps.
+
+    Outcomes for a year outside the simulated period are NaN.
+    """
     eu = result.eu_year[result.eu_year["level"] == "EU"]
     cy = result.city_year
     y0 = int(eu["year"].min())
@@ -439,12 +442,17 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     city_cols = [f"emissions_{s}_t" for s in SECTORS_CITY]
     base = cy[cy["year"] == y0].set_index("city_id")[city_cols].sum(axis=1)
     for y in (2030, 2050):
-        yy = int(min(max(y, y0), y1))
-        now = cy[cy["year"] == yy].set_index("city_id")[city_cols].sum(axis=1)
+        if not y0 <= y <= y1:
+            out[f"share_cities_neutral_{y}"] = float("nan")
+            if y == 2050:
+                out["mission_gap_reduction_2050_pp"] = float("nan")
+                out["city_emissions_reduction_2050_pct"] = float("nan")
+            continue
+        now = cy[cy["year"] == y].set_index("city_id")[city_cols].sum(axis=1)
         cut = 1.0 - now / base
         out[f"share_cities_neutral_{y}"] = float((cut >= 0.8).mean())
         if y == 2050:
-            mission = cy[cy["year"] == yy].set_index("city_id")["mission"]
+            mission = cy[cy["year"] == y].set_index("city_id")["mission"]
             out["mission_gap_reduction_2050_pp"] = 100.0 * float(
                 cut[mission].mean() - cut[~mission].mean()
             )
@@ -466,18 +474,39 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
 
 
 def _git_version() -> str:
+    """Commit of the code that ran, with ``-dirty`` if tracked or untracked files differ."""
+    root = Path(__file__).resolve().parents[1]
     try:
-        root = Path(__file__).resolve().parents[1]
         sha = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             timeout=5,
             check=False,
         ).stdout.strip()
-        return sha or "unknown"
+        status = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--",
+                "abm",
+                "experiments",
+                "calibration",
+                "pyproject.toml",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    if not sha:
+        return "unknown"
+    return f"{sha}-dirty" if status else sha
 
 
 def package_versions() -> dict[str, str]:
@@ -528,6 +557,8 @@ def manifest(
 def write_run(result: SimulationResult, out_dir: Path, overwrite: bool = False) -> Path:
     """Write manifest + three parquet tables atomically to ``out_dir``."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileExistsError(f"output path {out_dir} exists and is a file, not a directory")
     if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
         raise FileExistsError(
             f"output directory {out_dir} exists and is not empty (use --overwrite)"
