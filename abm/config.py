@@ -452,6 +452,21 @@ class PopulationConfig:
     countries_csv: Path = DATA_DIR / "countries.csv"
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
 
+    def __post_init__(self) -> None:
+        if self.n_non_mission_cities < 0:
+            raise ValueError(f"n_non_mission_cities must be >= 0, got {self.n_non_mission_cities}")
+        if not self.residents_per_citizen > 0:
+            raise ValueError(f"residents_per_citizen must be > 0, got {self.residents_per_citizen}")
+        if self.min_citizens_per_city < 1:
+            raise ValueError(
+                f"min_citizens_per_city must be >= 1 (every city needs citizens), "
+                f"got {self.min_citizens_per_city}"
+            )
+        if self.generated_installations < 0:
+            raise ValueError(
+                f"generated_installations must be >= 0, got {self.generated_installations}"
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class ScenarioConfig:
@@ -467,6 +482,12 @@ class ScenarioConfig:
     levers: tuple[LeverSetting, ...] = field(
         default_factory=lambda: tuple(LeverSetting(name) for name in LEVER_NAMES)
     )
+
+    def __post_init__(self) -> None:
+        if self.steps_per_year not in (1, 4):
+            raise ValueError(f"steps_per_year must be 1 or 4, got {self.steps_per_year}")
+        if self.end_year <= self.start_year:
+            raise ValueError(f"end_year {self.end_year} must be after start_year {self.start_year}")
 
     def lever(self, name: str) -> LeverSetting:
         """The setting of one named lever."""

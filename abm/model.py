@@ -83,6 +83,7 @@ class GovernanceModel(mesa.Model):
         # per-step working state
         self.free_pm = np.zeros(n)
         self.staff_use_pm = np.zeros((n, len(STAFF_USES)))
+        self.carry_pm = np.zeros((n, len(STAFF_USES)))
         self.budget_left_eur = np.zeros(n)
         self.support = np.zeros(n)
         self.participation_rate = np.zeros(n)
@@ -142,11 +143,17 @@ class GovernanceModel(mesa.Model):
             self.city_debt_eur = np.maximum(-self.budget_left_eur, 0.0)
             self.budget_left_eur = np.maximum(self.budget_left_eur, 0.0)
         capacity.give_staff_time(self)
+        self.serve_carried_work()
 
     def end_step(self) -> None:
         """Record the year if it ends here; advance the clock."""
         self.step_index += 1
         if self.step_index % self.config.steps_per_year == 0:
+            # what the year's staff could not do: carried work and the preparation backlog
+            self.year_flows.unmet_pm += self.carry_pm.sum(axis=1) + projects.preparation_backlog(
+                self
+            )
+            self.carry_pm[:] = 0.0
             self.recorder.record_year(round(self.year + self.dt - 1.0))
             if self.projects.size > 4096:
                 self.projects.compact()
@@ -158,17 +165,40 @@ class GovernanceModel(mesa.Model):
         return self.step_index % self.config.steps_per_year == 0
 
     # ----------------------------------------------------------------------------------------
-    def use_staff(self, use: str, demand_pm: np.ndarray) -> np.ndarray:
-        """Spend staff time on ``use`` up to what is free; return the share of demand met."""
+    def use_staff(
+        self, use: str, demand_pm: np.ndarray, spread_over_year: bool = False
+    ) -> np.ndarray:
+        """Spend staff time on ``use`` up to what is free; return the share of demand met.
+
+        With ``spread_over_year`` the part not covered now is carried into the year's later
+        steps (work such as bid writing that is committed once a year but done over it).
+        """
         k = STAFF_USES.index(use)
-        spent = np.minimum(self.free_pm, demand_pm)
+        spent = np.clip(demand_pm, 0.0, np.maximum(self.free_pm, 0.0))
         self.free_pm -= spent
         self.staff_use_pm[:, k] += spent
         unmet = demand_pm - spent
-        self.year_flows.unmet_pm += unmet
+        if spread_over_year:
+            self.carry_pm[:, k] += unmet
+        else:
+            self.year_flows.unmet_pm += unmet
         with np.errstate(divide="ignore", invalid="ignore"):
             met = np.where(demand_pm > 0, spent / demand_pm, 1.0)
         return np.asarray(met)
+
+    def charge_staff(self, use: str, spent_pm: np.ndarray) -> None:
+        """Record staff time a rule has allocated itself (within what is free)."""
+        k = STAFF_USES.index(use)
+        self.free_pm = np.maximum(self.free_pm - spent_pm, 0.0)  # no rounding below zero
+        self.staff_use_pm[:, k] += spent_pm
+
+    def serve_carried_work(self) -> None:
+        """Work carried from earlier steps of the year is served before anything else."""
+        for k in range(len(STAFF_USES)):
+            spent = np.minimum(self.free_pm, self.carry_pm[:, k])
+            self.free_pm -= spent
+            self.staff_use_pm[:, k] += spent
+            self.carry_pm[:, k] -= spent
 
     def city_sector_emissions(self) -> np.ndarray:
         """Current city emissions by sector (n, 4), t/yr, after projects and adoption."""

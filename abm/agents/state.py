@@ -216,6 +216,7 @@ class Projects:
         ("grant_eur", np.float64),
         ("age_years", np.float64),
         ("remaining_years", np.float64),
+        ("work_pm", np.float64),
     )
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -234,6 +235,7 @@ class Projects:
     grant_eur: FloatArray
     age_years: FloatArray
     remaining_years: FloatArray
+    work_pm: FloatArray  # preparation work left (person-months), for ideas
 
     def add(self, **columns: np.ndarray) -> None:
         """Append projects given column arrays of equal length."""

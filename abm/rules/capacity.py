@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules.projects import preparation_backlog
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
@@ -76,7 +78,8 @@ def learn_and_hire(m: GovernanceModel) -> None:
     np.clip(c.awareness, 0.0, 1.0, out=c.awareness)
     # hiring: a backlog beyond capacity draws extra staff where national fiscal room allows
     cap_year = staff_capacity_pm(m) / dt
-    pressure = np.clip(m.year_flows.unmet_pm / np.maximum(cap_year, 1e-9), 0.0, 1.0)
+    backlog = m.year_flows.unmet_pm + preparation_backlog(m)
+    pressure = np.clip(backlog / np.maximum(cap_year, 1e-9), 0.0, 1.0)
     growth = (
         p.hiring_response_per_year * pressure * m.nations.fiscal_room[c.country]
         + p.lever_capacity_staff_growth * lv.capacity_building

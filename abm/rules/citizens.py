@@ -46,9 +46,8 @@ def deffuant_round(
 
 def redraw_noise(support: np.ndarray, prob: float, rng: np.random.Generator) -> None:
     """Each citizen redraws its opinion uniformly with probability ``prob`` (in place)."""
-    k = int(rng.binomial(support.size, min(prob, 1.0)))
-    idx = rng.integers(0, support.size, k)
-    support[idx] = rng.random(k, dtype=np.float32)
+    hit = np.flatnonzero(rng.random(support.size, dtype=np.float32) < prob)
+    support[hit] = rng.random(hit.size, dtype=np.float32)
 
 
 def update_opinions(m: GovernanceModel) -> None:

@@ -104,15 +104,19 @@ def absorb_funds(m: GovernanceModel) -> None:
     demand = p.admin_fte_years_per_meur * cut * 12.0 / PROGRAMME_YEARS * pipeline / 1e6 * dt
     met = m.use_staff("grant_management", demand)
 
-    def rate(delay_months: float) -> float:
-        return float(min(1.0, dt * 12.0 / max(delay_months * cut, 1e-9)))
+    def moved(delay_months: float) -> np.ndarray:
+        # exponential stage delay; the stages cascade within a step so the expected time to
+        # payment does not depend on the step length
+        return np.asarray((1.0 - np.exp(-dt * 12.0 / max(delay_months * cut, 1e-9))) * met)
 
-    to_impl = c.committed_eur * (rate(p.stage_delay_implement_months) * met)[:, None]
-    to_cert = c.implemented_eur * rate(p.stage_delay_certify_months) * met
-    to_pay = c.certified_eur * rate(p.stage_delay_pay_months) * met
+    to_impl = c.committed_eur * moved(p.stage_delay_implement_months)[:, None]
     c.committed_eur -= to_impl
-    c.implemented_eur += to_impl.sum(axis=1) - to_cert
-    c.certified_eur += to_cert - to_pay
+    c.implemented_eur += to_impl.sum(axis=1)
+    to_cert = c.implemented_eur * moved(p.stage_delay_certify_months)
+    c.implemented_eur -= to_cert
+    c.certified_eur += to_cert
+    to_pay = c.certified_eur * moved(p.stage_delay_pay_months)
+    c.certified_eur -= to_pay
     m.year_flows.absorbed_eur += to_pay
     m.accounts["paid_eur"] += float(to_pay.sum())
 
@@ -172,16 +176,18 @@ def _run_call(
         return
     city = pr.city[idx]
     cost = pr.cost_eur[idx]
+    fiscal = m.nations.fiscal_room[c.country[city]]
     if key == "cohesion":
-        cofin = p.cohesion_cofinance_share
+        cofin = np.full(idx.size, p.cohesion_cofinance_share)
         eligible = m.nations.eu_member[c.country[city]]
-    else:
-        cofin = (
-            0.0 if key == "mission" else 0.5 * (1.0 - m.nations.fiscal_room[c.country[city]].mean())
-        )
+    elif key == "mission":
+        cofin = np.zeros(idx.size)
         eligible = np.ones(idx.size, dtype=bool)
-    # the city's co-finance share must fit its remaining budget (national help by fiscal room)
-    city_share = cofin * (1.0 - 0.5 * m.nations.fiscal_room[c.country[city]])
+    else:  # national programmes fund less where fiscal room is thin [assume]
+        cofin = 0.5 * (1.0 - fiscal)
+        eligible = np.ones(idx.size, dtype=bool)
+    # the city pays its co-finance share less national help (half the share x fiscal room)
+    city_share = cofin * (1.0 - 0.5 * fiscal)
     eligible &= city_share * cost <= m.budget_left_eur[city]
     prepared_cost_city = np.bincount(city, weights=cost, minlength=n)
     has_fit = np.bincount(city[eligible], minlength=n) > 0
@@ -189,11 +195,12 @@ def _run_call(
         p.apply_intercept
         + p.apply_awareness_weight * c.awareness
         + p.apply_need_weight * _need(m, prepared_cost_city) * has_fit
-        - p.apply_burden_weight * burden_pm / (m.free_pm + 0.5)
+        - p.apply_burden_weight * burden_pm / (m.free_pm * m.config.steps_per_year + 0.5)
     )
     applies = (u_apply < 1.0 / (1.0 + np.exp(-logit))) & has_fit
-    # each application costs ``burden`` person-months; cities submit while staff time lasts
-    n_affordable = np.floor(m.free_pm / max(burden_pm, 1e-9))
+    # each application costs ``burden`` person-months, written over the year the call is open
+    year_pm = m.free_pm * m.config.steps_per_year
+    n_affordable = np.floor(year_pm / max(burden_pm, 1e-9))
     rank = _rank_within_city(city)
     submit = eligible & applies[city] & (rank < n_affordable[city])
     if not submit.any():
@@ -201,8 +208,9 @@ def _run_call(
     sub = idx[submit]
     scity = city[submit]
     n_sub = np.bincount(scity, minlength=n).astype(float)
-    m.use_staff("applications", n_sub * burden_pm)
-    request = pr.cost_eur[sub] * (1.0 - cofin)
+    m.use_staff("applications", n_sub * burden_pm, spread_over_year=True)
+    request = pr.cost_eur[sub] * (1.0 - cofin[submit])
+    own_share = pr.cost_eur[sub] * city_share[submit]
     m.year_flows.applied_eur += np.bincount(scity, weights=request, minlength=n)
     m.year_flows.applications += n_sub
     score = (
@@ -247,8 +255,7 @@ def _run_call(
         c.completed_projects[wcity],
         p.learning_projects_divisor,
     )
-    own = pr.cost_eur[won] - grant
-    np.subtract.at(m.budget_left_eur, wcity, own)
+    np.subtract.at(m.budget_left_eur, wcity, own_share[win])
     np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
     per_city = np.bincount(wcity, weights=grant, minlength=n)
     c.committed_eur[:, 0] += per_city

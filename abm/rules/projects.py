@@ -65,6 +65,7 @@ def generate_ideas(m: GovernanceModel) -> None:
     cost = p.project_size_eur_per_resident * c.population[city] * rng.lognormal(0.0, 0.6, total)
     cost = np.clip(cost, 2e5, 5e8)
     n_dep = 1 + rng.binomial(3, 0.35, total)
+    prep, coord = _preparation_pm(m, city, cost, n_dep)
     pr.add(
         city=city,
         sector=sector,
@@ -72,6 +73,27 @@ def generate_ideas(m: GovernanceModel) -> None:
         cost_eur=cost,
         abatement_t=cost / p.abatement_capex_eur_per_tco2_per_year,
         stage=np.full(total, P_IDEA),
+        work_pm=prep + coord,
+    )
+
+
+def _preparation_pm(
+    m: GovernanceModel, city: np.ndarray, cost: np.ndarray, n_dep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Preparation and coordination staff time a project idea needs (person-months)."""
+    p = m.params
+    elena = 1.0 - 0.5 * m.levers.enhanced_financing  # ELENA-type preparation support
+    prep = p.project_prep_person_months_per_meur * cost / 1e6 * elena
+    coord = coordination_pm(m.cities.silo[city], n_dep, p.coordination_person_months_per_department)
+    return prep, coord
+
+
+def preparation_backlog(m: GovernanceModel) -> np.ndarray:
+    """Preparation work still waiting per city (person-months)."""
+    pr = m.projects
+    ideas = pr.stage[: pr.size] == P_IDEA
+    return np.bincount(
+        pr.city[: pr.size][ideas], weights=pr.work_pm[: pr.size][ideas], minlength=m.cities.n
     )
 
 
@@ -87,16 +109,18 @@ def prepare_projects(m: GovernanceModel) -> None:
         return
     city = pr.city[idx]
     ndep = pr.n_departments[idx]
-    elena = 1.0 - 0.5 * m.levers.enhanced_financing  # ELENA-type preparation support
-    prep = p.project_prep_person_months_per_meur * pr.cost_eur[idx] / 1e6 * elena
-    coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department)
-    demand = prep + coord
-    demand_city = np.bincount(city, weights=demand, minlength=c.n)
-    free_before = m.free_pm.copy()
-    m.use_staff("preparation", np.bincount(city, weights=prep, minlength=c.n))
-    m.use_staff("coordination", np.bincount(city, weights=coord, minlength=c.n))
-    # ideas are covered in age order by the staff time that was available for them
-    covered = _cumsum_within_city(city, demand) <= np.minimum(free_before, demand_city)[city] + 1e-9
+    # staff time goes to ideas in age order and accumulates until an idea is fully prepared
+    remaining = pr.work_pm[idx]
+    before = _cumsum_within_city(city, remaining) - remaining
+    spent = np.clip(m.free_pm[city] - before, 0.0, remaining)
+    prep, coord = _preparation_pm(m, city, pr.cost_eur[idx], ndep)
+    coord_share = coord / np.maximum(prep + coord, 1e-12)
+    spent_coord = np.bincount(city, weights=spent * coord_share, minlength=c.n)
+    spent_prep = np.bincount(city, weights=spent * (1.0 - coord_share), minlength=c.n)
+    m.charge_staff("preparation", spent_prep)
+    m.charge_staff("coordination", spent_coord)
+    pr.work_pm[idx] = remaining - spent
+    covered = pr.work_pm[idx] <= 1e-9
     c_eff = effective_coordination(m)
     p_council = np.asarray(ndtr((c.commitment[city] - COUNCIL_THRESHOLD) / COUNCIL_SD))
     p_joint = proceed_probability(c.silo[city], c_eff[city], ndep, p.veto_conflict)

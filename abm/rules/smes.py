@@ -38,6 +38,16 @@ def sme_finance(m: GovernanceModel) -> None:
     cut = p.lever_simplification_burden_cut * lv.simplification
     delay_m = p.sme_disbursement_delay_months * (1.0 - cut)
     phi = min(p.sme_advance_share + 0.3 * lv.simplification, 0.9)
+    # payments of earlier awards come first; this step's winners start waiting next step
+    waiting = s.status == SME_WAITING
+    s.wait_months += waiting * 12.0 * dt
+    paid = waiting & (s.wait_months >= delay_m)
+    s.cash_eur += np.where(paid, s.grant_due_eur, 0.0)
+    s.grants_paid_eur += np.where(paid, s.grant_due_eur, 0.0)
+    m.accounts["sme_paid_eur"] += float(s.grant_due_eur[paid].sum())
+    s.grant_due_eur[paid] = 0.0
+    s.status[paid] = SME_GREEN
+    s.emissions_t[paid] *= GREEN_EMISSIONS_FACTOR
     if m.is_year_start:
         capex = CAPEX_SHARE * s.revenue_eur
         grant = p.sme_grant_share * capex
@@ -67,15 +77,6 @@ def sme_finance(m: GovernanceModel) -> None:
         s.capex_eur[win] = capex[win]
         s.wait_months[win] = 0.0
         s.status[win] = SME_WAITING
-    waiting = s.status == SME_WAITING
-    s.wait_months += waiting * 12.0 * dt
-    paid = waiting & (s.wait_months >= delay_m)
-    s.cash_eur += np.where(paid, s.grant_due_eur, 0.0)
-    s.grants_paid_eur += np.where(paid, s.grant_due_eur, 0.0)
-    m.accounts["sme_paid_eur"] += float(s.grant_due_eur[paid].sum())
-    s.grant_due_eur[paid] = 0.0
-    s.status[paid] = SME_GREEN
-    s.emissions_t[paid] *= GREEN_EMISSIONS_FACTOR
     # borrow to cover negative cash, repay from positive cash
     borrow = np.maximum(-s.cash_eur, 0.0)
     s.debt_eur += borrow
