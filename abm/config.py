@@ -174,6 +174,14 @@ class Parameters:
         "[assume]",
         "share of the climate budget the city may spend on project capex",
     )
+    climate_budget_growth_per_year: float = _p(
+        0.03,
+        "share per year",
+        0.0,
+        0.08,
+        "[assume] nominal growth of municipal climate budgets",
+        "yearly growth of each city's climate budget",
+    )
     max_wait_years_unfunded: float = _p(
         4.0, "years", 2.0, 8.0, "[assume]", "prepared projects without funds are dropped after"
     )

@@ -89,6 +89,8 @@ class GovernanceModel(mesa.Model):
         self.participation_rate = np.zeros(n)
         self.polarisation = np.zeros(n)
         self.job_risk = np.zeros(self.installations.n)
+        self.trust_drift = np.zeros(self.citizens.n, dtype=np.float32)
+        self.adoption_city = citizens.mean_adoption(self)
         self.green_demand_share = 0.0
         self.city_debt_eur = np.zeros(n)
         self.year_flows = funding.YearFlows.zeros(n)
@@ -102,6 +104,7 @@ class GovernanceModel(mesa.Model):
         self.recorder = Recorder(self)
         citizens.aggregate(self)
         self.cities.commitment = 0.5 * self.cities.commitment + 0.5 * self.support
+        projects.seed_pipeline(self)
         self.start_emissions_t = (
             self.city_sector_emissions().sum(axis=1) + self.city_industry_emissions()
         )
@@ -114,9 +117,9 @@ class GovernanceModel(mesa.Model):
         funding.absorb_funds(self)  # pipeline: implemented -> certified -> paid; N+3
         projects.implement_projects(self)  # siloed delivery, completion, learning credit
         projects.operate_projects(self)  # O&M from the city budget, abandonment
+        funding.apply_and_award(self)  # yearly calls: apply, rank, award; own capital budget
         projects.generate_ideas(self)  # new project ideas from emissions gaps
         projects.prepare_projects(self)  # staff-limited preparation, coordination, vetoes
-        funding.apply_and_award(self)  # calls: apply, rank, award, co-finance, own budget
         alignment.hold_dialogues(self)  # dialogue rounds, CCC adoption, alignment drift
         smes.sme_finance(self)  # SME grants, cash flow, debt, defaults
         industry.decide_investments(self)  # plants at reinvestment points; aid; production
@@ -139,6 +142,8 @@ class GovernanceModel(mesa.Model):
             self.nations.programme_budget_eur = self.nations.programme_eur_per_year * (
                 1.0 + alignment.NATIONAL_BUDGET_COORDINATION_GAIN * self.nations.coordination
             )
+            if self.step_index > 0:
+                self.cities.climate_budget_eur *= 1.0 + self.params.climate_budget_growth_per_year
             self.budget_left_eur = self.cities.climate_budget_eur - self.city_debt_eur
             self.city_debt_eur = np.maximum(-self.budget_left_eur, 0.0)
             self.budget_left_eur = np.maximum(self.budget_left_eur, 0.0)
@@ -204,7 +209,7 @@ class GovernanceModel(mesa.Model):
         """Current city emissions by sector (n, 4), t/yr, after projects and adoption."""
         c = self.cities
         base = c.emissions_base_t * c.background_factor[:, None]
-        adoption = citizens.mean_adoption(self)
+        adoption = self.adoption_city
         # citizens' low-carbon choices cut buildings and transport emissions by up to 30%
         household = np.ones((c.n, len(SECTORS_CITY)))
         household[:, 0] -= 0.3 * adoption

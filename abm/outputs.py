@@ -27,6 +27,7 @@ from abm.agents.state import (
     P_IMPLEMENTING,
     P_OPERATING,
     P_PREPARED,
+    PROJECT_STAGES,
     REGIONS,
     SECTORS_CITY,
     SIZE_CLASSES,
@@ -92,6 +93,7 @@ CITY_COLUMNS: tuple[str, ...] = (
     "smes_green",
     "sme_debt_eur",
 )
+N_STAGES = len(PROJECT_STAGES)
 SME_JOBS_PER_MODELLED_FIRM = 20.0  # one modelled SME stands for a group of firms [assume]
 INSTALLATION_COLUMNS: tuple[str, ...] = (
     "tech_code",
@@ -161,12 +163,11 @@ class Recorder:
         s = m.smes
         sme_em = smes.sme_emissions_by_city(m)
         pr = m.projects
-        stage = pr.stage[: pr.size]
-        pcity = pr.city[: pr.size]
-
-        def count(st: int | tuple[int, ...]) -> np.ndarray:
-            mask = np.isin(stage, st)
-            return np.bincount(pcity[mask], minlength=c.n).astype(float)
+        by_stage = np.bincount(
+            pr.city[: pr.size] * N_STAGES + pr.stage[: pr.size], minlength=c.n * N_STAGES
+        ).reshape(c.n, N_STAGES)
+        operating = by_stage[:, P_OPERATING].astype(float)
+        in_pipeline = by_stage[:, [P_IDEA, P_PREPARED, P_IMPLEMENTING]].sum(axis=1).astype(float)
 
         cols = [
             *sector.T,
@@ -199,8 +200,8 @@ class Recorder:
             f.completed,
             f.dropped,
             f.abandoned,
-            count(P_OPERATING),
-            count((P_IDEA, P_PREPARED, P_IMPLEMENTING)),
+            operating,
+            in_pipeline,
             c.gpp_share,
             c.industry_dialogue,
             c.ccc_signed,
@@ -247,6 +248,58 @@ class Recorder:
             m.green_demand_share,
         ]
 
+    def _installation_table(self, ny: int) -> pd.DataFrame:
+        """Installations plus one 'sme_cluster' row per city (its SMEs as one installation)."""
+        m = self.m
+        c = m.cities
+        inst = m.installations
+        ni = inst.n
+        col = {name: k for k, name in enumerate(CITY_COLUMNS)}
+        values = np.full((ny, ni + c.n, len(INSTALLATION_COLUMNS)), np.nan)
+        values[:, :ni] = self.inst[:ny]
+        sme = {name: k for k, name in enumerate(INSTALLATION_COLUMNS)}
+        active = self.city[:ny, :, col["smes_active"]]
+        values[:, ni:, sme["tech_code"]] = it.N_TECH  # "mixed SMEs"
+        values[:, ni:, sme["pending_tech_code"]] = -1
+        values[:, ni:, sme["open"]] = active > 0
+        values[:, ni:, sme["emissions_t"]] = self.city[:ny, :, col["emissions_sme_t"]]
+        values[:, ni:, sme["jobs"]] = active * SME_JOBS_PER_MODELLED_FIRM
+        values[:, ni:, sme["kappa"]] = 1.0
+        table = pd.DataFrame(values.reshape(ny * (ni + c.n), -1), columns=INSTALLATION_COLUMNS)
+        tech = table.pop("tech_code").astype(np.int64).to_numpy()
+        pending = table.pop("pending_tech_code").astype(np.int64).to_numpy()
+        tech_names = [t.name for t in it.TECHNOLOGIES] + ["mixed SMEs", "none"]
+        entity_city = np.concatenate([inst.city, np.arange(c.n)])
+        ident = pd.DataFrame(
+            {
+                "year": np.repeat(np.array(self.years, dtype=np.int64), ni + c.n),
+                "installation_id": np.tile(np.arange(ni + c.n), ny),
+                "name": _tiled_labels(
+                    np.concatenate([inst.name, "SME cluster " + c.name.astype(str)]), ny
+                ),
+                "city_id": np.tile(entity_city, ny),
+                "city": _tiled_labels(c.name[entity_city], ny),
+                "country": _tiled_labels(m.nations.code[c.country[entity_city]], ny),
+                "sector": _tiled_labels(
+                    np.concatenate(
+                        [np.array(it.SECTORS)[inst.sector], np.full(c.n, it.SME_CLUSTER)]
+                    ),
+                    ny,
+                ),
+                "named_site": np.tile(np.concatenate([inst.named, np.zeros(c.n, bool)]), ny),
+                "national_asset": np.tile(
+                    np.concatenate([inst.national_asset, np.zeros(c.n, bool)]), ny
+                ),
+                "technology": pd.Categorical.from_codes(tech, pd.Index(tech_names)),
+                "pending_technology": pd.Categorical.from_codes(
+                    np.where(pending < 0, len(tech_names) - 1, pending), pd.Index(tech_names)
+                ),
+            }
+        )
+        out = pd.concat([ident, table], axis=1)
+        out["open"] = out["open"].astype(bool)
+        return out
+
     def result(self) -> SimulationResult:
         """Build the tidy tables from the buffers."""
         m = self.m
@@ -267,84 +320,33 @@ class Recorder:
             "projects_in_pipeline",
         ):
             city[col] = city[col].astype(np.int64)
-        codes = city.pop("target_status_code").astype(np.int64)
-        city.insert(0, "target_status", np.array(TARGET_STATUSES)[codes.to_numpy()])
+        codes = city.pop("target_status_code").astype(np.int64).to_numpy()
+        city.insert(
+            0,
+            "target_status",
+            pd.Series(pd.Categorical.from_codes(codes, pd.Index(TARGET_STATUSES))),
+        )
         ident = pd.DataFrame(
             {
                 "year": years,
                 "city_id": np.tile(np.arange(c.n), ny),
-                "city": np.tile(c.name.astype(str), ny),
-                "country": np.tile(m.nations.code[c.country].astype(str), ny),
-                "region": np.tile(np.array(REGIONS)[m.nations.region[c.country]], ny),
+                "city": _tiled_labels(c.name, ny),
+                "country": _tiled_labels(m.nations.code[c.country], ny),
+                "region": _tiled_labels(np.array(REGIONS)[m.nations.region[c.country]], ny),
                 "mission": np.tile(c.mission, ny),
-                "size_class": np.tile(np.array(SIZE_CLASSES)[c.size_class], ny),
+                "size_class": _tiled_labels(np.array(SIZE_CLASSES)[c.size_class], ny),
                 "population": np.tile(c.population, ny),
-                "admin_structure": np.tile(np.array(STRUCTURES)[c.structure], ny),
-                "engagement_mode": np.tile(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
+                "admin_structure": _tiled_labels(np.array(STRUCTURES)[c.structure], ny),
+                "engagement_mode": _tiled_labels(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
                 "population_imputed": np.tile(c.population_imputed, ny),
                 "eoi_applicant": np.tile(c.eoi_applicant, ny),
                 "has_climate_budget": np.tile(c.has_climate_budget, ny),
             }
         )
         city_year = pd.concat([ident, city], axis=1)
-        inst = m.installations
-        ni = inst.n
-        itab = pd.DataFrame(self.inst[:ny].reshape(ny * ni, -1), columns=list(INSTALLATION_COLUMNS))
-        tech_names = np.array([t.name for t in it.TECHNOLOGIES] + ["none"])
-        pending = itab.pop("pending_tech_code").astype(np.int64)
-        tech = itab.pop("tech_code").astype(np.int64)
-        installation_year = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "year": np.repeat(np.array(self.years, dtype=np.int64), ni),
-                        "installation_id": np.tile(np.arange(ni), ny),
-                        "name": np.tile(inst.name.astype(str), ny),
-                        "city_id": np.tile(inst.city, ny),
-                        "city": np.tile(c.name[inst.city].astype(str), ny),
-                        "country": np.tile(m.nations.code[inst.country].astype(str), ny),
-                        "sector": np.tile(np.array(it.SECTORS)[inst.sector], ny),
-                        "named_site": np.tile(inst.named, ny),
-                        "national_asset": np.tile(inst.national_asset, ny),
-                        "technology": tech_names[tech],
-                        "pending_technology": tech_names[np.where(pending < 0, -1, pending)],
-                    }
-                ),
-                itab,
-            ],
-            axis=1,
-        )
-        installation_year["open"] = installation_year["open"].astype(bool)
-        sme_rows = _sme_cluster_rows(m, city_year)
-        installation_year = pd.concat([installation_year, sme_rows], ignore_index=True)
+        installation_year = self._installation_table(ny)
         eu_year = _eu_table(m, self.city[:ny], self.inst[:ny], self.eu[:ny], self.years)
         return SimulationResult(m.config, m.seed, city_year, installation_year, eu_year)
-
-
-def _sme_cluster_rows(m: GovernanceModel, city_year: pd.DataFrame) -> pd.DataFrame:
-    """One 'sme_cluster' row per city and year: the city's SMEs as one installation."""
-    return pd.DataFrame(
-        {
-            "year": city_year["year"].to_numpy(),
-            "installation_id": m.installations.n + city_year["city_id"].to_numpy(),
-            "name": "SME cluster " + city_year["city"].astype(str),
-            "city_id": city_year["city_id"].to_numpy(),
-            "city": city_year["city"].to_numpy(),
-            "country": city_year["country"].to_numpy(),
-            "sector": it.SME_CLUSTER,
-            "named_site": False,
-            "national_asset": False,
-            "technology": "mixed SMEs",
-            "pending_technology": "none",
-            "open": city_year["smes_active"].to_numpy() > 0,
-            "capacity_mt": np.nan,
-            "production_mt": np.nan,
-            "emissions_t": city_year["emissions_sme_t"].to_numpy(),
-            "jobs": city_year["smes_active"].to_numpy() * SME_JOBS_PER_MODELLED_FIRM,
-            "kappa": 1.0,
-            "aid_eur_cumulative": np.nan,  # SME grants are in the city table
-        }
-    )
 
 
 EU_SUM_COLUMNS: tuple[str, ...] = (
@@ -369,6 +371,12 @@ EU_WEIGHTED_COLUMNS: tuple[str, ...] = (
     "gpp_share",
     "skill",
 )
+
+
+def _tiled_labels(labels: np.ndarray, times: int) -> pd.Categorical:
+    """Per-entity labels repeated for each year, as a categorical (cheap to build and store)."""
+    categories, codes = np.unique(labels.astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(np.tile(codes, times), pd.Index(categories))
 
 
 def _eu_table(

@@ -500,12 +500,15 @@ def build_citizens(
     # Eurobarometer 538: 77% 'very serious' (45% EE .. 93% MT) -> mean support ~0.6 [der]
     region_shift = np.array([0.05, 0.02, 0.05, -0.08])[nations.region[cities.country]]
     mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
-    a = mean * 4.0
-    support = rng.beta(a, 4.0 - a).astype(np.float32)
+    # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
+    # concentration 4 but several times cheaper to draw for a million citizens
+    support = (
+        1.0 / (1.0 + np.exp(-(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))))
+    ).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
-    trust = rng.beta(2.5, 2.5, n).astype(np.float32)
+    trust = (1.0 / (1.0 + np.exp(-rng.normal(0.0, 0.9, n)))).astype(np.float32)  # mean 0.5, sd ~0.2
     participation = rng.normal(0.0, 1.0, n).astype(np.float32)
     # employment: each plant employs a share of its city's citizens (jobs / population, <=30%)
     jobs = installations.capacity_mt * installations.jobs_per_mt * installations.utilisation
@@ -535,6 +538,9 @@ def build_citizens(
         city_start=start,
         city_count=count,
         weight=cities.population / count,
+        block_first=start[city].astype(np.int32),
+        block_size=count[city].astype(np.float32),
+        employed=np.flatnonzero(plant >= 0),
     )
 
 

@@ -186,11 +186,6 @@ def test_yearly_and_quarterly_runs_work(
     assert eu_q.iloc[-1] < eu_q.iloc[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: in quarterly runs prepared projects are funded from own budgets "
-    "between the yearly calls, so calls see fewer projects; quarterly awards are ~60% of yearly",
-)
 def test_funds_awarded_do_not_depend_on_time_step(
     small_config: ScenarioConfig, small_result: SimulationResult
 ) -> None:

@@ -180,6 +180,9 @@ class Citizens:
     city_start: IntArray  # per city: first citizen index
     city_count: IntArray  # per city: number of simulated citizens
     weight: FloatArray  # per city: residents per simulated citizen
+    block_first: npt.NDArray[np.int32]  # per citizen: first index of its city's block
+    block_size: F32Array  # per citizen: size of its city's block
+    employed: IntArray  # indices of citizens employed at an installation
 
     @property
     def n(self) -> int:

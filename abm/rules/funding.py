@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 PROGRAMME_YEARS = 7.0  # the 0.95 FTE-years per EUR 1 M is spread over a programme period
 LABEL_SCORE_BONUS = 0.5  # the Mission Label opens privileged finance [assume]
+BORROWING_ROOM = 1.5  # extra capex per EUR of budget at full finance skill [assume]
 MISSION_SCORE_BONUS = 1.0  # Mission Cities first for mission calls (domain §2) [assume]
 
 
@@ -132,7 +133,7 @@ def _staff_per_10k(m: GovernanceModel) -> np.ndarray:
 
 
 def apply_and_award(m: GovernanceModel) -> None:
-    """Yearly calls (mission, cohesion, national): apply, rank, award; then own budget."""
+    """Yearly calls (mission, cohesion, national): apply, rank, award; then the own budget."""
     pr = m.projects
     p = m.params
     lv = m.levers
@@ -148,7 +149,8 @@ def apply_and_award(m: GovernanceModel) -> None:
         )
         for key, src, burden in calls:
             _run_call(m, key, src, burden, log_staff, rng)
-    _fund_from_own_budget(m)
+        # municipal capital budgets are annual: own-funded projects are approved with them
+        _fund_from_own_budget(m)
     # projects left waiting age; those waiting too long are dropped
     idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
     pr.age_years[idx] += m.dt
@@ -276,7 +278,13 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
     if idx.size == 0:
         return
     city = pr.city[idx]
-    instruments = 1.0 + 0.5 * m.nations.enables_instruments[c.country] + 0.2 * c.label
+    # loans, green bonds and EIB frameworks: usable where national rules allow them and staff
+    # know climate finance (domain §3.2); the Label opens privileged finance
+    instruments = (
+        1.0
+        + BORROWING_ROOM * m.nations.enables_instruments[c.country] * c.finance_skill
+        + 0.2 * c.label
+    )
     capex_room = m.budget_left_eur * p.own_funding_share_of_budget * instruments
     running = _cumsum_within_city(city, pr.cost_eur[idx])
     fund = running <= capex_room[city]

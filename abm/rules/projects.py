@@ -40,10 +40,18 @@ CIRCULAR_WITHOUT_RNI = 0.5  # circular projects half as effective without second
 
 def generate_ideas(m: GovernanceModel) -> None:
     """New project ideas: Poisson in population, commitment and the remaining gap."""
+    _add_ideas(m, m.streams["ideas"], m.dt, P_IDEA)
+
+
+def seed_pipeline(m: GovernanceModel) -> None:
+    """Projects cities already have ready at the start: one year of ideas, prepared."""
+    _add_ideas(m, m.streams["initial_pipeline"], 1.0, P_PREPARED)
+
+
+def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage: int) -> None:
     c = m.cities
     p = m.params
     pr = m.projects
-    rng = m.streams["ideas"]
     current = m.city_sector_emissions()
     gap = current.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
     waiting = np.bincount(pr.city[: pr.size][pr.stage[: pr.size] == P_IDEA], minlength=c.n)
@@ -51,7 +59,7 @@ def generate_ideas(m: GovernanceModel) -> None:
         p.project_ideas_per_100k_residents_per_year
         * c.population
         / 1e5
-        * m.dt
+        * years
         * (0.5 + c.commitment)
         * np.clip(gap, 0.0, 1.0)
     )
@@ -72,8 +80,8 @@ def generate_ideas(m: GovernanceModel) -> None:
         n_departments=n_dep,
         cost_eur=cost,
         abatement_t=cost / p.abatement_capex_eur_per_tco2_per_year,
-        stage=np.full(total, P_IDEA),
-        work_pm=prep + coord,
+        stage=np.full(total, stage),
+        work_pm=np.where(stage == P_IDEA, prep + coord, 0.0),
     )
 
 

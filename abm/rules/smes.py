@@ -32,7 +32,7 @@ def sme_finance(m: GovernanceModel) -> None:
     dt = m.dt
     rng = m.streams["sme"]
     u_consider = rng.random(s.n)
-    score_noise = rng.gumbel(size=s.n)
+    u_score = rng.random(s.n)  # Gumbel noise for applicants only, from one uniform per SME
     active = s.status != SME_DEFAULTED
     s.cash_eur += active * (MARGIN_SHARE * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
     cut = p.lever_simplification_burden_cut * lv.simplification
@@ -60,7 +60,8 @@ def sme_finance(m: GovernanceModel) -> None:
         applies = (s.status == SME_IDLE) & consider & (value > 0.0)
         s.cash_eur -= np.where(applies, prep, 0.0)
         idx = np.flatnonzero(applies)
-        score = s.know_how[idx] + lv.enhanced_financing * 0.5 + score_noise[idx]
+        gumbel = -np.log(-np.log(np.clip(u_score[idx], 1e-12, 1.0 - 1e-12)))
+        score = s.know_how[idx] + lv.enhanced_financing * 0.5 + gumbel
         order = idx[np.argsort(-score, kind="stable")]
         fund = m.eu.instruments["sme"]
         win = order[np.cumsum(grant[order]) <= fund.remaining_eur]
