@@ -127,7 +127,12 @@ class Parameters:
         "staff to manage, certify and claim EUR 1 M of grants",
     )
     stage_delay_implement_months: float = _p(
-        9.0, "months", 1.0, 12.0, "Cunico et al. 2023 [assume]", "contracted -> implemented"
+        9.0,
+        "months",
+        1.0,
+        12.0,
+        "Cunico et al. 2023 [assume]",
+        "national programmes: award -> first disbursement (EU calls have their own delays)",
     )
     stage_delay_certify_months: float = _p(
         6.0, "months", 1.0, 12.0, "Cunico et al. 2023 [assume]", "implemented -> certified"

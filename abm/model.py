@@ -32,7 +32,8 @@ from abm.rules import (
     smes,
 )
 
-# staff-time uses, in priority order (columns of GovernanceModel.staff_use_pm)
+# staff-time uses: the columns of GovernanceModel.staff_use_pm (their priority is the order in
+# which the stages of step() charge them, not the order of this tuple)
 STAFF_USES: tuple[str, ...] = (
     "grant_management",
     "implementation",
@@ -52,6 +53,7 @@ ACCOUNTS: tuple[str, ...] = (
     "industry_fund_paid_eur",
     "sme_awarded_eur",
     "sme_paid_eur",
+    "national_cofinance_eur",
 )
 
 
@@ -105,8 +107,9 @@ class GovernanceModel(mesa.Model):
         citizens.aggregate(self)
         self.cities.commitment = 0.5 * self.cities.commitment + 0.5 * self.support
         projects.seed_pipeline(self)
-        self.start_emissions_t = (
-            self.city_sector_emissions().sum(axis=1) + self.city_industry_emissions()
+        # plants see the green demand of the initial procurement shares from the first year
+        self.green_demand_share = float(
+            np.average(self.cities.gpp_share, weights=self.cities.population)
         )
 
     # ----------------------------------------------------------------------------------------

@@ -562,8 +562,13 @@ def manifest(
     return out
 
 
-def write_run(result: SimulationResult, out_dir: Path, overwrite: bool = False) -> Path:
-    """Write manifest + three parquet tables atomically to ``out_dir``."""
+def write_run(
+    result: SimulationResult, out_dir: Path, overwrite: bool = False, command: str | None = None
+) -> Path:
+    """Write manifest + three parquet tables atomically to ``out_dir``.
+
+    ``command`` (the command line that produced the run) is recorded in the manifest.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise FileExistsError(f"output path {out_dir} exists and is a file, not a directory")
@@ -577,7 +582,10 @@ def write_run(result: SimulationResult, out_dir: Path, overwrite: bool = False) 
         result.city_year.to_parquet(tmp / "city_year.parquet", index=False)
         result.installation_year.to_parquet(tmp / "installation_year.parquet", index=False)
         result.eu_year.to_parquet(tmp / "eu_year.parquet", index=False)
-        man = manifest(result.config, result.seed, {"headline": result.headline()})
+        extra: dict[str, Any] = {"headline": result.headline()}
+        if command is not None:
+            extra["command"] = command
+        man = manifest(result.config, result.seed, extra)
         (tmp / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True, default=str))
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -50,7 +50,8 @@ SILO_RANGES = ((0.2, 0.4), (0.4, 0.6), (0.4, 0.6), (0.7, 0.9))
 COORD_RANGES = ((0.6, 0.8), (0.2, 0.4), (0.3, 0.5), (0.0, 0.1))
 # nmc_target_status_count_from_tables: none 4, planned 25, existing 33 of 62 [src]
 NMC_TARGET_SHARES = np.array([4.0, 25.0, 33.0]) / 62.0
-# nmc_climate_budget: 44% none, 32% in place, 24% unknown/other (treated as none) [src]
+# nmc_climate_budget: 44% none, 32% in place, 24% unknown/other; the unknown/other answers are
+# spread pro rata over none/in place, so P(budget) = 0.32 / 0.76 [src, der]
 NMC_CLIMATE_BUDGET_SHARE = 0.32 / 0.76
 # sector emissions per resident at EU-average income, t/yr [assume; EU ~4-6 t non-industry]
 SECTOR_T_PER_CAPITA = np.array([1.8, 1.6, 1.0, 0.3])
@@ -288,6 +289,7 @@ def build_cities(
         peers=peers,
         completed_projects=np.zeros(n),
         committed_eur=np.zeros((n, int(params.decommitment_years) + 1)),
+        committed_delay_months=np.full(n, params.stage_delay_implement_months),
         implemented_eur=np.zeros(n),
         certified_eur=np.zeros(n),
         background_factor=np.ones(n),
@@ -296,7 +298,7 @@ def build_cities(
 
 
 def label_year_full(label_year_mc: np.ndarray, n: int) -> np.ndarray:
-    """Label years for all cities (non-mission cities: never, unless they sign a CCC later)."""
+    """Label years for all cities (non-mission cities never get the Mission Label)."""
     out = np.full(n, np.inf)
     out[: label_year_mc.size] = label_year_mc
     return out
@@ -441,6 +443,7 @@ def build_installations(
         country=cities.country[city],
         sector=sector_arr,
         tech=tech_arr,
+        start_tech=tech_arr.copy(),
         capacity_mt=capacity_arr,
         utilisation=np.full(n, 0.85),
         jobs_per_mt=np.concatenate([np.array(jobs_per_mt), gen_jpm]),

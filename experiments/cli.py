@@ -222,7 +222,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = simulate(config, args.seed)
     try:
-        write_run(result, out_dir, overwrite=args.overwrite)
+        write_run(
+            result, out_dir, overwrite=args.overwrite, command="govsim " + shlex.join(args.argv)
+        )
     except FileExistsError as exc:
         raise BadInput(str(exc)) from exc
     seconds = time.perf_counter() - started

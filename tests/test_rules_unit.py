@@ -109,7 +109,8 @@ def test_within_city_helpers_on_empty_input() -> None:
 
 
 def _pipeline_state(m: GovernanceModel) -> None:
-    """City 0 holds EUR 1 M committed (age 0), 2 M implemented, 4 M certified; others none.
+    """City 0 holds EUR 1 M committed (age 0, 9 months to disbursement), 2 M implemented,
+    4 M certified; other cities none.
 
     The parameters the expectations use are pinned, so a change of defaults does not matter.
     """
@@ -122,6 +123,7 @@ def _pipeline_state(m: GovernanceModel) -> None:
     )
     c = m.cities
     c.committed_eur[:] = 0.0
+    c.committed_delay_months[:] = 9.0  # time to disbursement of the committed stock
     c.implemented_eur[:] = 0.0
     c.certified_eur[:] = 0.0
     c.committed_eur[0, 0] = 1e6
@@ -656,3 +658,11 @@ def test_lever_active_from_start_year() -> None:
     state = LeverState.at((lever,), 2031.0)
     assert state.simplification == 0.6
     assert state.enhanced_financing == 0.0
+
+
+def test_blend_delay_weights_by_money() -> None:
+    """Committed money waits the instruments' time to disbursement, weighted by amount."""
+    out = funding.blend_delay(
+        np.array([9.0, 9.0, 12.0]), np.array([1e6, 0.0, 5e6]), np.array([3e6, 2e6, 0.0]), 18.0
+    )
+    np.testing.assert_allclose(out, [(9.0 + 3 * 18.0) / 4.0, 18.0, 12.0])

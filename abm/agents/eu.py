@@ -26,6 +26,9 @@ class Instrument:
     remaining_eur: float = 0.0
 
 
+PRICE_PERSISTENCE_PER_YEAR = 0.7  # autocorrelation of EUA price shocks [assume]
+
+
 class EUPlatform(mesa.Agent):
     """The Commission and the Mission Platform: calls, carbon price, free allocation, services.
 
@@ -111,7 +114,10 @@ class EUPlatform(mesa.Agent):
             1.0 - p.lever_pathway_uncertainty_cut * m.levers.predictable_pathway_2040
         )
         z = float(rng.standard_normal())
-        self._log_price_shock = 0.7 * self._log_price_shock + vol * np.sqrt(m.dt) * z
+        # AR(1) with persistence 0.7 per year, whatever the step length
+        self._log_price_shock = PRICE_PERSISTENCE_PER_YEAR**m.dt * self._log_price_shock + (
+            vol * np.sqrt(m.dt) * z
+        )
         self.carbon_price_eur_per_t = self.expected_carbon_price(m.year) * float(
             np.exp(self._log_price_shock)
         )

@@ -100,6 +100,7 @@ class Cities:
     completed_projects: FloatArray  # count, drives learning
     # funding pipeline (EUR): committed by award cohort age in years, then later stages
     committed_eur: FloatArray  # (n, n_ages)
+    committed_delay_months: FloatArray  # money-weighted time to disbursement of that stock
     implemented_eur: FloatArray
     certified_eur: FloatArray
     background_factor: FloatArray  # exogenous decline of sector emissions (multiplier)
@@ -119,7 +120,8 @@ class Installations:
     city: IntArray
     country: IntArray
     sector: IntArray  # index into abm.rules.industry.SECTORS
-    tech: IntArray  # index into the sector's technology table
+    tech: IntArray  # index into abm.rules.industry_tech.TECHNOLOGIES
+    start_tech: IntArray  # route at the start (observed headcounts refer to it)
     capacity_mt: FloatArray  # Mt product per year
     utilisation: FloatArray  # share of capacity produced
     jobs_per_mt: FloatArray  # direct jobs per Mt at the conventional route

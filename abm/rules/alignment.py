@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 BASELINE_DIALOGUE_ROUNDS = 0.2  # city networks and ad-hoc contacts without the lever [assume]
 CCC_BEFORE_LABEL_YEARS = 1.0  # a CCC is submitted about a year before the Label [assume]
 LABEL_HAZARD_PER_YEAR = 0.3  # assessment of a newly signed Mission City CCC [assume]
-NATIONAL_BUDGET_COORDINATION_GAIN = 0.5  # national programme up to +50% with coordination [assume]
+# national programme +50% per unit of national coordination (at most 0.8, so +40%) [assume]
+NATIONAL_BUDGET_COORDINATION_GAIN = 0.5
 PERMITTING_ALIGNMENT_RANGE = 0.5  # delivery speed 0.75x at a=0 to 1.25x at a=1 (§3.4) [assume]
 
 

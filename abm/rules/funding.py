@@ -110,7 +110,11 @@ def absorb_funds(m: GovernanceModel) -> None:
         # payment does not depend on the step length
         return np.asarray((1.0 - np.exp(-dt * 12.0 / max(delay_months * cut, 1e-9))) * met)
 
-    to_impl = c.committed_eur * moved(p.stage_delay_implement_months)[:, None]
+    # the first stage waits for the instruments' time to disbursement (money-weighted per city)
+    first = np.asarray(
+        (1.0 - np.exp(-dt * 12.0 / np.maximum(c.committed_delay_months * cut, 1e-9))) * met
+    )
+    to_impl = c.committed_eur * first[:, None]
     c.committed_eur -= to_impl
     c.implemented_eur += to_impl.sum(axis=1)
     to_cert = c.implemented_eur * moved(p.stage_delay_certify_months)
@@ -120,6 +124,15 @@ def absorb_funds(m: GovernanceModel) -> None:
     c.certified_eur -= to_pay
     m.year_flows.absorbed_eur += to_pay
     m.accounts["paid_eur"] += float(to_pay.sum())
+
+
+def blend_delay(
+    delay_months: np.ndarray, stock_eur: np.ndarray, added_eur: np.ndarray, added_delay: float
+) -> np.ndarray:
+    """Money-weighted time to disbursement after adding an award to a committed stock."""
+    total = stock_eur + added_eur
+    blended = (delay_months * stock_eur + added_delay * added_eur) / np.maximum(total, 1e-9)
+    return np.asarray(np.where(total > 0, blended, delay_months))
 
 
 def _need(m: GovernanceModel, prepared_cost_city: np.ndarray) -> np.ndarray:
@@ -260,7 +273,16 @@ def _run_call(
     np.subtract.at(m.budget_left_eur, wcity, own_share[win])
     np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
     per_city = np.bincount(wcity, weights=grant, minlength=n)
+    delay = (
+        p.stage_delay_implement_months if key == "national" else m.eu.instruments[key].delay_months
+    )
+    c.committed_delay_months = blend_delay(
+        c.committed_delay_months, c.committed_eur.sum(axis=1), per_city, delay
+    )
     c.committed_eur[:, 0] += per_city
+    # the national share of co-finance (half the share x fiscal room) is booked, not spent here
+    help_eur = pr.cost_eur[won] * (cofin[submit][win] - city_share[submit][win])
+    m.accounts["national_cofinance_eur"] += float(help_eur.sum())
     m.accounts["awarded_eur"] += float(grant.sum())
     m.year_flows.awarded_eur += per_city
     m.year_flows.awards += np.bincount(wcity, minlength=n)

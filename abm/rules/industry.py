@@ -19,6 +19,7 @@ import numpy as np
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
+    from abm.config import Parameters
     from abm.model import GovernanceModel
 
 FULL_UTILISATION = 0.85
@@ -29,6 +30,7 @@ CITY_PRESSURE_VALUE = 0.15  # share of capex a fully empowered city's pressure i
 CLOSE_LOSS_MULTIPLE = 1.0  # close when cumulative losses exceed capex * capacity (Steel-IQ)
 STEEL = it.SECTOR_INDEX["steel"]
 EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHNOLOGIES])
+RESCUE_OMEGA_ECON = 0.5  # nations weighing jobs above this keep failing asset plants open [assume]
 NON_CBAM_FREE_DECLINE_PER_YEAR = 0.022  # ETS linear reduction factor as a proxy [assume]
 
 
@@ -111,14 +113,20 @@ def installation_emissions(m: GovernanceModel) -> np.ndarray:
     )
 
 
+def _jobs_factor(p: Parameters, tech: np.ndarray) -> np.ndarray:
+    """Direct jobs of a route relative to its sector's conventional route."""
+    return np.asarray(
+        np.where(EAF_ROUTES[tech], 1.0 + p.eaf_job_change_share, it.JOBS_FACTOR[tech])
+    )
+
+
 def installation_jobs(m: GovernanceModel) -> np.ndarray:
     """Current direct jobs per installation."""
     inst = m.installations
     p = m.params
-    factor = np.where(
-        EAF_ROUTES[inst.tech], 1.0 + p.eaf_job_change_share, it.JOBS_FACTOR[inst.tech]
-    )
-    # a scrap-EAF plant that was EAF from the start keeps its observed headcount
+    # headcount relative to the route the plant started on, so observed job counts (named
+    # sites) hold until the plant changes route
+    factor = _jobs_factor(p, inst.tech) / _jobs_factor(p, inst.start_tech)
     return np.asarray(
         inst.open
         * inst.capacity_mt
@@ -187,7 +195,12 @@ def decide_investments(m: GovernanceModel) -> None:
     # closures, unless the state protects a national asset by covering its losses
     threshold = CLOSE_LOSS_MULTIPLE * it.CAPEX[inst.tech].clip(min=50.0) * inst.capacity_mt * 1e6
     failing = inst.open & (inst.cum_loss_eur > threshold)
-    protect = failing & inst.national_asset & (nat.omega_econ[inst.country] > 0.5)
+    protect = (
+        failing
+        & inst.national_asset
+        & nat.protects_assets[inst.country]
+        & (nat.omega_econ[inst.country] > RESCUE_OMEGA_ECON)
+    )
     aid = np.where(protect, inst.cum_loss_eur, 0.0)
     inst.aid_eur += aid
     nat.aid_paid_eur += np.bincount(inst.country, weights=aid, minlength=nat.n)
@@ -273,3 +286,6 @@ def decide_investments(m: GovernanceModel) -> None:
     inst.next_decision_year[deciding[postpone]] = m.year + 1.0
     stay = deciding[~switch & ~postpone]
     inst.next_decision_year[stay] = m.year + p.investment_cycle_years + cycle_noise[stay]
+    # relining the current route is paid partly from equity too (never below zero)
+    reline = it.CAPEX[inst.tech[stay]] * inst.capacity_mt[stay] * 1e6 * EQUITY_SHARE
+    inst.equity_eur[stay] = np.maximum(inst.equity_eur[stay] - reline, 0.0)

@@ -34,6 +34,8 @@ def sme_finance(m: GovernanceModel) -> None:
     u_consider = rng.random(s.n)
     u_score = rng.random(s.n)  # Gumbel noise for applicants only, from one uniform per SME
     active = s.status != SME_DEFAULTED
+    # capacity building for local actors includes SMEs' funding know-how (the brief)
+    s.know_how += p.lever_capacity_training * lv.capacity_building * dt * (1.0 - s.know_how)
     s.cash_eur += active * (MARGIN_SHARE * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
     cut = p.lever_simplification_burden_cut * lv.simplification
     delay_m = p.sme_disbursement_delay_months * (1.0 - cut)
