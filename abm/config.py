@@ -369,7 +369,7 @@ class Parameters:
     election_interval_years: float = _p(
         5.0, "years", 4.0, 6.0, "domain §3.10 [src]", "municipal election cycle"
     )
-    reversal_intercept: float = _p(-2.0, "logit", -4.0, 0.0, "domain §3.10 [assume]", "rho0")
+    reversal_intercept: float = _p(-3.5, "logit", -5.0, 0.0, "domain §3.10 [assume]", "rho0")
     reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
     reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
     commitment_adjust_per_year: float = _p(

@@ -30,6 +30,10 @@ CITY_PRESSURE_VALUE = 0.15  # share of capex a fully empowered city's pressure i
 CLOSE_LOSS_MULTIPLE = 1.0  # close when cumulative losses exceed capex * capacity (Steel-IQ)
 STEEL = it.SECTOR_INDEX["steel"]
 EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHNOLOGIES])
+# private buyers follow public green demand (a lead market): green volume is this multiple of
+# the public green volume [assume]
+LEAD_MARKET_MULTIPLIER = 4.0
+OTHER_PUBLIC_DEMAND_SHARE = 0.1  # public buyers' share for sectors without a figure [assume]
 RESCUE_OMEGA_ECON = 0.5  # nations weighing jobs above this keep failing asset plants open [assume]
 NON_CBAM_FREE_DECLINE_PER_YEAR = 0.022  # ETS linear reduction factor as a proxy [assume]
 
@@ -74,15 +78,19 @@ def free_allocation(sector: np.ndarray, year: float | np.ndarray) -> np.ndarray:
 
 
 def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> np.ndarray:
+    """Premium per tonne a clean route earns on the green share of its market (§3.8)."""
     p = m.params
     public = np.where(
         sector == STEEL,
         p.public_demand_share_steel,
-        np.where(sector == it.SECTOR_INDEX["cement"], p.public_demand_share_cement, 0.1),
+        np.where(
+            sector == it.SECTOR_INDEX["cement"],
+            p.public_demand_share_cement,
+            OTHER_PUBLIC_DEMAND_SHARE,
+        ),
     )
-    return np.asarray(
-        it.IS_CLEAN[tech] * p.green_premium_eur_per_t * public * m.green_demand_share * 4.0
-    )
+    green_share = np.minimum(public * m.green_demand_share * LEAD_MARKET_MULTIPLIER, 1.0)
+    return np.asarray(it.IS_CLEAN[tech] * p.green_premium_eur_per_t * green_share)
 
 
 def unit_margin(

@@ -39,7 +39,6 @@ def update_commitment(m: GovernanceModel) -> None:
             + p.reversal_support_weight * (1.0 - m.support)
             - p.reversal_ccc_weight * c.ccc_signed
             - LOCKED_FUNDING_WEIGHT * locked
-            - 1.5
         )
         reverse = election & (u_rev < 1.0 / (1.0 + np.exp(-logit)))
         shift = np.sign(m.support - 0.5) * u_shift * ELECTION_SHIFT
