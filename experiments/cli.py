@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import shlex
@@ -41,6 +42,7 @@ from abm.outputs import manifest, write_run
 from abm.policies import LEVER_NAMES, LEVERS
 from abm.population import file_sha256
 from experiments import figures
+from experiments.errors import BadInput
 from experiments.runner import (
     DataFileError,
     RunSummary,
@@ -58,6 +60,8 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 DEFAULT_DEMO_REPLICATES = 8
 DEFAULT_MASTER_SEED = 0
+# modules adding further subcommands; each has ``register(subparsers)`` setting a ``handler``
+EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
 # outcomes shown in the printed tables and given a lever-effect figure, most important first
 KEY_OUTCOMES: tuple[str, ...] = (
     "emissions_reduction_2050_pct",
@@ -72,10 +76,6 @@ RUN_OUTCOMES: tuple[str, ...] = (
     "industry_jobs_change_pct",
     "citizen_support_end",
 )
-
-
-class BadInput(Exception):
-    """Input the user can fix (file, option, output place); reported without a traceback."""
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -638,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="print the parameter registry")
     params.add_argument("--csv", action="store_true", help="as CSV on stdout")
     params.set_defaults(handler=cmd_params)
+    for name in EXTRA_COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
