@@ -27,6 +27,7 @@ from abm.agents.state import (
 )
 from abm.config import Parameters, PopulationConfig
 from abm.rules import industry_tech as it
+from abm.rules.industry import jobs_factor
 
 # Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
 # Metropolitan 500k-1.5M and Large metropolitan >=1.5M are our reading [assume].
@@ -385,7 +386,13 @@ def build_installations(
         given = capacities[r]
         capacity = float(given) if np.isfinite(given) else it.DEFAULT_CAPACITY_MT[sector]
         jobs = float(direct_jobs[r])
-        jpm = jobs / capacity if np.isfinite(jobs) and capacity > 0 else it.JOBS_PER_MT[sector]
+        # observed jobs per Mt where given; else the sector default scaled to the starting route
+        jpm = (
+            jobs / capacity
+            if np.isfinite(jobs) and capacity > 0
+            else it.JOBS_PER_MT[sector]
+            * float(jobs_factor(params, np.array([it.TECH_INDEX[tech]]))[0])
+        )
         note = str(row.national_asset_note).lower()
         city_idx.append(ci)
         sector_idx.append(it.SECTOR_INDEX[sector])
@@ -420,7 +427,7 @@ def build_installations(
     gen_cap = np.array([it.DEFAULT_CAPACITY_MT[it.SECTORS[s]] for s in gen_sector]) * rng.lognormal(
         -0.3, 0.5, m
     )
-    gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector]
+    gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector] * jobs_factor(params, gen_tech)
     gen_asset = gen_cap * gen_jpm >= 2500.0
     n = n_named + m
     city = np.concatenate([np.array(city_idx, dtype=np.int64), gen_city.astype(np.int64)])

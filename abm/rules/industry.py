@@ -121,7 +121,7 @@ def installation_emissions(m: GovernanceModel) -> np.ndarray:
     )
 
 
-def _jobs_factor(p: Parameters, tech: np.ndarray) -> np.ndarray:
+def jobs_factor(p: Parameters, tech: np.ndarray) -> np.ndarray:
     """Direct jobs of a route relative to its sector's conventional route."""
     return np.asarray(
         np.where(EAF_ROUTES[tech], 1.0 + p.eaf_job_change_share, it.JOBS_FACTOR[tech])
@@ -134,7 +134,7 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
     p = m.params
     # headcount relative to the route the plant started on, so observed job counts (named
     # sites) hold until the plant changes route
-    factor = _jobs_factor(p, inst.tech) / _jobs_factor(p, inst.start_tech)
+    factor = jobs_factor(p, inst.tech) / jobs_factor(p, inst.start_tech)
     return np.asarray(
         inst.open
         * inst.capacity_mt
