@@ -482,6 +482,62 @@ class PopulationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class NewInstallation:
+    """A plant that enters a case city during the run (e.g. Dunkirk's battery gigafactory)."""
+
+    name: str
+    sector: str  # one of abm.rules.industry_tech.SECTORS
+    technology: str  # a route of that sector (abm.rules.industry_tech.TECHNOLOGIES)
+    capacity_mt: float  # Mt product per year
+    jobs: float  # direct jobs at full output
+    start_year: int  # first year of operation
+    national_asset: bool = False
+
+    def __post_init__(self) -> None:
+        from abm.rules import industry_tech as it
+
+        if self.sector not in it.SECTORS:
+            raise ValueError(
+                f"new installation {self.name!r}: sector {self.sector!r} not in {it.SECTORS}"
+            )
+        routes = [t.name for t in it.TECHNOLOGIES if t.sector == self.sector]
+        if self.technology not in routes:
+            raise ValueError(
+                f"new installation {self.name!r}: technology {self.technology!r} is not a "
+                f"{self.sector} route; allowed: {', '.join(routes)}"
+            )
+        if not self.capacity_mt > 0 or self.jobs < 0:
+            raise ValueError(f"new installation {self.name!r}: capacity must be > 0 and jobs >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseConfig:
+    """A case city in focus (domain §5): local settings on top of the EU model.
+
+    ``None`` leaves the model's own value. The focus city must be a Mission City.
+    """
+
+    focus_city: str
+    industry_in_ccc: bool | None = None  # the city's CCC covers its industrial zone (or not)
+    omega_econ: float | None = None  # the focus country's weight on jobs/GDP
+    kappa: float | None = None  # the city's authority over the plants on its territory
+    job_threat_multiplier: float = 1.0  # how strongly plant job risk moves local opinion
+    margin_shock_eur_per_t: float = 0.0  # margin lost by local plants (patents, competitors)
+    margin_shock_year: int = 2030
+    new_installations: tuple[NewInstallation, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("omega_econ", "kappa"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"case.{name} must be in [0, 1], got {value}")
+        if not 0.0 <= self.job_threat_multiplier <= 10.0:
+            raise ValueError("case.job_threat_multiplier must be in [0, 10]")
+        if not 0.0 <= self.margin_shock_eur_per_t <= 1000.0:
+            raise ValueError("case.margin_shock_eur_per_t must be in [0, 1000]")
+
+
+@dataclass(frozen=True, slots=True)
 class ScenarioConfig:
     """One scenario: time frame, population, parameters and lever settings."""
 
@@ -495,6 +551,7 @@ class ScenarioConfig:
     levers: tuple[LeverSetting, ...] = field(
         default_factory=lambda: tuple(LeverSetting(name) for name in LEVER_NAMES)
     )
+    case: CaseConfig | None = None
 
     def __post_init__(self) -> None:
         if self.steps_per_year not in (1, 4):
@@ -521,4 +578,6 @@ class ScenarioConfig:
             k: str(v) if isinstance(v, Path) else v for k, v in out["population"].items()
         }
         out["levers"] = [dataclasses.asdict(lv) for lv in self.levers]
+        if self.case is None:
+            out.pop("case", None)  # keeps the manifests and run keys of non-case runs unchanged
         return out

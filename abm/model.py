@@ -16,7 +16,7 @@ from abm.agents.views import City, Installation, NationalGovernment
 from abm.config import ScenarioConfig
 from abm.outputs import Recorder, SimulationResult
 from abm.policies import LeverState
-from abm.population import build_population
+from abm.population import apply_case, build_population
 from abm.rng import Streams
 from abm.rules import (
     alignment,
@@ -73,6 +73,16 @@ class GovernanceModel(mesa.Model):
         pop = build_population(
             config.population, self.params, config.start_year, self.streams["population"]
         )
+        self.focus_city = -1  # index of a case city in focus (domain §5), -1 if none
+        if config.case is not None:
+            self.focus_city = apply_case(
+                pop,
+                config.case,
+                config.population,
+                self.params,
+                config.start_year,
+                self.streams["case"],
+            )
         self.nations = pop.nations
         self.cities = pop.cities
         self.installations = pop.installations

@@ -8,6 +8,8 @@ the ``population`` stream, so the same seed builds the same EU in every scenario
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from abm.agents.state import (
     Nations,
     SMEs,
 )
-from abm.config import Parameters, PopulationConfig
+from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
 from abm.rules import industry_tech as it
 from abm.rules.industry import jobs_factor
 
@@ -294,6 +296,7 @@ def build_cities(
         implemented_eur=np.zeros(n),
         certified_eur=np.zeros(n),
         background_factor=np.ones(n),
+        job_threat_scale=np.ones(n),
     )
     return cities, label_all
 
@@ -455,7 +458,11 @@ def build_installations(
         utilisation=np.full(n, 0.85),
         jobs_per_mt=np.concatenate([np.array(jobs_per_mt), gen_jpm]),
         national_asset=asset_arr,
-        kappa=kappa,
+        kappa=kappa.copy(),
+        kappa_base=kappa,
+        entry_year=np.full(n, -np.inf),
+        margin_shock_eur_per_t=np.zeros(n),
+        margin_shock_year=np.full(n, np.inf),
         next_decision_year=next_decision,
         pending_tech=np.full(n, -1, dtype=np.int64),
         pending_online_year=np.full(n, np.inf),
@@ -554,6 +561,110 @@ def build_citizens(
     )
 
 
+def set_structural_alignment(cities: Cities, nations: Nations) -> None:
+    """Alignment of each city's ambition with its nation's priorities (domain §3.4)."""
+    national_ambition = 1.0 - 0.5 * nations.omega_econ[cities.country]
+    ambition = np.where(
+        cities.target_year <= 2030, 1.0, np.where(cities.target_year <= 2040, 0.75, 0.5)
+    )
+    ambition = np.where(cities.target_status == 2, ambition, 0.4)
+    cities.alignment_base = np.clip(1.0 - np.abs(ambition - national_ambition), 0.05, 0.95)
+    cities.alignment = cities.alignment_base.copy()
+
+
+def focus_city_index(cities: Cities, name: str, source: Path) -> int:
+    """Index of a case's focus city; a clear error naming close matches if it is unknown."""
+    names = [str(x) for x in cities.name]
+    index = _match_city(name, names)
+    if index < 0 or not cities.mission[index]:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"; close names: {', '.join(close)}" if close else ""
+        raise ValueError(f"case.focus_city {name!r} is not a Mission City in {source}{hint}")
+    return index
+
+
+def apply_case(
+    pop: Population,
+    case: CaseConfig,
+    cfg: PopulationConfig,
+    params: Parameters,
+    start_year: int,
+    rng: np.random.Generator,
+) -> int:
+    """Apply a case city's settings (domain §5) and return the focus city's index.
+
+    Uses its own random stream, so the rest of the EU is the same as without the case.
+    """
+    c = pop.cities
+    nat = pop.nations
+    inst = pop.installations
+    focus = focus_city_index(c, case.focus_city, cfg.mission_cities_csv)
+    country = int(c.country[focus])
+    if case.omega_econ is not None:
+        nat.omega_econ[country] = case.omega_econ
+        set_structural_alignment(c, nat)
+    local = inst.city == focus
+    c.job_threat_scale[focus] = case.job_threat_multiplier
+    inst.margin_shock_eur_per_t[local] = case.margin_shock_eur_per_t
+    inst.margin_shock_year[local] = case.margin_shock_year
+    for new in case.new_installations:
+        _append_installation(pop, new, focus, params, rng)
+    if case.kappa is not None:
+        local = inst.city == focus
+        inst.kappa_base[local] = case.kappa
+        inst.kappa[local] = case.kappa
+    return focus
+
+
+def _append_installation(
+    pop: Population, new: NewInstallation, city: int, params: Parameters, rng: np.random.Generator
+) -> None:
+    """Add an entering plant (closed until its start year) and its future workers."""
+    inst = pop.installations
+    tech = it.TECH_INDEX[new.technology]
+    capacity = new.capacity_mt
+    capex = it.CAPEX[tech] * capacity * 1e6
+    kappa = params.kappa_national_asset if new.national_asset else params.kappa_private_plant
+    row: dict[str, object] = {
+        "name": new.name,
+        "operator": "case",
+        "city": city,
+        "country": pop.cities.country[city],
+        "sector": it.SECTOR_INDEX[new.sector],
+        "tech": tech,
+        "start_tech": tech,
+        "capacity_mt": capacity,
+        "utilisation": 0.85,
+        "jobs_per_mt": new.jobs / capacity,
+        "national_asset": new.national_asset,
+        "kappa": kappa,
+        "kappa_base": kappa,
+        "entry_year": float(new.start_year),
+        "margin_shock_eur_per_t": 0.0,
+        "margin_shock_year": np.inf,
+        "next_decision_year": new.start_year + params.investment_cycle_years,
+        "pending_tech": -1,
+        "pending_online_year": np.inf,
+        "equity_eur": max(capex, 1e6),
+        "cum_loss_eur": 0.0,
+        "open": False,
+        "aid_eur": 0.0,
+        "named": True,
+    }
+    for f in dataclasses.fields(inst):
+        old = getattr(inst, f.name)
+        setattr(inst, f.name, np.append(old, np.array([row[f.name]], dtype=old.dtype)))
+    # its future workers: a share of the city's citizens without a plant job
+    z = pop.citizens
+    block = np.arange(z.city_start[city], z.city_start[city] + z.city_count[city])
+    free = block[z.plant[block] < 0]
+    share = min(new.jobs / pop.cities.population[city], 0.3)
+    k = min(round(share * block.size), free.size)
+    hired = rng.choice(free, size=k, replace=False)
+    z.plant[hired] = inst.n - 1
+    z.employed = np.flatnonzero(z.plant >= 0)
+
+
 def build_population(
     cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
 ) -> Population:
@@ -572,14 +683,7 @@ def build_population(
         * nations.fiscal_room
         / max(float(np.mean(nations.fiscal_room)), 1e-9)
     )
-    # structural alignment depends on national priorities set above
-    national_ambition = 1.0 - 0.5 * nations.omega_econ[cities.country]
-    ambition = np.where(
-        cities.target_year <= 2030, 1.0, np.where(cities.target_year <= 2040, 0.75, 0.5)
-    )
-    ambition = np.where(cities.target_status == 2, ambition, 0.4)
-    cities.alignment_base = np.clip(1.0 - np.abs(ambition - national_ambition), 0.05, 0.95)
-    cities.alignment = cities.alignment_base.copy()
+    set_structural_alignment(cities, nations)
     smes = build_smes(params, cities, rng)
     citizens = build_citizens(cfg, params, cities, nations, installations, rng)
     return Population(nations, cities, installations, smes, citizens, label_year)

@@ -61,7 +61,12 @@ EXIT_BAD_INPUT = 2
 DEFAULT_DEMO_REPLICATES = 8
 DEFAULT_MASTER_SEED = 0
 # modules adding further subcommands; each has ``register(subparsers)`` setting a ``handler``
-EXTRA_COMMAND_MODULES: tuple[str, ...] = ()
+EXTRA_COMMAND_MODULES: tuple[str, ...] = (
+    "experiments.cases",
+    "experiments.sweep",
+    "experiments.sensitivity",
+    "experiments.discovery",
+)
 # outcomes shown in the printed tables and given a lever-effect figure, most important first
 KEY_OUTCOMES: tuple[str, ...] = (
     "emissions_reduction_2050_pct",

@@ -21,10 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abm.config import PARAMETER_META, Parameters, PopulationConfig, ScenarioConfig
+from abm.config import (
+    PARAMETER_META,
+    CaseConfig,
+    NewInstallation,
+    Parameters,
+    PopulationConfig,
+    ScenarioConfig,
+)
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from abm.population import read_csv
+from abm.rules import industry_tech as it
 
-TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers")
+TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers", "case")
+CASE_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseConfig))
+NEW_INSTALLATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(NewInstallation))
 SCENARIO_KEYS: tuple[str, ...] = (
     "name",
     "description",
@@ -94,6 +105,18 @@ _POPULATION_RANGES: dict[str, _Range] = {
 }
 _LEVER_RANGES: dict[str, _Range] = {
     "intensity": _Range(integer=False, low=0.0, high=1.0),
+    "start_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+_CASE_RANGES: dict[str, _Range] = {
+    "omega_econ": _Range(integer=False, low=0.0, high=1.0),
+    "kappa": _Range(integer=False, low=0.0, high=1.0),
+    "job_threat_multiplier": _Range(integer=False, low=0.0, high=10.0),
+    "margin_shock_eur_per_t": _Range(integer=False, low=0.0, high=1000.0),
+    "margin_shock_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+_NEW_INSTALLATION_RANGES: dict[str, _Range] = {
+    "capacity_mt": _Range(integer=False, low=0.0, high=50.0, low_open=True),
+    "jobs": _Range(integer=False, low=0.0, high=100_000.0),
     "start_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
 }
 _PARAMETER_RANGES: dict[str, _Range] = {
@@ -213,6 +236,8 @@ class _FileValidator:
                 out[name] = self.population(section)
             elif name == "parameters":
                 out[name] = self.parameters(section)
+            elif name == "case":
+                out[name] = self.case(section)
             else:
                 out[name] = self.levers(section)
         return out, extends
@@ -304,6 +329,85 @@ class _FileValidator:
                 out[key] = float(number)
         return out
 
+    def boolean(self, key: str, value: object) -> bool | None:
+        """The value if it is a boolean, else report the problem."""
+        if isinstance(value, bool):
+            return value
+        self.error(key, f"expected true or false, got {_show(value)}")
+        return None
+
+    def case(self, section: Mapping[str, Any]) -> dict[str, Any]:
+        """Check ``[case]``: the focus city and its local settings (domain §5)."""
+        out: dict[str, Any] = {}
+        if "focus_city" not in section:
+            self.error("case.focus_city", "required; the name of a Mission City")
+        for key, value in section.items():
+            dotted = f"case.{key}"
+            if key not in CASE_KEYS:
+                self.unknown(dotted, key, CASE_KEYS)
+            elif key == "focus_city":
+                text = self.string(dotted, value)
+                if text is not None:
+                    out[key] = text
+            elif key == "industry_in_ccc":
+                flag = self.boolean(dotted, value)
+                if flag is not None:
+                    out[key] = flag
+            elif key == "new_installations":
+                out[key] = self.new_installations(dotted, value)
+            else:
+                number = self.number(dotted, value, _CASE_RANGES[key])
+                if number is not None:
+                    out[key] = number
+        return out
+
+    def new_installations(self, key: str, value: object) -> list[dict[str, Any]]:
+        """Check ``[[case.new_installations]]`` entries: sector, route, size, jobs, year."""
+        if not isinstance(value, list):
+            self.error(key, f"expected an array of tables [[{key}]], got {_show(value)}")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            dotted = f"{key}[{i}]"
+            table = self.table(dotted, item)
+            if table is None:
+                continue
+            entry: dict[str, Any] = {}
+            for name in ("name", "sector", "technology", "capacity_mt", "jobs", "start_year"):
+                if name not in table:
+                    self.error(f"{dotted}.{name}", "required")
+            for name, val in table.items():
+                sub = f"{dotted}.{name}"
+                if name not in NEW_INSTALLATION_KEYS:
+                    self.unknown(sub, name, NEW_INSTALLATION_KEYS)
+                elif name in ("name", "sector", "technology"):
+                    text = self.string(sub, val)
+                    if text is not None:
+                        entry[name] = text
+                elif name == "national_asset":
+                    flag = self.boolean(sub, val)
+                    if flag is not None:
+                        entry[name] = flag
+                else:
+                    number = self.number(sub, val, _NEW_INSTALLATION_RANGES[name])
+                    if number is not None:
+                        entry[name] = number
+            sector = entry.get("sector")
+            if sector is not None and sector not in it.SECTORS:
+                self.error(
+                    f"{dotted}.sector", f"{sector!r} not allowed; expected one of {it.SECTORS}"
+                )
+            elif sector is not None and "technology" in entry:
+                routes = [t.name for t in it.TECHNOLOGIES if t.sector == sector]
+                if entry["technology"] not in routes:
+                    self.error(
+                        f"{dotted}.technology",
+                        f"{entry['technology']!r} is not a {sector} route; expected one of "
+                        f"{', '.join(routes)}",
+                    )
+            out.append(entry)
+        return out
+
     def levers(self, section: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Check ``[levers.<name>]`` tables: known lever names, intensity and start year."""
         out: dict[str, dict[str, Any]] = {}
@@ -385,11 +489,20 @@ def _load_chain(file: Path, chain: tuple[Path, ...], problems: _Problems) -> dic
 def _build(values: Mapping[str, Any]) -> ScenarioConfig:
     """A ScenarioConfig from validated, merged values; missing keys take their defaults."""
     levers = values.get("levers", {})
+    case_values = values.get("case")
+    case = None
+    if case_values is not None:
+        news = tuple(NewInstallation(**item) for item in case_values.get("new_installations", []))
+        case = CaseConfig(
+            **{k: v for k, v in case_values.items() if k != "new_installations"},
+            new_installations=news,
+        )
     return ScenarioConfig(
         **values.get("scenario", {}),
         population=PopulationConfig(**values.get("population", {})),
         parameters=Parameters(**values.get("parameters", {})),
         levers=tuple(LeverSetting(name, **levers.get(name, {})) for name in LEVER_NAMES),
+        case=case,
     )
 
 
@@ -416,7 +529,29 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
             )
     if problems.lines:
         raise ScenarioError(problems.lines)
-    return _build(values)
+    config = _build(values)
+    if config.case is not None:
+        _check_focus_city(file, config, problems)
+        if problems.lines:
+            raise ScenarioError(problems.lines)
+    return config
+
+
+def _check_focus_city(file: Path, config: ScenarioConfig, problems: _Problems) -> None:
+    """The focus city must be one of the Mission Cities in the scenario's data file."""
+    assert config.case is not None
+    source = config.population.mission_cities_csv
+    try:
+        names = [str(x) for x in read_csv(source, ("city",))["city"]]
+    except (OSError, ValueError) as exc:
+        problems.add(file, "population.mission_cities_csv", str(exc))
+        return
+    wanted = config.case.focus_city
+    heads = {name.split(" (")[0].strip() for name in names}
+    if wanted not in names and wanted.split(" (")[0].strip() not in heads:
+        close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+        hint = f"; close names: {', '.join(close)}" if close else ""
+        problems.add(file, "case.focus_city", f"{wanted!r} is not a Mission City in {source}{hint}")
 
 
 def _toml_string(text: str) -> str:
@@ -479,12 +614,55 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
             f"intensity = {_toml_float(setting.intensity)}",
             f"start_year = {int(setting.start_year)}",
         ]
+    if config.case is not None:
+        lines += _case_toml(config.case)
     return "\n".join(lines) + "\n"
 
 
+def _case_toml(case: CaseConfig) -> list[str]:
+    """The ``[case]`` table (and its new installations) as TOML lines."""
+    lines = ["", "[case]", f"focus_city = {_toml_string(case.focus_city)}"]
+    if case.industry_in_ccc is not None:
+        lines.append(f"industry_in_ccc = {'true' if case.industry_in_ccc else 'false'}")
+    for key in ("omega_econ", "kappa"):
+        value = getattr(case, key)
+        if value is not None:
+            lines.append(f"{key} = {_toml_float(value)}")
+    lines.append(f"job_threat_multiplier = {_toml_float(case.job_threat_multiplier)}")
+    lines.append(f"margin_shock_eur_per_t = {_toml_float(case.margin_shock_eur_per_t)}")
+    lines.append(f"margin_shock_year = {int(case.margin_shock_year)}")
+    for new in case.new_installations:
+        lines += [
+            "",
+            "[[case.new_installations]]",
+            f"name = {_toml_string(new.name)}",
+            f"sector = {_toml_string(new.sector)}",
+            f"technology = {_toml_string(new.technology)}",
+            f"capacity_mt = {_toml_float(new.capacity_mt)}",
+            f"jobs = {_toml_float(new.jobs)}",
+            f"start_year = {int(new.start_year)}",
+            f"national_asset = {'true' if new.national_asset else 'false'}",
+        ]
+    return lines
+
+
 def list_scenarios(directory: str | Path) -> list[Path]:
-    """All scenario files (``*.toml``, including sub-folders) under a directory, sorted."""
+    """All scenario files (``*.toml``, including sub-folders) under a directory, sorted.
+
+    Experiment files (with an ``[experiment]`` table) live beside them and are skipped.
+    """
     root = Path(directory)
     if not root.is_dir():
         raise ScenarioError(f"{root}: scenario directory not found")
-    return sorted(path for path in root.rglob("*.toml") if path.is_file())
+    return sorted(
+        path for path in root.rglob("*.toml") if path.is_file() and not _is_experiment(path)
+    )
+
+
+def _is_experiment(path: Path) -> bool:
+    """Whether a TOML file is an experiment file (``[experiment]``), not a scenario."""
+    try:
+        with path.open("rb") as handle:
+            return "experiment" in tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # listed, so loading it reports the problem

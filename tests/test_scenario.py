@@ -35,10 +35,11 @@ def load_error(path: Path) -> ScenarioError:
 
 
 def test_shipped_scenarios_are_the_expected_set() -> None:
-    """Baseline, full package, EU scale, calibration and one file per lever are shipped."""
+    """Baseline, full package, EU scale, calibration, one file per lever and the case cities."""
     relative = {p.relative_to(EXPERIMENTS_DIR).as_posix() for p in SHIPPED}
     expected = {"baseline.toml", "full_package.toml", "eu_scale.toml", "calibration.toml"}
     expected |= {f"levers/{name}.toml" for name in LEVER_NAMES}
+    expected |= {f"cases/{name}.toml" for name in ("dunkirk", "differdange", "kosice")}
     assert relative == expected
 
 
@@ -463,3 +464,58 @@ def test_all_problems_are_reported_together(tmp_path: Path) -> None:
     )
     assert str(error).splitlines() == list(error.problems)
     assert sum(line.startswith(str(tmp_path / "base.toml")) for line in error.problems) == 1
+
+
+def test_experiment_files_are_not_listed_as_scenarios(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('[scenario]\nname = "a"\n')
+    (tmp_path / "sweep.toml").write_text('[experiment]\nname = "s"\n')
+    assert list_scenarios(tmp_path) == [tmp_path / "a.toml"]
+
+
+def _case_file(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "case.toml"
+    base = (EXPERIMENTS_DIR / "baseline.toml").as_posix()
+    path.write_text(f'[scenario]\nname = "c"\nextends = "{base}"\n\n[case]\n{body}')
+    return path
+
+
+def test_case_table_loads_and_round_trips(tmp_path: Path) -> None:
+    path = _case_file(
+        tmp_path,
+        'focus_city = "Košice"\nomega_econ = 0.8\nindustry_in_ccc = true\n'
+        '[[case.new_installations]]\nname = "x"\nsector = "cement"\n'
+        'technology = "clinker kiln"\ncapacity_mt = 1.0\njobs = 200.0\nstart_year = 2030\n',
+    )
+    config = load_scenario(path)
+    assert config.case is not None
+    assert config.case.focus_city == "Košice" and config.case.omega_econ == 0.8
+    assert config.case.new_installations[0].technology == "clinker kiln"
+    again = tmp_path / "again.toml"
+    again.write_text(scenario_to_toml(config))
+    assert load_scenario(again) == config
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "allowed"),
+    [
+        ('focus_city = "Atlantis"', "case.focus_city", "is not a Mission City"),
+        ("kappa = 0.5", "case.focus_city", "required"),
+        ('focus_city = "Košice"\nkappa = 1.5', "case.kappa", "[0, 1]"),
+        ('focus_city = "Košice"\nomega = 0.5', "case.omega", "omega_econ"),
+        ('focus_city = "Košice"\nindustry_in_ccc = 1', "case.industry_in_ccc", "true or false"),
+        (
+            'focus_city = "Košice"\n[[case.new_installations]]\nname = "x"\nsector = "cement"\n'
+            'technology = "BF-BOF"\ncapacity_mt = 1.0\njobs = 1.0\nstart_year = 2030\n',
+            "case.new_installations[0].technology",
+            "clinker kiln",
+        ),
+    ],
+)
+def test_bad_case_tables_name_file_key_and_allowed(
+    tmp_path: Path, body: str, key: str, allowed: str
+) -> None:
+    path = _case_file(tmp_path, body)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert "case.toml" in text and key in text and allowed in text

@@ -104,6 +104,7 @@ class Cities:
     implemented_eur: FloatArray
     certified_eur: FloatArray
     background_factor: FloatArray  # exogenous decline of sector emissions (multiplier)
+    job_threat_scale: FloatArray  # how strongly plant job risk moves local opinion (case cities)
 
     @property
     def n(self) -> int:
@@ -127,6 +128,10 @@ class Installations:
     jobs_per_mt: FloatArray  # direct jobs per Mt at the conventional route
     national_asset: BoolArray
     kappa: FloatArray  # city authority over the plant [0, 1]
+    kappa_base: FloatArray  # authority before dialogue gives the city a voice
+    entry_year: FloatArray  # first year of operation (-inf for plants there at the start)
+    margin_shock_eur_per_t: FloatArray  # margin lost from margin_shock_year on (case cities)
+    margin_shock_year: FloatArray
     next_decision_year: FloatArray
     pending_tech: IntArray  # -1 if none
     pending_online_year: FloatArray

@@ -46,8 +46,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
     np.clip(c.alignment, 0.0, 1.0, out=c.alignment)
     m.nations.coordination[:] = 0.8 * lv.dialogue_platforms
     inst = m.installations
-    base_kappa = np.where(inst.national_asset, p.kappa_national_asset, p.kappa_private_plant)
-    inst.kappa = np.minimum(base_kappa + p.lever_dialogue_kappa_gain * lv.dialogue_platforms, 1.0)
+    inst.kappa = np.minimum(
+        inst.kappa_base + p.lever_dialogue_kappa_gain * lv.dialogue_platforms, 1.0
+    )
     c.industry_dialogue += dt * (
         (0.3 * lv.dialogue_platforms + 0.3 * c.industry_in_ccc) * (1.0 - c.industry_dialogue)
         - 0.05 * c.industry_dialogue
@@ -70,6 +71,10 @@ def hold_dialogues(m: GovernanceModel) -> None:
         c.industry_in_ccc |= new & (u_scope < lv.climate_city_contracts)
     # the lever also brings industry into the scope of existing contracts over time
     c.industry_in_ccc |= c.ccc_signed & (u_scope < lv.climate_city_contracts * dt * 0.5)
+    case = m.config.case
+    if case is not None and case.industry_in_ccc is not None:
+        # a case city's CCC scope is set by the case (e.g. Dunkirk's leaves industry out)
+        c.industry_in_ccc[m.focus_city] = case.industry_in_ccc and c.ccc_signed[m.focus_city]
     label_hazard = 1.0 - (1.0 - LABEL_HAZARD_PER_YEAR) ** dt
     c.label |= (scheduled & (m.label_year <= m.year + dt)) | (
         c.mission & c.ccc_signed & ~scheduled & (u_label < label_hazard)

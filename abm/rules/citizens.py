@@ -82,7 +82,9 @@ def update_opinions(m: GovernanceModel) -> None:
     dt = np.float32(m.dt)
     z.support += dt * (drift_city[z.city] + m.trust_drift)
     # only citizens employed at a plant feel its job risk
-    risk = m.job_risk[z.plant[z.employed]].astype(np.float32)
+    risk = (m.job_risk[z.plant[z.employed]] * m.cities.job_threat_scale[z.city[z.employed]]).astype(
+        np.float32
+    )
     z.support[z.employed] -= dt * np.float32(p.job_threat_effect) * risk
     np.clip(z.support, 0.0, 1.0, out=z.support)
     if m.is_year_start:

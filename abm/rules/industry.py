@@ -158,9 +158,12 @@ def _npv_per_option(
     disc = (1.0 + rate) ** -(years - m.year)
     prices = np.array([m.eu.expected_carbon_price(y) for y in years])
     q = inst.capacity_mt[plants] * 1e6 * FULL_UTILISATION
+    shock = inst.margin_shock_eur_per_t[plants][None, :]
+    shock_year = inst.margin_shock_year[plants][None, :]
     npv = np.zeros(options.shape)
     for k in range(options.shape[1]):
         margins = unit_margin(m, sector, options[:, k], prices, years)  # (years, plants)
+        margins = margins - shock * (years[:, None] >= shock_year)  # case margin shocks
         npv[:, k] = (disc @ margins) * q
     return npv
 
@@ -177,6 +180,8 @@ def decide_investments(m: GovernanceModel) -> None:
     cycle_noise = rng.uniform(-3.0, 3.0, n)
     if not m.is_year_start:
         return
+    # plants entering this year (case cities, e.g. a gigafactory) start operating
+    inst.open |= inst.entry_year == m.year
     # commission switches whose construction is over
     online = inst.open & (inst.pending_tech >= 0) & (inst.pending_online_year <= m.year)
     inst.tech[online] = inst.pending_tech[online]
@@ -184,7 +189,9 @@ def decide_investments(m: GovernanceModel) -> None:
     inst.pending_online_year[online] = np.inf
     # output and losses this year; leakage when margins turn negative
     price = it.PRICE_BY_SECTOR[inst.sector]
-    margin = unit_margin(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, float(m.year))
+    margin = unit_margin(
+        m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, float(m.year)
+    ) - inst.margin_shock_eur_per_t * (m.year >= inst.margin_shock_year)
     inst.utilisation = np.clip(
         FULL_UTILISATION * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
         MIN_UTILISATION,

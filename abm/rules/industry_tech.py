@@ -44,7 +44,7 @@ TECHNOLOGIES: tuple[Technology, ...] = (
     Technology("chemicals", "electrified", 0.3, 600.0, 800.0, 1.0, (), clean=True),
     Technology("refinery", "refinery", 0.3, 20.0, 560.0, 1.0, ("refinery+H2/CCS",)),
     Technology("refinery", "refinery+H2/CCS", 0.12, 150.0, 575.0, 1.0, (), clean=True),
-    Technology("battery", "cell plant", 0.05, 0.0, 0.0, 1.0, (), clean=True),
+    Technology("battery", "cell plant", 0.05, 900.0, 13000.0, 1.0, (), clean=True),
     Technology("other", "Al smelter", 1.6, 80.0, 2000.0, 1.0, ("inert anode",)),
     Technology("other", "inert anode", 0.3, 900.0, 2030.0, 1.0, (), clean=True),
 )
@@ -57,7 +57,7 @@ WORLD_PRICE_EUR_PER_T: dict[str, float] = {
     "cement": 110.0,
     "chemicals": 900.0,
     "refinery": 600.0,
-    "battery": 1.0,
+    "battery": 15000.0,  # cells at ~EUR 100/kWh, ~6.5 kg/kWh [assume]
     "other": 2300.0,
 }
 BENCHMARK_T_PER_T: dict[str, float] = {

@@ -1,0 +1,131 @@
+"""Case cities: the [case] hooks in the model and the `govsim case` report."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm.config import CaseConfig, NewInstallation, PopulationConfig, ScenarioConfig
+from abm.model import GovernanceModel
+from abm.policies import LEVER_NAMES
+from experiments.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = PopulationConfig(
+    n_non_mission_cities=20, residents_per_citizen=20000.0, generated_installations=10
+)
+
+
+def _config(case: CaseConfig | None) -> ScenarioConfig:
+    return ScenarioConfig(population=SMALL, end_year=2032, case=case)
+
+
+def test_case_settings_reach_the_model() -> None:
+    # jobs large enough to be visible at the test's coarse citizen resolution
+    new = NewInstallation("Gigafactory", "battery", "cell plant", 0.5, 20000.0, 2027)
+    case = CaseConfig(
+        focus_city="Košice",
+        omega_econ=0.9,
+        kappa=0.02,
+        job_threat_multiplier=3.0,
+        margin_shock_eur_per_t=40.0,
+        margin_shock_year=2028,
+        new_installations=(new,),
+    )
+    plain = GovernanceModel(_config(None), 4)
+    m = GovernanceModel(_config(case), 4)
+    focus = m.focus_city
+    assert m.cities.name[focus] == "Košice" and plain.focus_city == -1
+    country = m.cities.country[focus]
+    assert m.nations.omega_econ[country] == 0.9
+    assert plain.nations.omega_econ[country] != 0.9
+    local = m.installations.city == focus
+    assert local.sum() >= 2  # U.S. Steel Kosice and the new plant
+    np.testing.assert_array_equal(m.installations.kappa_base[local], 0.02)
+    assert m.cities.job_threat_scale[focus] == 3.0
+    assert (m.cities.job_threat_scale[np.arange(m.cities.n) != focus] == 1.0).all()
+    gig = m.installations.n - 1
+    assert m.installations.name[gig] == "Gigafactory" and not m.installations.open[gig]
+    assert (m.citizens.plant == gig).sum() > 0  # future workers assigned
+    # the rest of the EU is the same as without the case (own random stream)
+    np.testing.assert_array_equal(m.cities.staff_fte, plain.cities.staff_fte)
+    for _ in range(2):  # 2025, 2026: not yet open
+        m.step()
+    assert not m.installations.open[gig]
+    m.step()  # 2027
+    assert m.installations.open[gig]
+
+
+def test_margin_shock_hits_local_plants_from_its_year() -> None:
+    case = CaseConfig(focus_city="Košice", margin_shock_eur_per_t=500.0, margin_shock_year=2026)
+    shocked = GovernanceModel(_config(case), 2)
+    plain = GovernanceModel(_config(None), 2)
+    plant = int(np.flatnonzero(shocked.installations.city == shocked.focus_city)[0])
+    for _ in range(3):
+        shocked.step()
+        plain.step()
+    # a 500 EUR/t loss of margin makes the plant shed output (leakage)
+    assert shocked.installations.utilisation[plant] < plain.installations.utilisation[plant]
+
+
+def test_industry_in_ccc_is_forced_for_the_focus_city() -> None:
+    case = CaseConfig(focus_city="Dunkerque (Dunkirk)", industry_in_ccc=False)
+    cfg = _config(case)
+    levers = tuple(
+        dataclasses.replace(lv, intensity=1.0, start_year=2025)
+        if lv.name == "climate_city_contracts"
+        else lv
+        for lv in cfg.levers
+    )
+    m = GovernanceModel(dataclasses.replace(cfg, levers=levers), 1)
+    for _ in range(5):
+        m.step()
+    assert not m.cities.industry_in_ccc[m.focus_city]
+    assert m.cities.industry_in_ccc.any()  # the lever brings industry into other contracts
+
+
+def test_unknown_focus_city_is_an_error() -> None:
+    with pytest.raises(ValueError, match="not a Mission City"):
+        GovernanceModel(_config(CaseConfig(focus_city="Atlantis")), 1)
+
+
+def _case_file(tmp_path: Path) -> Path:
+    path = tmp_path / "small_case.toml"
+    base = (ROOT / "experiments" / "cases" / "kosice.toml").as_posix()
+    path.write_text(
+        f'[scenario]\nname = "small_case"\nextends = "{base}"\nend_year = 2032\n\n'
+        "[population]\nn_non_mission_cities = 20\nresidents_per_citizen = 20000.0\n"
+        "generated_installations = 10\n"
+    )
+    return path
+
+
+def test_govsim_case_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    argv = ["case", str(_case_file(tmp_path)), "--replicates", "2", "--jobs", "1"]
+    assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"trajectories.csv", "plants.csv", "runs.csv", "summary.csv", "effects.csv"} <= names
+    assert {"trajectories.png", "manifest.json", "README.md"} <= names
+    runs = pd.read_csv(out / "runs.csv")
+    assert set(runs["scenario"]) == {"baseline", "full_package", *LEVER_NAMES}
+    assert len(runs) == 10 * 2  # baseline + 8 levers + full package, 2 seeds each
+    traj = pd.read_csv(out / "trajectories.csv")
+    first = traj[traj["year"] == 2025].groupby("scenario")["emissions_with_industry_t"].mean()
+    # common random numbers: before any lever starts, every variant has the same city
+    assert first.nunique() == 1
+    effects = pd.read_csv(out / "effects.csv").dropna(subset=["ci_low"])
+    assert len(effects) > 50
+    assert (effects["ci_low"] <= effects["mean_difference"] + 1e-9).all()
+    assert (effects["mean_difference"] <= effects["ci_high"] + 1e-9).all()
+
+
+def test_govsim_case_rejects_a_file_without_case(tmp_path: Path, capsys) -> None:
+    code = main(["case", str(ROOT / "experiments" / "baseline.toml"), "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "no [case] table" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
