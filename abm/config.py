@@ -389,6 +389,14 @@ class Parameters:
         0.31, "share", 0.2, 0.4, "domain §3.8 [src]", "public buyers' share of cement"
     )
     # --- Emissions (§7) ------------------------------------------------------------------------
+    emissions_2025_relative_to_2019: float = _p(
+        0.85,
+        "ratio",
+        0.78,
+        0.95,
+        "EU GHG inventory trend 2019-2025 [assume: re-check against the EEA inventory]",
+        "modelled start-year emissions relative to 2019, for cuts 'vs 2019'",
+    )
     background_decline_per_year: float = _p(
         0.01, "share per year", 0.0, 0.03, "grid decarbonisation, EU trend [assume]", "drift"
     )

@@ -54,3 +54,18 @@ def test_levers_are_documented() -> None:
 def test_readme_gives_the_two_commands() -> None:
     assert "make run" in README
     assert "make test" in README
+
+
+def test_odd_parameter_table_is_generated_from_the_registry() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "update_odd_table", ROOT / "scripts" / "update_odd_table.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.current_rows(ODD) == module.table_rows(), (
+        "docs/ODD.md parameter table differs from abm.config.registry(); "
+        "run `python scripts/update_odd_table.py`"
+    )
