@@ -387,7 +387,7 @@ def build_installations(
         sector = str(row.sector)
         tech = it.technology_from_text(sector, str(row.technology))
         given = capacities[r]
-        capacity = float(given) if np.isfinite(given) else it.DEFAULT_CAPACITY_MT[sector]
+        capacity = float(given) if np.isfinite(given) else it.default_capacity_mt(sector, tech)
         jobs = float(direct_jobs[r])
         # observed jobs per Mt where given; else the sector default scaled to the starting route
         jpm = (

@@ -86,6 +86,16 @@ DEFAULT_CAPACITY_MT: dict[str, float] = {
     "other": 0.25,
 }
 
+# named sites without a capacity figure: route-specific where the sector default (an integrated
+# plant) would be far too large, e.g. Belval's EAF (national total 2.5 Mt/yr) [assume]
+DEFAULT_CAPACITY_MT_BY_ROUTE: dict[str, float] = {"scrap-EAF": 1.0, "rolling mill": 1.0}
+
+
+def default_capacity_mt(sector: str, route: str) -> float:
+    """Capacity to assume for a named site whose capacity is not in the data."""
+    return DEFAULT_CAPACITY_MT_BY_ROUTE.get(route, DEFAULT_CAPACITY_MT[sector])
+
+
 N_TECH = len(TECHNOLOGIES)
 INTENSITY = np.array([t.intensity_t_per_t for t in TECHNOLOGIES])
 CAPEX = np.array([t.capex_eur_per_t for t in TECHNOLOGIES])
