@@ -63,6 +63,8 @@ DEFAULT_MASTER_SEED = 0
 # modules adding further subcommands; each has ``register(subparsers)`` setting a ``handler``
 EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.cases",
+    "experiments.sweep",
+    "experiments.sensitivity",
     "experiments.discovery",
 )
 # outcomes shown in the printed tables and given a lever-effect figure, most important first
