@@ -10,6 +10,7 @@ each run is a pure function of its config and seed.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -150,7 +151,11 @@ def _run_batch(
     index: int, config: ScenarioConfig, seeds: tuple[int, ...]
 ) -> tuple[int, list[RunSummary]]:
     """Worker task: simulate one scenario for several seeds and summarise each run."""
-    return index, [summarise_run(simulate(config, seed)) for seed in seeds]
+    summaries = [summarise_run(simulate(config, seed)) for seed in seeds]
+    # finished models sit in reference cycles (Mesa's model and agents); free them now rather
+    # than letting worker memory grow until Python's cyclic collector runs
+    gc.collect()
+    return index, summaries
 
 
 def _batches(
