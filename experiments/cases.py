@@ -29,6 +29,7 @@ from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
 from abm.outputs import manifest
 from abm.policies import LEVER_NAMES, LeverSetting
+from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.runner import replicate_seeds
 from experiments.scenario import load_scenario
@@ -402,9 +403,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "case", help="run a case city (Dunkirk, Differdange, Kosice) under the brief's levers"
     )
     case.add_argument("case_file", help="case scenario file, e.g. experiments/cases/dunkirk.toml")
-    case.add_argument("--replicates", type=int, default=8, help="seeds per scenario (default 8)")
-    case.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    case.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    case.add_argument(
+        "--replicates", type=int_at_least(1), default=8, help="seeds per scenario (default 8)"
+    )
+    case.add_argument("--seed", type=int_at_least(0), default=0, help="master seed (default 0)")
+    case.add_argument("--jobs", type=jobs, default=-1, help="parallel workers (default: all cores)")
     case.add_argument("--out", help="output directory (default results/case-<name>-<time>)")
     case.add_argument(
         "--out-root", default="results", help="where the default output directory goes"

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from abm.outputs import manifest, write_run
 from abm.policies import LEVER_NAMES, LEVERS
 from abm.population import file_sha256
 from experiments import figures
+from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.runner import (
     DataFileError,
@@ -544,29 +545,6 @@ def cmd_params(args: argparse.Namespace) -> int:
 # --- argument parsing ----------------------------------------------------------------------
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a positive number of processes or -1 (all)")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per subcommand."""
     parser = argparse.ArgumentParser(
@@ -577,7 +555,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="simulate one scenario with one seed and write the tables")
     run.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
-    run.add_argument("--seed", type=_int_at_least(0), required=True, help="run seed (>= 0)")
+    run.add_argument("--seed", type=int_at_least(0), required=True, help="run seed (>= 0)")
     run.add_argument("--out", required=True, metavar="DIR", help="output directory")
     run.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
     run.set_defaults(handler=cmd_run)
@@ -585,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
     def experiment_options(p: argparse.ArgumentParser, replicates: int | None) -> None:
         p.add_argument(
             "--replicates",
-            type=_int_at_least(2),
+            type=int_at_least(2),
             required=replicates is None,
             default=replicates,
             metavar="R",
@@ -594,14 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--seed",
-            type=_int_at_least(0),
+            type=int_at_least(0),
             default=DEFAULT_MASTER_SEED,
             metavar="S",
             help=f"master seed the replicate seeds derive from (default {DEFAULT_MASTER_SEED})",
         )
         p.add_argument(
             "--jobs",
-            type=_jobs,
+            type=jobs,
             default=-1,
             metavar="N",
             help="worker processes (-1 = all cores; results do not depend on it)",

@@ -19,7 +19,6 @@ import difflib
 import functools
 import itertools
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,19 +31,20 @@ from abm.policies import LEVER_NAMES, LeverSetting
 from experiments.errors import BadInput
 from experiments.runner import replicate_seeds
 from experiments.scenario import (
-    _POPULATION_RANGES,
     ALLOWED_STEPS_PER_YEAR,
     MAX_YEAR,
     MIN_YEAR,
     NAME_PATTERN,
     POPULATION_KEYS,
     POPULATION_PATH_KEYS,
+    POPULATION_RANGES,
+    FileValidator,
+    Problems,
+    Range,
     ScenarioError,
-    _FileValidator,
-    _Problems,
-    _Range,
-    _show,
     load_scenario,
+    read_toml,
+    show,
 )
 
 DESIGNS: tuple[str, ...] = ("lhs", "factorial", "grid", "sobol", "morris")
@@ -277,12 +277,12 @@ def _design_problem(method: str, n: int, k: int) -> str:
 # --- loading ----------------------------------------------------------------------------------
 
 
-class _Validator(_FileValidator):
+class _Validator(FileValidator):
     """Checks one parsed experiment file (number/string/table checks as for scenario files)."""
 
     def integer(self, key: str, value: object, low: int, high: int | None = None) -> int | None:
         """An integer in [low, high], else report the problem."""
-        number = self.number(key, value, _Range(integer=True, low=low, high=high))
+        number = self.number(key, value, Range(integer=True, low=low, high=high))
         return None if number is None else int(number)
 
     def group(self, key: str, value: object) -> str | None:
@@ -297,7 +297,7 @@ class _Validator(_FileValidator):
         self, dotted: str, table: Mapping[str, Any], low: float, high: float
     ) -> tuple[float, float] | None:
         """``low``/``high`` of a factor table, each within [low, high] and low < high."""
-        allowed = _Range(integer=False, low=low, high=high)
+        allowed = Range(integer=False, low=low, high=high)
         a = self.number(f"{dotted}.low", table.get("low", low), allowed)
         b = self.number(f"{dotted}.high", table.get("high", high), allowed)
         if a is None or b is None:
@@ -315,20 +315,6 @@ class _Validator(_FileValidator):
         from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR
 
         return self.integer(key, value, FIRST_LEVER_YEAR, LAST_LEVER_YEAR)
-
-
-def _read(file: Path, problems: _Problems) -> dict[str, Any] | None:
-    """Parse the TOML file, recording a problem if it is unreadable or malformed."""
-    try:
-        with file.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        problems.add(file, None, f"malformed TOML: {exc}")
-    except UnicodeDecodeError as exc:
-        problems.add(file, None, f"not UTF-8 text: {exc}")
-    except OSError as exc:
-        problems.add(file, None, f"cannot read the file: {exc.strerror or exc}")
-    return None
 
 
 @dataclass
@@ -406,7 +392,7 @@ def _check_experiment(v: _Validator, section: Mapping[str, Any], out: _Parsed) -
 def _check_outcomes(v: _Validator, dotted: str, value: object) -> tuple[str, ...] | None:
     """A non-empty array of distinct headline-outcome names."""
     if not isinstance(value, list) or not value:
-        v.error(dotted, f"expected a non-empty array of outcome names, got {_show(value)}")
+        v.error(dotted, f"expected a non-empty array of outcome names, got {show(value)}")
         return None
     names: list[str] = []
     for i, item in enumerate(value):
@@ -442,7 +428,7 @@ def _check_population(v: _Validator, table: Mapping[str, Any], out: _Parsed) -> 
                     "an existing file, relative to this experiment file",
                 )
         else:
-            number = v.number(dotted, value, _POPULATION_RANGES[key])
+            number = v.number(dotted, value, POPULATION_RANGES[key])
             if number is not None:
                 out.population[key] = number
 
@@ -457,7 +443,7 @@ def _check_time(v: _Validator, table: Mapping[str, Any], out: _Parsed) -> None:
             if type(value) is int and value in ALLOWED_STEPS_PER_YEAR:
                 out.time[key] = value
                 continue
-            v.error(dotted, f"expected the integer 1 (yearly) or 4 (quarterly), got {_show(value)}")
+            v.error(dotted, f"expected the integer 1 (yearly) or 4 (quarterly), got {show(value)}")
         else:
             year = v.integer(dotted, value, MIN_YEAR, MAX_YEAR)
             if year is not None:
@@ -549,12 +535,12 @@ def _check_packages(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> 
             v.error(
                 dotted,
                 "expected an array of lever names or a table {levers = [...], low, high, "
-                f"start_year}}, got {_show(value)}",
+                f"start_year}}, got {show(value)}",
             )
             continue
         members = table["levers"]
         if not isinstance(members, list) or not members:
-            v.error(list_key, f"expected a non-empty array of lever names, got {_show(members)}")
+            v.error(list_key, f"expected a non-empty array of lever names, got {show(members)}")
             continue
         levers: list[str] = []
         for i, item in enumerate(members):
@@ -592,7 +578,7 @@ def _check_packages(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> 
             out.packages[name] = (tuple(levers), *span, start)
 
 
-def _build_base(file: Path, out: _Parsed, problems: _Problems) -> ScenarioConfig | None:
+def _build_base(file: Path, out: _Parsed, problems: Problems) -> ScenarioConfig | None:
     """The base scenario with the experiment's population and time overrides applied."""
     path = out.head.get("scenario")
     if path is None:
@@ -621,7 +607,7 @@ def _build_base(file: Path, out: _Parsed, problems: _Problems) -> ScenarioConfig
 
 
 def _check_outcome_years(
-    file: Path, outcomes: Sequence[str], base: ScenarioConfig, problems: _Problems
+    file: Path, outcomes: Sequence[str], base: ScenarioConfig, problems: Problems
 ) -> None:
     """An outcome dated outside the simulated years would be NaN in every run: reject it."""
     for i, name in enumerate(outcomes):
@@ -642,8 +628,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if not file.is_file():
         what = "is not a file" if file.exists() else "not found"
         raise ExperimentError(f"{file}: experiment file {what}")
-    problems = _Problems()
-    doc = _read(file, problems)
+    problems = Problems()
+    doc = read_toml(file, problems)
     if doc is None:
         raise ExperimentError(problems.lines)
     v = _Validator(file, problems)

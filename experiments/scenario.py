@@ -66,7 +66,7 @@ class ScenarioError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class _Range:
+class Range:
     """What a numeric key accepts: integer or number, with optional (inclusive) bounds."""
 
     integer: bool
@@ -93,34 +93,34 @@ class _Range:
         return self.high is None or value <= self.high
 
 
-_SCENARIO_RANGES: dict[str, _Range] = {
-    "start_year": _Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
-    "end_year": _Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+_SCENARIO_RANGES: dict[str, Range] = {
+    "start_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+    "end_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
 }
-_POPULATION_RANGES: dict[str, _Range] = {
-    "n_non_mission_cities": _Range(integer=True, low=0, high=5000),
-    "residents_per_citizen": _Range(integer=False, low=0.0, low_open=True),
-    "min_citizens_per_city": _Range(integer=True, low=1),
-    "generated_installations": _Range(integer=True, low=0),
+POPULATION_RANGES: dict[str, Range] = {
+    "n_non_mission_cities": Range(integer=True, low=0, high=5000),
+    "residents_per_citizen": Range(integer=False, low=0.0, low_open=True),
+    "min_citizens_per_city": Range(integer=True, low=1),
+    "generated_installations": Range(integer=True, low=0),
 }
-_LEVER_RANGES: dict[str, _Range] = {
-    "intensity": _Range(integer=False, low=0.0, high=1.0),
-    "start_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+_LEVER_RANGES: dict[str, Range] = {
+    "intensity": Range(integer=False, low=0.0, high=1.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
 }
-_CASE_RANGES: dict[str, _Range] = {
-    "omega_econ": _Range(integer=False, low=0.0, high=1.0),
-    "kappa": _Range(integer=False, low=0.0, high=1.0),
-    "job_threat_multiplier": _Range(integer=False, low=0.0, high=10.0),
-    "margin_shock_eur_per_t": _Range(integer=False, low=0.0, high=1000.0),
-    "margin_shock_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+_CASE_RANGES: dict[str, Range] = {
+    "omega_econ": Range(integer=False, low=0.0, high=1.0),
+    "kappa": Range(integer=False, low=0.0, high=1.0),
+    "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
+    "margin_shock_eur_per_t": Range(integer=False, low=0.0, high=1000.0),
+    "margin_shock_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
 }
-_NEW_INSTALLATION_RANGES: dict[str, _Range] = {
-    "capacity_mt": _Range(integer=False, low=0.0, high=50.0, low_open=True),
-    "jobs": _Range(integer=False, low=0.0, high=100_000.0),
-    "start_year": _Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+_NEW_INSTALLATION_RANGES: dict[str, Range] = {
+    "capacity_mt": Range(integer=False, low=0.0, high=50.0, low_open=True),
+    "jobs": Range(integer=False, low=0.0, high=100_000.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
 }
-_PARAMETER_RANGES: dict[str, _Range] = {
-    name: _Range(integer=False, low=meta["low"], high=meta["high"])
+_PARAMETER_RANGES: dict[str, Range] = {
+    name: Range(integer=False, low=meta["low"], high=meta["high"])
     for name, meta in PARAMETER_META.items()
 }
 
@@ -147,7 +147,7 @@ def _toml_type(value: object) -> str:
     return type(value).__name__
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """A parsed value and its TOML type, e.g. ``true (boolean)``."""
     if isinstance(value, bool):
         text = "true" if value else "false"
@@ -158,7 +158,7 @@ def _show(value: object) -> str:
     return f"{text} ({_toml_type(value)})"
 
 
-class _Problems:
+class Problems:
     """Problems collected across a file and the files it extends, plus the keys that failed."""
 
     def __init__(self) -> None:
@@ -172,10 +172,10 @@ class _Problems:
             self.bad_keys.add(key)
 
 
-class _FileValidator:
+class FileValidator:
     """Checks one parsed scenario file and returns its values in normalised form."""
 
-    def __init__(self, file: Path, problems: _Problems) -> None:
+    def __init__(self, file: Path, problems: Problems) -> None:
         self.file = file
         self.problems = problems
 
@@ -193,14 +193,14 @@ class _FileValidator:
         """The value if it is a table, else report the problem."""
         if isinstance(value, dict):
             return value
-        self.error(key, f"expected a table, got {_show(value)}")
+        self.error(key, f"expected a table, got {show(value)}")
         return None
 
-    def number(self, key: str, value: object, allowed: _Range) -> int | float | None:
+    def number(self, key: str, value: object, allowed: Range) -> int | float | None:
         """The value if it is a number of the right kind within range, else report it."""
         wrong_kind = allowed.integer and isinstance(value, float)
         if isinstance(value, bool) or not isinstance(value, int | float) or wrong_kind:
-            self.error(key, f"expected {allowed.describe()}, got {_show(value)}")
+            self.error(key, f"expected {allowed.describe()}, got {show(value)}")
             return None
         number: int | float = value if allowed.integer else float(value)
         if not math.isfinite(number) or not allowed.contains(number):
@@ -212,7 +212,7 @@ class _FileValidator:
         """The value if it is a string, else report the problem."""
         if isinstance(value, str):
             return value
-        self.error(key, f"expected a string, got {_show(value)}")
+        self.error(key, f"expected a string, got {show(value)}")
         return None
 
     def validate(self, doc: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -268,7 +268,7 @@ class _FileValidator:
                 else:
                     self.error(
                         dotted,
-                        f"expected the integer 1 (yearly) or 4 (quarterly), got {_show(value)}",
+                        f"expected the integer 1 (yearly) or 4 (quarterly), got {show(value)}",
                     )
             else:
                 text = self.string(dotted, value)
@@ -303,7 +303,7 @@ class _FileValidator:
                         "expected a path to an existing file, relative to this scenario file",
                     )
             else:
-                number = self.number(dotted, value, _POPULATION_RANGES[key])
+                number = self.number(dotted, value, POPULATION_RANGES[key])
                 if number is not None:
                     out[key] = number
         return out
@@ -333,7 +333,7 @@ class _FileValidator:
         """The value if it is a boolean, else report the problem."""
         if isinstance(value, bool):
             return value
-        self.error(key, f"expected true or false, got {_show(value)}")
+        self.error(key, f"expected true or false, got {show(value)}")
         return None
 
     def case(self, section: Mapping[str, Any]) -> dict[str, Any]:
@@ -364,7 +364,7 @@ class _FileValidator:
     def new_installations(self, key: str, value: object) -> list[dict[str, Any]]:
         """Check ``[[case.new_installations]]`` entries: sector, route, size, jobs, year."""
         if not isinstance(value, list):
-            self.error(key, f"expected an array of tables [[{key}]], got {_show(value)}")
+            self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
             return []
         out = []
         for i, item in enumerate(value):
@@ -442,7 +442,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _read_toml(file: Path, problems: _Problems) -> dict[str, Any] | None:
+def read_toml(file: Path, problems: Problems) -> dict[str, Any] | None:
     """Parse one TOML file, recording a problem if it is unreadable or malformed."""
     try:
         with file.open("rb") as handle:
@@ -456,12 +456,12 @@ def _read_toml(file: Path, problems: _Problems) -> dict[str, Any] | None:
     return None
 
 
-def _load_chain(file: Path, chain: tuple[Path, ...], problems: _Problems) -> dict[str, Any]:
+def _load_chain(file: Path, chain: tuple[Path, ...], problems: Problems) -> dict[str, Any]:
     """Validated values of ``file`` merged over those of the files it extends."""
-    doc = _read_toml(file, problems)
+    doc = read_toml(file, problems)
     if doc is None:
         return {}
-    own, extends = _FileValidator(file, problems).validate(doc)
+    own, extends = FileValidator(file, problems).validate(doc)
     if extends is None:
         return own
     base_file = (file.parent / extends).resolve()
@@ -509,7 +509,7 @@ def _build(values: Mapping[str, Any]) -> ScenarioConfig:
 def load_scenario(path: str | Path) -> ScenarioConfig:
     """Load and strictly validate a scenario file; raise ScenarioError listing every problem."""
     file = Path(path).expanduser().resolve()
-    problems = _Problems()
+    problems = Problems()
     if not file.is_file():
         what = "is not a file" if file.exists() else "not found"
         raise ScenarioError(f"{file}: scenario file {what}")
@@ -537,7 +537,7 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
     return config
 
 
-def _check_focus_city(file: Path, config: ScenarioConfig, problems: _Problems) -> None:
+def _check_focus_city(file: Path, config: ScenarioConfig, problems: Problems) -> None:
     """The focus city must be one of the Mission Cities in the scenario's data file."""
     assert config.case is not None
     source = config.population.mission_cities_csv
@@ -598,7 +598,7 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
         value = getattr(population, key)
         if key in POPULATION_PATH_KEYS:
             lines.append(f"{key} = {_toml_string(Path(value).resolve().as_posix())}")
-        elif _POPULATION_RANGES[key].integer:
+        elif POPULATION_RANGES[key].integer:
             lines.append(f"{key} = {int(value)}")
         else:
             lines.append(f"{key} = {_toml_float(value)}")

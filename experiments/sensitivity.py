@@ -82,6 +82,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
+from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.figures import OKABE_ITO, describe_outcome
 
@@ -1104,36 +1105,6 @@ def write_outputs(result: StudyResult, out_dir: Path, info: Mapping[str, Any]) -
 STUDY_FILE = "study.json"
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError("expected a positive number of processes or -1 (all)")
-    return value
-
-
 def register(subparsers: Any) -> None:
     """Add ``govsim sensitivity`` to the ``govsim`` command line."""
     p = subparsers.add_parser(
@@ -1153,7 +1124,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output directory")
     p.add_argument(
         "--samples",
-        type=_positive,
+        type=int_at_least(1),
         metavar="N",
         help="base sample size: Morris trajectories, Sobol base points (power of 2; runs = "
         "N x (factors + 2) x replicates), PAWN points (power of 2); default "
@@ -1164,7 +1135,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="sample and analyse recommendation packages (factor groups) instead of factors",
     )
-    p.add_argument("--jobs", type=_jobs, default=-1, metavar="N", help="worker processes")
+    p.add_argument("--jobs", type=jobs, default=-1, metavar="N", help="worker processes")
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -1182,15 +1153,15 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--replicates",
-        type=_positive,
+        type=int_at_least(1),
         metavar="R",
         help="with --model: seeds per point if the function takes 'seed' "
         "(default: the experiment's, else 1)",
     )
-    p.add_argument("--seed", type=_non_negative, metavar="S", help="master seed (default 0)")
+    p.add_argument("--seed", type=int_at_least(0), metavar="S", help="master seed (default 0)")
     p.add_argument(
         "--bootstrap",
-        type=_non_negative,
+        type=int_at_least(0),
         default=DEFAULT_BOOTSTRAP,
         metavar="B",
         help=f"bootstrap resamples of the replicates (default {DEFAULT_BOOTSTRAP}; 0 = none)",

@@ -53,6 +53,7 @@ from tqdm import tqdm
 from abm.model import simulate
 from abm.outputs import manifest as run_manifest
 from abm.outputs import package_versions
+from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.experiment import (
     DESIGNS,
@@ -817,26 +818,6 @@ def plot_replicate_adequacy(adequacy: pd.DataFrame, path: Path, title: str) -> N
 # --- command line -----------------------------------------------------------------------------
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError("expected a positive number of processes or -1 (all)")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
 def register(subparsers: Any) -> None:
     """Add ``govsim sweep`` to the command line."""
     p = subparsers.add_parser(
@@ -849,7 +830,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output and store directory")
     p.add_argument(
         "--jobs",
-        type=_jobs,
+        type=jobs,
         default=-1,
         metavar="N",
         help="worker processes, or LocalCluster workers (-1 = all cores; 1 = this process)",
@@ -862,7 +843,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--design", choices=DESIGNS, help="override the experiment's design")
     p.add_argument(
-        "--samples", type=_positive, metavar="N", help="override the experiment's samples"
+        "--samples", type=int_at_least(1), metavar="N", help="override the experiment's samples"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(handler=cmd_sweep)
