@@ -35,9 +35,6 @@ from experiments.scenario import (
     MAX_YEAR,
     MIN_YEAR,
     NAME_PATTERN,
-    POPULATION_KEYS,
-    POPULATION_PATH_KEYS,
-    POPULATION_RANGES,
     FileValidator,
     Problems,
     Range,
@@ -382,7 +379,9 @@ def _check_experiment(v: _Validator, section: Mapping[str, Any], out: _Parsed) -
         elif key == "population":
             table = v.table(dotted, value)
             if table is not None:
-                _check_population(v, table, out)
+                out.population.update(
+                    v.population(table, prefix="experiment.population", kind="experiment")
+                )
         else:
             table = v.table(dotted, value)
             if table is not None:
@@ -406,31 +405,6 @@ def _check_outcomes(v: _Validator, dotted: str, value: object) -> tuple[str, ...
         else:
             names.append(text)
     return tuple(names) if len(names) == len(value) else None
-
-
-def _check_population(v: _Validator, table: Mapping[str, Any], out: _Parsed) -> None:
-    """``[experiment.population]``: fields of PopulationConfig, as in scenario files."""
-    for key, value in table.items():
-        dotted = f"experiment.population.{key}"
-        if key not in POPULATION_KEYS:
-            v.unknown(dotted, key, POPULATION_KEYS)
-        elif key in POPULATION_PATH_KEYS:
-            text = v.string(dotted, value)
-            if text is None:
-                continue
-            path = (v.file.parent / text).resolve()
-            if path.is_file():
-                out.population[key] = path
-            else:
-                v.error(
-                    dotted,
-                    f"data file '{text}' not found (looked for {path}); expected a path to "
-                    "an existing file, relative to this experiment file",
-                )
-        else:
-            number = v.number(dotted, value, POPULATION_RANGES[key])
-            if number is not None:
-                out.population[key] = number
 
 
 def _check_time(v: _Validator, table: Mapping[str, Any], out: _Parsed) -> None:

@@ -282,11 +282,13 @@ class FileValidator:
                     out[key] = text
         return out, extends
 
-    def population(self, section: Mapping[str, Any]) -> dict[str, Any]:
-        """Check ``[population]``; data-file paths are resolved relative to this file."""
+    def population(
+        self, section: Mapping[str, Any], prefix: str = "population", kind: str = "scenario"
+    ) -> dict[str, Any]:
+        """Check a population table; data-file paths are resolved relative to this file."""
         out: dict[str, Any] = {}
         for key, value in section.items():
-            dotted = f"population.{key}"
+            dotted = f"{prefix}.{key}"
             if key not in POPULATION_KEYS:
                 self.unknown(dotted, key, POPULATION_KEYS)
             elif key in POPULATION_PATH_KEYS:
@@ -300,7 +302,7 @@ class FileValidator:
                     self.error(
                         dotted,
                         f"data file '{text}' not found (looked for {path}); "
-                        "expected a path to an existing file, relative to this scenario file",
+                        f"expected a path to an existing file, relative to this {kind} file",
                     )
             else:
                 number = self.number(dotted, value, POPULATION_RANGES[key])
