@@ -31,7 +31,10 @@ def _p(value: float, unit: str, low: float, high: float, source: str, doc: str) 
 
 @dataclass(frozen=True, slots=True)
 class Parameters:
-    """All behavioural parameters; names carry units. Defaults are literature priors."""
+    """All behavioural parameters; names carry units.
+
+    Defaults are literature values or assumptions; calibrated ones are posterior medians.
+    """
 
     # --- Funding (domain §3.1) -----------------------------------------------------------------
     apply_intercept: float = _p(
@@ -205,6 +208,22 @@ class Parameters:
     climate_time_share: float = _p(
         0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
     )
+    skill_initial_mean: float = _p(
+        0.4,
+        "skill [0, 1]",
+        0.2,
+        0.6,
+        "D13.1 / NMC survey: skills gaps [assume]",
+        "mean of the initial project-delivery skill (Beta, concentration 5)",
+    )
+    finance_skill_initial_mean: float = _p(
+        0.27,
+        "skill [0, 1]",
+        0.1,
+        0.5,
+        "NMC survey: climate finance the weakest skill [assume]",
+        "mean of the initial climate-finance skill (Beta, concentration 5.5)",
+    )
     skill_learning_per_project: float = _p(
         0.05, "skill per completed project", 0.02, 0.1, "domain §3.2 [assume]", "eta"
     )
@@ -224,6 +243,14 @@ class Parameters:
         0.05, "share per year", 0.0, 0.2, "[assume]", "staff added when the backlog is high"
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
+    silo_initial_shift: float = _p(
+        0.0,
+        "silo index",
+        -0.2,
+        0.2,
+        "domain §3.3 ranges by structure [assume]",
+        "shift of every city's initial silo index s from its structure's range",
+    )
     coordination_person_months_per_department: float = _p(
         1.0, "person-months", 0.2, 3.0, "domain §3.3 h [assume]", "coordination cost per dept"
     )
@@ -245,6 +272,14 @@ class Parameters:
     )
     dialogue_person_months_per_round: float = _p(
         0.5, "person-months", 0.1, 2.0, "domain §3.4 [assume]", "staff cost of a round"
+    )
+    alignment_initial_shift: float = _p(
+        0.0,
+        "alignment",
+        -0.5,
+        0.1,
+        "NMC survey: 65% rate multilevel fragmentation 4-5 [assume]",
+        "shift of every city's structural alignment a from 1 - |ambition gap|",
     )
     alignment_decay_per_year: float = _p(
         0.05, "share per year", 0.0, 0.2, "[assume]", "drift back to the structural alignment"
@@ -372,6 +407,14 @@ class Parameters:
     reversal_intercept: float = _p(-3.5, "logit", -5.0, 0.0, "domain §3.10 [assume]", "rho0")
     reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
     reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
+    commitment_initial_mean: float = _p(
+        0.55,
+        "openness [0, 1]",
+        0.3,
+        0.8,
+        "NMC survey: 34% rate political commitment a high barrier [assume]",
+        "mean initial council green openness of non-mission cities (sd 0.12; +0.1 mission)",
+    )
     commitment_adjust_per_year: float = _p(
         0.3, "share per year", 0.1, 1.0, "domain §3.10 6-12 month lag [der]", "openness lag"
     )
@@ -430,6 +473,88 @@ class Parameters:
     )
     lever_pathway_price_2040_eur_per_t: float = _p(
         200.0, "EUR/tCO2", 120.0, 300.0, "EU 2040 target alignment [assume]", "committed price"
+    )
+
+    # --- Synthetic survey: measurement model (domain §6) ------------------------------------
+    survey_cut_center: float = _p(
+        0.0,
+        "latent units (respondent noise sd = 1)",
+        -1.5,
+        1.5,
+        "domain §6 ordered probit [assume]",
+        "centre of the four cut-points shared by the barrier ratings",
+    )
+    survey_cut_spacing: float = _p(
+        0.8,
+        "latent units",
+        0.3,
+        1.5,
+        "domain §6 ordered probit [assume]",
+        "distance between neighbouring cut-points",
+    )
+    survey_state_loading: float = _p(
+        3.0,
+        "latent units per unit severity",
+        0.5,
+        6.0,
+        "domain §6 [assume]",
+        "how strongly a city's state (severity in [0, 1]) moves its answers",
+    )
+    survey_value_cut_center: float = _p(
+        0.0,
+        "latent units",
+        -1.5,
+        1.5,
+        "domain §6 [assume]",
+        "centre of the cut-points of the support-value rankings",
+    )
+    survey_respondent_bias_sd: float = _p(
+        0.5,
+        "latent units",
+        0.0,
+        1.0,
+        "domain §6 per-city bias [assume]",
+        "sd of a respondent's bias shared by all its ratings",
+    )
+    survey_careless_share: float = _p(
+        0.1,
+        "probability",
+        0.05,
+        0.2,
+        "domain §6: 6-11 answers of 5 per support item [der]",
+        "rho: a respondent reverses the support-value scale or answers carelessly",
+    )
+    survey_misclassification: float = _p(
+        0.07,
+        "probability",
+        0.05,
+        0.1,
+        "domain §6: 5-10% [assume]",
+        "a categorical answer names another category than the city's state",
+    )
+    survey_other_share: float = _p(
+        0.1,
+        "probability",
+        0.0,
+        0.2,
+        "nmc_admin_structure and nmc_climate_budget: 10% 'other' [der]",
+        "a respondent answers 'other' to a categorical item that offers it",
+    )
+    survey_unknown_share: float = _p(
+        0.14,
+        "probability",
+        0.0,
+        0.3,
+        "nmc_climate_budget: 14% 'not known / unsure' [der]",
+        "a respondent does not know whether the city has a climate budget",
+    )
+    survey_selection_weight: float = _p(
+        1.0,
+        "log-odds per unit awareness",
+        0.0,
+        3.0,
+        "domain §6: 84% of NMC respondents in an EU initiative [assume]",
+        "self-selection: response propensity rises with network awareness",
     )
 
     def replace(self, **changes: float) -> Parameters:

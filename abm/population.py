@@ -63,6 +63,11 @@ ENGAGEMENT_SHARES = np.array([0.35, 0.37, 0.28])
 PEERS_PER_CITY = 4
 
 
+def _beta_shape(mean: float, concentration: float) -> tuple[float, float]:
+    """Beta(a, b) with the given mean and a + b = concentration."""
+    return mean * concentration, (1.0 - mean) * concentration
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a data file, for manifests."""
     return _sha256_cached(str(path), path.stat().st_mtime_ns)
@@ -221,7 +226,7 @@ def build_cities(
     s_hi = np.array([SILO_RANGES[k][1] for k in structure])
     c_lo = np.array([COORD_RANGES[k][0] for k in structure])
     c_hi = np.array([COORD_RANGES[k][1] for k in structure])
-    silo = s_lo + rng.random(n) * (s_hi - s_lo)
+    silo = np.clip(s_lo + rng.random(n) * (s_hi - s_lo) + params.silo_initial_shift, 0.0, 1.0)
     coord = c_lo + rng.random(n) * (c_hi - c_lo)
     # --- staff and skills: thin staff in small towns (staff ~ pop^exponent)
     staff = (
@@ -233,9 +238,17 @@ def build_cities(
     staff = np.maximum(staff, 0.5)
     gdp = nations.gdp_index[country]
     ge = nations.gov_effectiveness[country]
-    skill = np.clip(rng.beta(2.0, 3.0, n) + 0.05 * ge + 0.1 * mission, 0.02, 0.95)
+    skill = np.clip(
+        rng.beta(*_beta_shape(params.skill_initial_mean, 5.0), n) + 0.05 * ge + 0.1 * mission,
+        0.02,
+        0.95,
+    )
     # climate finance is the weakest skill (D13.1; NMC report) [src]
-    finance_skill = np.clip(rng.beta(1.5, 4.0, n) + 0.05 * mission, 0.01, 0.95)
+    finance_skill = np.clip(
+        rng.beta(*_beta_shape(params.finance_skill_initial_mean, 5.5), n) + 0.05 * mission,
+        0.01,
+        0.95,
+    )
     procurement_skill = np.clip(rng.beta(2.0, 4.0, n), 0.01, 0.95)
     # --- budget: 32% of NMCs have a ringfenced climate budget [src]; EUR per resident [assume]
     has_budget = np.where(mission, rng.random(n) < 0.7, rng.random(n) < NMC_CLIMATE_BUDGET_SHARE)
@@ -253,7 +266,9 @@ def build_cities(
     )
     gpp = np.clip(rng.beta(3.0, 6.0, n), 0.05, 0.9)  # baseline ~0.2-0.5 (Renda et al. 2012)
     engagement = rng.choice(3, size=n, p=ENGAGEMENT_SHARES)
-    commitment = np.clip(rng.normal(0.55 + 0.1 * mission, 0.12, n), 0.05, 0.95)
+    commitment = np.clip(
+        rng.normal(params.commitment_initial_mean + 0.1 * mission, 0.12, n), 0.05, 0.95
+    )
     awareness = np.clip(rng.beta(2.0, 2.0, n) + 0.25 * mission, 0.02, 0.98)
     ccc = mission & (label_year_full(label_year, n) <= 2025.0)
     peers = build_peers(nations.region[country], population, PEERS_PER_CITY)
@@ -561,14 +576,18 @@ def build_citizens(
     )
 
 
-def set_structural_alignment(cities: Cities, nations: Nations) -> None:
-    """Alignment of each city's ambition with its nation's priorities (domain §3.4)."""
+def set_structural_alignment(cities: Cities, nations: Nations, shift: float = 0.0) -> None:
+    """Alignment of each city's ambition with its nation's priorities (domain §3.4).
+
+    ``shift`` (``alignment_initial_shift``) moves every city's structural alignment: the
+    ambition gap alone does not capture unclear responsibilities between levels of government.
+    """
     national_ambition = 1.0 - 0.5 * nations.omega_econ[cities.country]
     ambition = np.where(
         cities.target_year <= 2030, 1.0, np.where(cities.target_year <= 2040, 0.75, 0.5)
     )
     ambition = np.where(cities.target_status == 2, ambition, 0.4)
-    cities.alignment_base = np.clip(1.0 - np.abs(ambition - national_ambition), 0.05, 0.95)
+    cities.alignment_base = np.clip(1.0 - np.abs(ambition - national_ambition) + shift, 0.05, 0.95)
     cities.alignment = cities.alignment_base.copy()
 
 
@@ -602,7 +621,7 @@ def apply_case(
     country = int(c.country[focus])
     if case.omega_econ is not None:
         nat.omega_econ[country] = case.omega_econ
-        set_structural_alignment(c, nat)
+        set_structural_alignment(c, nat, params.alignment_initial_shift)
     local = inst.city == focus
     c.job_threat_scale[focus] = case.job_threat_multiplier
     inst.margin_shock_eur_per_t[local] = case.margin_shock_eur_per_t
@@ -683,7 +702,7 @@ def build_population(
         * nations.fiscal_room
         / max(float(np.mean(nations.fiscal_room)), 1e-9)
     )
-    set_structural_alignment(cities, nations)
+    set_structural_alignment(cities, nations, params.alignment_initial_shift)
     smes = build_smes(params, cities, rng)
     citizens = build_citizens(cfg, params, cities, nations, installations, rng)
     return Population(nations, cities, installations, smes, citizens, label_year)

@@ -41,6 +41,7 @@ from abm.model import simulate
 from abm.outputs import manifest, write_run
 from abm.policies import LEVER_NAMES, LEVERS
 from abm.population import file_sha256
+from calibration.posterior import Posterior, PosteriorError, load_posterior
 from experiments import figures
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
@@ -54,6 +55,7 @@ from experiments.runner import (
     replicate_seeds,
     run_scenarios,
     summary_table,
+    with_parameters,
 )
 from experiments.scenario import ScenarioError, load_scenario
 
@@ -67,6 +69,7 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.sweep",
     "experiments.sensitivity",
     "experiments.discovery",
+    "experiments.calibrate",
 )
 # outcomes shown in the printed tables and given a lever-effect figure, most important first
 KEY_OUTCOMES: tuple[str, ...] = (
@@ -225,6 +228,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     _check_out_dir(out_dir, args.overwrite)
     check_data_files([config])
+    if args.posterior is not None:
+        post = _posterior(args)
+        config = with_parameters(config, post.sample(1, args.seed)[0])
+        print(f"calibrated parameters: one draw from {post.directory} (calibration {post.run_id})")
     started = time.perf_counter()
     result = simulate(config, args.seed)
     try:
@@ -264,14 +271,35 @@ def _difference_rows(diffs: pd.DataFrame, outcomes: Sequence[str]) -> list[list[
     return rows
 
 
+def _posterior(args: argparse.Namespace) -> Posterior:
+    """The posterior named by ``--posterior`` (empty: the committed one); records it in args."""
+    try:
+        post = load_posterior(Path(args.posterior) if args.posterior else None)
+    except PosteriorError as exc:
+        raise BadInput(str(exc)) from exc
+    args.posterior_info = post.describe()
+    return post
+
+
 def _experiment(
     args: argparse.Namespace, configs: list[ScenarioConfig]
 ) -> tuple[list[int], dict[str, list[RunSummary]], pd.DataFrame, float]:
     """Validate data, run all scenarios with common seeds and compute paired differences."""
     check_data_files(configs)
     seeds = replicate_seeds(args.seed, args.replicates)
+    draws = None
+    if getattr(args, "posterior", None) is not None:
+        post = _posterior(args)
+        draws = post.sample(len(seeds), args.seed)
+        print(
+            f"sampling the calibrated parameters from {post.directory} "
+            f"(calibration {post.run_id}): one posterior draw per seed, the same in every "
+            "scenario"
+        )
     started = time.perf_counter()
-    summaries = run_scenarios(configs, seeds, n_jobs=args.jobs, progress=not args.no_progress)
+    summaries = run_scenarios(
+        configs, seeds, n_jobs=args.jobs, progress=not args.no_progress, parameter_sets=draws
+    )
     wall = time.perf_counter() - started
     diffs = paired_differences(summaries, configs[0].name)
     return seeds, summaries, diffs, wall
@@ -334,6 +362,7 @@ def _write_experiment(
         **_provenance(configs, seeds),
         "files": [*written, "manifest.json", "README.md"],
     }
+    info["posterior"] = getattr(args, "posterior_info", None)
     (out / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     (out / "README.md").write_text(_readme(info, diffs))
     return info["files"]
@@ -545,6 +574,18 @@ def cmd_params(args: argparse.Namespace) -> int:
 # --- argument parsing ----------------------------------------------------------------------
 
 
+def posterior_option(p: argparse.ArgumentParser) -> None:
+    """``--posterior [DIR]``: sample the calibrated parameters from a posterior."""
+    p.add_argument(
+        "--posterior",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="draw the calibrated parameters from a posterior, one draw per seed "
+        "(default DIR: the committed calibration/posterior)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per subcommand."""
     parser = argparse.ArgumentParser(
@@ -558,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int_at_least(0), required=True, help="run seed (>= 0)")
     run.add_argument("--out", required=True, metavar="DIR", help="output directory")
     run.add_argument("--overwrite", action="store_true", help="replace an existing DIR")
+    posterior_option(run)
     run.set_defaults(handler=cmd_run)
 
     def experiment_options(p: argparse.ArgumentParser, replicates: int | None) -> None:
@@ -585,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="worker processes (-1 = all cores; results do not depend on it)",
         )
         p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        posterior_option(p)
 
     compare = sub.add_parser(
         "compare", help="run scenarios with common seeds; paired differences from the first"

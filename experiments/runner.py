@@ -10,6 +10,7 @@ each run is a pure function of its config and seed.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -147,11 +148,28 @@ def check_data_files(configs: Sequence[ScenarioConfig]) -> None:
             raise DataFileError(f"scenario '{config.name}': {exc}") from exc
 
 
+Overrides = tuple[tuple[tuple[str, float], ...], ...]
+
+
+def with_parameters(config: ScenarioConfig, values: Mapping[str, float]) -> ScenarioConfig:
+    """The scenario with some parameters replaced (e.g. one posterior draw)."""
+    if not values:
+        return config
+    return dataclasses.replace(config, parameters=config.parameters.replace(**values))
+
+
 def _run_batch(
-    index: int, config: ScenarioConfig, seeds: tuple[int, ...]
+    index: int, config: ScenarioConfig, seeds: tuple[int, ...], overrides: Overrides = ()
 ) -> tuple[int, list[RunSummary]]:
-    """Worker task: simulate one scenario for several seeds and summarise each run."""
-    summaries = [summarise_run(simulate(config, seed)) for seed in seeds]
+    """Worker task: simulate one scenario for several seeds and summarise each run.
+
+    ``overrides`` (one per seed, or empty) replace parameters run by run.
+    """
+    per_seed = overrides or tuple(() for _ in seeds)
+    summaries = [
+        summarise_run(simulate(with_parameters(config, dict(values)), seed))
+        for seed, values in zip(seeds, per_seed, strict=True)
+    ]
     # finished models sit in reference cycles (Mesa's model and agents); free them now rather
     # than letting worker memory grow until Python's cyclic collector runs
     gc.collect()
@@ -159,13 +177,16 @@ def _run_batch(
 
 
 def _batches(
-    configs: Sequence[ScenarioConfig], seeds: Sequence[int], workers: int
-) -> list[tuple[ScenarioConfig, tuple[int, ...]]]:
+    configs: Sequence[ScenarioConfig],
+    seeds: Sequence[int],
+    workers: int,
+    overrides: Overrides = (),
+) -> list[tuple[ScenarioConfig, tuple[int, ...], Overrides]]:
     """Split the runs into tasks: seeds of one scenario, enough tasks to keep workers busy."""
     total = len(configs) * len(seeds)
     size = max(MIN_RUNS_PER_TASK, math.ceil(total / (TASKS_PER_WORKER * max(workers, 1))))
     return [
-        (config, tuple(seeds[i : i + size]))
+        (config, tuple(seeds[i : i + size]), overrides[i : i + size])
         for config in configs
         for i in range(0, len(seeds), size)
     ]
@@ -176,12 +197,15 @@ def run_scenarios(
     seeds: list[int],
     n_jobs: int = -1,
     progress: bool = True,
+    parameter_sets: Sequence[Mapping[str, float]] | None = None,
 ) -> dict[str, list[RunSummary]]:
     """Run every scenario with every seed; summaries by scenario name, in the order of ``seeds``.
 
     All scenarios share the same seeds (common random numbers). Runs are batched per scenario
     and spread over ``n_jobs`` processes (joblib/loky; -1 = all cores, 1 = in this process);
     the result is identical for any ``n_jobs``. A tqdm bar on stderr counts finished runs.
+    ``parameter_sets`` (one per seed, e.g. posterior draws) replace parameters in the runs of
+    that seed, in every scenario alike, so the comparison stays paired.
     """
     names = [config.name for config in configs]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -191,15 +215,22 @@ def run_scenarios(
         raise ValueError("at least one seed is needed")
     if len(set(seeds)) != len(seeds):
         raise ValueError("seeds must be distinct")
+    if parameter_sets is not None and len(parameter_sets) != len(seeds):
+        raise ValueError("parameter_sets needs one entry per seed")
+    overrides: Overrides = tuple(
+        tuple(sorted((str(k), float(v)) for k, v in values.items()))
+        for values in (parameter_sets or ())
+    )
     workers = joblib.effective_n_jobs(n_jobs)
-    batches = _batches(configs, list(seeds), workers)
+    batches = _batches(configs, list(seeds), workers, overrides)
     collected: dict[int, list[RunSummary]] = {}
     with tqdm(
         total=len(configs) * len(seeds), unit="run", desc="simulating", disable=not progress
     ) as bar:
         if workers == 1:
             outputs: Iterator[tuple[int, list[RunSummary]]] = (
-                _run_batch(i, config, batch) for i, (config, batch) in enumerate(batches)
+                _run_batch(i, config, batch, extra)
+                for i, (config, batch, extra) in enumerate(batches)
             )
             for index, runs in outputs:
                 collected[index] = runs
@@ -209,8 +240,8 @@ def run_scenarios(
                 n_jobs=workers, backend="loky", return_as="generator_unordered"
             )
             for index, runs in parallel(
-                joblib.delayed(_run_batch)(i, config, batch)
-                for i, (config, batch) in enumerate(batches)
+                joblib.delayed(_run_batch)(i, config, batch, extra)
+                for i, (config, batch, extra) in enumerate(batches)
             ):
                 collected[index] = runs
                 bar.update(len(runs))

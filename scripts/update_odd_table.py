@@ -11,20 +11,36 @@ sys.path.insert(0, str(ROOT))
 from abm.config import registry  # noqa: E402
 
 ODD = ROOT / "docs" / "ODD.md"
-HEADER = "| name | default | unit | range | source | meaning |"
+HEADER = "| name | value | unit | prior range | basis | source | meaning |"
 
 
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("*", "\\*")
 
 
+def basis(source: str) -> str:
+    """Where a value comes from: calibrated posterior, literature, derived, or assumption."""
+    if source.startswith("calibrated:"):
+        return "calibrated posterior"
+    kind = "assumption"
+    if "[src]" in source:
+        kind = "literature"
+    elif "[der]" in source:
+        kind = "derived"
+    lowered = source.lower()
+    if "survey" in lowered or "nmc_" in lowered or "eoi" in lowered:
+        kind += "; survey item"
+    return kind
+
+
 def table_rows() -> list[str]:
     """The markdown rows of the registry, in the order of abm/config.py."""
-    rows = [HEADER, "|---|---|---|---|---|---|"]
+    rows = [HEADER, "|---|---|---|---|---|---|---|"]
     for r in registry():
         rows.append(
             f"| `{r['name']}` | {r['value']:g} | {_cell(r['unit'])} | "
-            f"[{r['low']:g}, {r['high']:g}] | {_cell(r['source'])} | {_cell(r['doc'])} |"
+            f"[{r['low']:g}, {r['high']:g}] | {basis(str(r['source']))} | "
+            f"{_cell(r['source'])} | {_cell(r['doc'])} |"
         )
     return rows
 

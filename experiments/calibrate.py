@@ -1,0 +1,336 @@
+"""``govsim survey`` (a synthetic survey) and ``govsim calibrate`` (ABC-SMC with diagnostics).
+
+``govsim calibrate --out DIR`` runs (or resumes) ABC-SMC into ``DIR/abc.db`` and then writes
+the diagnostics next to it: ``generations.csv`` (epsilon, ESS, simulations, acceptance, wall
+time per generation), ``posterior.csv`` (last generation, weighted), ``draws.csv``,
+``fit_table.csv`` and ``ppc.csv`` (posterior predictive checks of every fitted and held-out
+target), ``posterior_marginals.png``, ``posterior_pairs.png``, ``epsilon_ess.png``,
+``ppc_fit.png``, ``ppc_held_out.png`` and ``manifest.json`` (kind ``calibration``).
+``--export`` also writes the posterior into ``calibration/posterior/`` (or a given folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shlex
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from abm.config import PARAMETER_META
+from abm.survey import administer, warm_up
+from calibration import diagnostics, posterior, smc
+from calibration.targets import TARGETS_DIR, TargetError, load_targets
+from experiments.argtypes import int_at_least, jobs
+from experiments.errors import BadInput
+from experiments.scenario import load_scenario
+
+N_DRAWS_EXPORTED = 1000
+# diagnostics copied next to an exported posterior, so the committed fit can be inspected
+EXPORTED_DIAGNOSTICS = (
+    "generations.csv",
+    "fit_table.csv",
+    "ppc.csv",
+    "posterior_marginals.png",
+    "epsilon_ess.png",
+    "ppc_fit.png",
+    "ppc_held_out.png",
+)
+DEFAULT_PPC_DRAWS = 100
+NMC_SAMPLE_SIZE = 62
+
+
+# ---------------------------------------------------------------------------------------------
+def cmd_survey(args: argparse.Namespace) -> int:
+    """Simulate to the survey date and write one synthetic survey as a tidy CSV."""
+    config = load_scenario(args.scenario)
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise BadInput(f"{out} exists; use --overwrite to replace it")
+    if out.suffix.lower() != ".csv":
+        raise BadInput(f"--out {out}: must be a .csv file")
+    model = warm_up(config, args.seed)
+    rng = np.random.default_rng(np.random.SeedSequence([args.seed, 0x5EED]))
+    table = administer(model, rng, sample_size=args.sample_size)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    respondents = table[table["respondent"]]
+    print(
+        f"wrote {out}: {table['city_id'].nunique()} cities, {table['item'].nunique()} items, "
+        f"{len(table)} answers ({respondents['city_id'].nunique()} cities in the samples "
+        f"compared with the surveys; column 'respondent')"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+def _spec_digest(spec: smc.CalibrationSpec) -> str:
+    """Hash of the settings that define the ABC run (not its length), to guard resumes."""
+    keys = {k: v for k, v in spec.as_dict().items() if k not in ("generations", "max_simulations")}
+    return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()
+
+
+def _targets_sha256() -> dict[str, str]:
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(TARGETS_DIR.glob("*.toml"))
+    }
+
+
+def _prepare_out(out: Path, spec: smc.CalibrationSpec, overwrite: bool) -> None:
+    """Create ``out`` or check that it holds a resumable run of the same spec."""
+    stamp = out / "spec.json"
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        if overwrite:
+            shutil.rmtree(out)
+        elif not stamp.is_file():
+            raise BadInput(
+                f"--out {out}: not empty and not a calibration run directory (no spec.json); "
+                "use another directory or --overwrite"
+            )
+        else:
+            saved = json.loads(stamp.read_text())
+            if saved.get("digest") != _spec_digest(spec):
+                raise BadInput(
+                    f"--out {out}: holds a calibration with other settings "
+                    f"({stamp}); resuming needs the same spec (parameters, population, "
+                    "targets, seed); use another directory or --overwrite"
+                )
+            return
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps({"digest": _spec_digest(spec), "spec": spec.as_dict()}, indent=2))
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run or resume ABC-SMC, then write diagnostics (and optionally export the posterior)."""
+    try:
+        spec = smc.load_spec(Path(args.spec) if args.spec else None).with_changes(
+            population_size=args.population,
+            generations=args.generations,
+            max_simulations=args.max_simulations,
+            seed=args.seed,
+        )
+        targets = load_targets()
+        fit, held = smc.split_targets(spec, targets)
+    except (smc.SpecError, TargetError) as exc:
+        raise BadInput(str(exc)) from exc
+    config = load_scenario(spec.scenario)
+    out = Path(args.out)
+    _prepare_out(out, spec, args.overwrite)
+    where = args.scheduler or f"{args.jobs} local process(es)"
+    print(
+        f"govsim calibrate: {len(spec.parameters)} parameters, {len(fit)} fitted targets, "
+        f"{len(held)} held out; population {spec.population_size}, up to {spec.generations} "
+        f"generations / {spec.max_simulations} simulations on {where} -> {out}",
+        flush=True,
+    )
+    started = time.perf_counter()
+    history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs, scheduler=args.scheduler)
+    abc_wall = time.perf_counter() - started
+    run_id = f"calibration-{datetime.now(UTC):%Y%m%dT%H%MZ}-{_spec_digest(spec)[:6]}"
+    info = write_diagnostics(
+        out,
+        spec=spec,
+        config_sim=smc.SurveySimulator(config, spec.parameters),
+        history=history,
+        run_id=run_id,
+        ppc_draws=args.ppc_draws,
+        command="govsim " + shlex.join(args.argv),
+        abc_wall_s=abc_wall,
+    )
+    if args.export is not None:
+        dest = Path(args.export) if args.export else posterior.POSTERIOR_DIR
+        posterior.write_posterior(
+            dest,
+            pd.read_csv(out / "posterior.csv"),
+            pd.read_csv(out / "draws.csv"),
+            {**info, "exported_from": str(out.resolve())},
+        )
+        for name in EXPORTED_DIAGNOSTICS:
+            shutil.copy2(out / name, dest / name)
+        print(f"exported the posterior and its diagnostics to {dest}")
+    return 0
+
+
+def write_diagnostics(
+    out: Path,
+    *,
+    spec: smc.CalibrationSpec,
+    config_sim: smc.SurveySimulator,
+    history: Any,
+    run_id: str,
+    ppc_draws: int,
+    command: str,
+    abc_wall_s: float,
+) -> dict[str, Any]:
+    """Tables, figures and manifest of a finished (or stopped) calibration, written atomically."""
+    targets = load_targets()
+    fit, held = smc.split_targets(spec, targets)
+    roles = {**dict.fromkeys(fit.ids, "fit"), **dict.fromkeys(held.ids, "held_out")}
+    checked = targets.select([*fit.ids, *held.ids])
+    generations = smc.generations_table(history)
+    particles = smc.posterior_frame(history)[[*spec.parameters, "weight"]]
+    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 7]))
+    draws = smc.resample(particles, N_DRAWS_EXPORTED, rng)
+    pred = diagnostics.simulate_draws(config_sim, draws.iloc[:ppc_draws], checked, rng)
+    fit_table, ppc = diagnostics.fit_tables(checked, roles, pred)
+    fit_table = diagnostics.add_not_modelled(fit_table, targets)
+    summary = posterior.summarise(particles)
+    tmp = Path(tempfile.mkdtemp(prefix=".diagnostics.", dir=out))
+    try:
+        generations.to_csv(tmp / "generations.csv", index=False)
+        particles.to_csv(tmp / "posterior.csv", index=False)
+        draws.to_csv(tmp / "draws.csv", index=False)
+        summary.to_csv(tmp / "posterior_summary.csv", index=False)
+        fit_table.to_csv(tmp / "fit_table.csv", index=False)
+        ppc.to_csv(tmp / "ppc.csv", index=False)
+        units = {n: str(PARAMETER_META[n]["unit"]) for n in spec.parameters}
+        diagnostics.plot_marginals(
+            particles, spec.priors(), units, tmp / "posterior_marginals.png", run_id
+        )
+        diagnostics.plot_pairs(particles, spec.parameters, tmp / "posterior_pairs.png", run_id)
+        diagnostics.plot_traces(generations, tmp / "epsilon_ess.png", run_id)
+        for role, title in (("fit", "Fitted targets"), ("held_out", "Held-out targets")):
+            diagnostics.plot_ppc(
+                ppc[ppc["role"] == role], fit_table, tmp / f"ppc_{role}.png", run_id, title
+            )
+        info = _manifest(spec, generations, summary, fit_table, run_id, command, abc_wall_s)
+        info["ppc_draws"] = int(min(ppc_draws, len(draws)))
+        (tmp / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        for f in tmp.iterdir():
+            f.replace(out / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _print_summary(generations, fit_table, out)
+    return info
+
+
+def _manifest(
+    spec: smc.CalibrationSpec,
+    generations: pd.DataFrame,
+    summary: pd.DataFrame,
+    fit_table: pd.DataFrame,
+    run_id: str,
+    command: str,
+    abc_wall_s: float,
+) -> dict[str, Any]:
+    from abm.outputs import manifest as run_manifest
+
+    base = run_manifest(load_scenario(spec.scenario), 0)
+    return {
+        "kind": "calibration",
+        "run_id": run_id,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "reproduce": command,
+        "code_version": base.get("code_version", "unknown"),
+        "packages": base.get("packages", {}),
+        "spec": spec.as_dict(),
+        "targets_sha256": _targets_sha256(),
+        "parameters": [
+            {
+                "name": r["name"],
+                "unit": r["unit"],
+                "prior_low": r["prior_low"],
+                "prior_high": r["prior_high"],
+                "posterior_median": r["median"],
+                "q05": r["q05"],
+                "q95": r["q95"],
+            }
+            for r in summary.to_dict("records")
+        ],
+        "generations": len(generations),
+        "population_size": spec.population_size,
+        "n_simulations": int(generations["n_simulations"].sum()) if len(generations) else 0,
+        "wall_time_s": round(float(generations["wall_s"].sum()), 1) if len(generations) else 0,
+        "wall_time_this_session_s": round(abc_wall_s, 1),
+        "targets_fit": [str(i) for i in fit_table.loc[fit_table["role"] == "fit", "item"]],
+        "targets_held_out": [
+            str(i) for i in fit_table.loc[fit_table["role"] == "held_out", "item"]
+        ],
+    }
+
+
+def _print_summary(generations: pd.DataFrame, fit_table: pd.DataFrame, out: Path) -> None:
+    if len(generations):
+        last = generations.iloc[-1]
+        print(
+            f"{len(generations)} generations, {int(generations['n_simulations'].sum())} "
+            f"simulations, {generations['wall_s'].sum():.0f} s; last epsilon "
+            f"{last['epsilon']:.1f}, ESS {last['ess']:.0f}"
+        )
+    print(
+        f"not modelled: {int((fit_table['role'] == 'not_modelled').sum())} targets "
+        "(reasons in fit_table.csv)"
+    )
+    for role in ("fit", "held_out"):
+        part = fit_table[fit_table["role"] == role]
+        print(
+            f"{role}: {int(part['within_interval'].sum())}/{len(part)} targets inside their 90% "
+            f"predictive interval; summed deviance {part['distance'].sum():.1f} "
+            f"on {int(part['df'].sum())} df"
+        )
+    print(f"diagnostics in {out}")
+
+
+# ---------------------------------------------------------------------------------------------
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``govsim survey`` and ``govsim calibrate``."""
+    survey = sub.add_parser(
+        "survey", help="simulate to the survey date; write every city's answers as a tidy CSV"
+    )
+    survey.add_argument("scenario", metavar="SCENARIO.toml", help="scenario file")
+    survey.add_argument("--seed", type=int_at_least(0), required=True, help="run seed (>= 0)")
+    survey.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
+    survey.add_argument(
+        "--sample-size",
+        type=int_at_least(1),
+        default=NMC_SAMPLE_SIZE,
+        metavar="N",
+        help=f"self-selected NMC respondents marked in 'respondent' (default {NMC_SAMPLE_SIZE})",
+    )
+    survey.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    survey.set_defaults(handler=cmd_survey)
+
+    cal = sub.add_parser(
+        "calibrate", help="ABC-SMC calibration to the city surveys (resumable; local or Dask)"
+    )
+    cal.add_argument(
+        "spec", nargs="?", metavar="SPEC.toml", help="calibration spec (default: shipped)"
+    )
+    cal.add_argument("--out", required=True, metavar="DIR", help="run directory (resumable)")
+    cal.add_argument("--population", type=int_at_least(10), help="particles per generation")
+    cal.add_argument("--generations", type=int_at_least(1), help="maximum generations")
+    cal.add_argument("--max-simulations", type=int_at_least(1), help="simulation budget")
+    cal.add_argument("--seed", type=int_at_least(0), help="sampling seed")
+    cal.add_argument("--jobs", type=jobs, default=2, help="local processes (default 2)")
+    cal.add_argument(
+        "--scheduler", metavar="tcp://HOST:8786", help="run on this Dask scheduler instead"
+    )
+    cal.add_argument(
+        "--ppc-draws",
+        type=int_at_least(1),
+        default=DEFAULT_PPC_DRAWS,
+        help=f"posterior draws for the predictive checks (default {DEFAULT_PPC_DRAWS})",
+    )
+    cal.add_argument(
+        "--export",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="also write the posterior to DIR (default: calibration/posterior)",
+    )
+    cal.add_argument("--overwrite", action="store_true", help="start DIR afresh")
+    cal.set_defaults(handler=cmd_calibrate)
