@@ -70,6 +70,8 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.sensitivity",
     "experiments.discovery",
     "experiments.calibrate",
+    "experiments.report",
+    "experiments.serve",
 )
 # outcomes shown in the printed tables and given a lever-effect figure, most important first
 KEY_OUTCOMES: tuple[str, ...] = (
@@ -511,6 +513,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         parts.append(f"{info.label} {_fmt(mean * info.scale)} {info.unit}")
     print(f"baseline '{configs[0].name}' means: " + "; ".join(parts))
     print(_demo_table(diffs))
+    from experiments.report import write_report  # imported here: the report imports this module
+
+    print(f"report: {write_report(out)}")
     return EXIT_OK
 
 

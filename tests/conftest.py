@@ -8,7 +8,11 @@ residents, 15 generated plants), so tests exercise the same code paths as a full
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import os
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -64,3 +68,23 @@ def make_model() -> ModelFactory:
         return advance(model, steps)
 
     return factory
+
+
+REPO = Path(__file__).resolve().parents[1]
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@pytest.fixture
+def load_benchmark(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
+    """Import ``benchmarks.<name>`` without leaking its one-thread settings into the session."""
+
+    def load(name: str) -> ModuleType:
+        monkeypatch.syspath_prepend(str(REPO))
+        for var in THREAD_VARS:  # restored by monkeypatch after the test
+            if var in os.environ:
+                monkeypatch.setenv(var, os.environ[var])
+            else:
+                monkeypatch.delenv(var, raising=False)
+        return importlib.import_module(f"benchmarks.{name}")
+
+    return load

@@ -7,9 +7,8 @@ them.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -18,19 +17,7 @@ import pytest
 import abm.model
 import abm.rules.citizens
 
-REPO = Path(__file__).resolve().parents[1]
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def load_benchmark(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """Import ``benchmarks.<name>`` without leaking its one-thread settings into the session."""
-    monkeypatch.syspath_prepend(str(REPO))
-    for var in THREAD_VARS:  # restored by monkeypatch after the test
-        if var in os.environ:
-            monkeypatch.setenv(var, os.environ[var])
-        else:
-            monkeypatch.delenv(var, raising=False)
-    return importlib.import_module(f"benchmarks.{name}")
+Loader = Callable[[str], ModuleType]
 
 
 def assert_positive(mapping: dict[str, object], *keys: str) -> None:
@@ -41,9 +28,9 @@ def assert_positive(mapping: dict[str, object], *keys: str) -> None:
         assert 0 < value < float("inf"), f"{key}: {value!r} is not positive"
 
 
-def test_bench_model_quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_bench_model_quick(tmp_path: Path, load_benchmark: Loader) -> None:
     """Calibration throughput, EU-scale time and memory, and the stage profile are all reported."""
-    bench = load_benchmark("bench_model", monkeypatch)
+    bench = load_benchmark("bench_model")
     out = tmp_path / "bench_model.json"
     result = bench.main(["--quick", "--output", str(out)])
 
@@ -71,9 +58,9 @@ def test_bench_model_quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert len(prof["top5_stages"]) == 5 and set(prof["top5_stages"]) <= stages.keys()
 
 
-def test_stage_profiler_restores_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stage_profiler_restores_the_model(load_benchmark: Loader) -> None:
     """After profiling, module functions and model methods are the originals again."""
-    bench = load_benchmark("bench_model", monkeypatch)
+    bench = load_benchmark("bench_model")
     original = abm.rules.citizens.update_opinions
     config = bench.scenario(bench.CALIBRATION_TOML, quick=True)
     model = abm.model.GovernanceModel(config, 0)
@@ -87,9 +74,9 @@ def test_stage_profiler_restores_the_model(monkeypatch: pytest.MonkeyPatch) -> N
     assert stages == [s.removeprefix("self.") for s in bench.schedule_stages()]
 
 
-def test_bench_citizens_quick(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_bench_citizens_quick(tmp_path: Path, load_benchmark: Loader) -> None:
     """Both implementations are timed on the same citizens and the ratio is reported."""
-    bench = load_benchmark("bench_citizens", monkeypatch)
+    bench = load_benchmark("bench_citizens")
     out = tmp_path / "bench_citizens.json"
     result = bench.main(["--quick", "--output", str(out)])
 

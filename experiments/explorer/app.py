@@ -1,0 +1,374 @@
+"""The results explorer page (Solara): compare scenarios, slice runs, and run levers live.
+
+``govsim serve RESULTS_DIR`` serves this module; it reads the results root from the
+environment variable ``GOVSIM_RESULTS_DIR``. Everything on the page comes from the tables the
+data layer (:mod:`experiments.explorer.data`) loaded from that root: no route serves its
+files, and every download is generated from the rows the view shows, with the provenance of
+the results as ``# key: value`` lines above the CSV header.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import solara
+
+from abm.policies import LEVERS
+from experiments.explorer import RESULTS_ENV, charts, data, live
+from experiments.figures import describe_outcome
+
+PREFERRED_OUTCOMES: tuple[str, ...] = (
+    "emissions_reduction_2050_pct",
+    "emissions_reduction_2030_pct",
+    "funds_absorbed_eur",
+)
+CHART_MAX_WIDTH_PX = 960
+VIEWS: tuple[str, ...] = ("results", "live run")
+LIVE_OUTCOMES: tuple[str, ...] = (
+    "emissions_reduction_2030_pct",
+    "emissions_reduction_2050_pct",
+    "industry_emissions_reduction_2050_pct",
+    "funds_absorbed_eur",
+    "citizen_support_end",
+)
+
+
+def results_root() -> Path:
+    """The directory given to ``govsim serve``."""
+    return Path(os.environ.get(RESULTS_ENV, "results"))
+
+
+@functools.cache
+def result_paths(root: str) -> list[Path]:
+    """Results directories under ``root``, found once per server process."""
+    return data.discover(root)
+
+
+@functools.lru_cache(maxsize=8)
+def load_results(path: str) -> data.Results:
+    """A loaded results directory (cached; views must not modify its tables)."""
+    return data.load(path)
+
+
+def newest(paths: Sequence[Path]) -> Path:
+    """The results directory whose manifest was written last."""
+    return max(paths, key=lambda p: (p / "manifest.json").stat().st_mtime)
+
+
+def label_of(path: Path, root: Path) -> str:
+    """A results directory as shown in the picker: its path relative to the root."""
+    return "." if path == root else str(path.relative_to(root))
+
+
+def first_with_values(frame: pd.DataFrame, key: str, value: str, names: Sequence[str]) -> str:
+    """The first preferred name whose rows hold a finite number, else the first name."""
+    preferred = [n for n in PREFERRED_OUTCOMES if n in names] + list(names)
+    for name in preferred:
+        if charts.has_values(frame.loc[frame[key] == name, value]):
+            return name
+    return names[0]
+
+
+def html_table(rows: Sequence[dict[str, str]]) -> str:
+    """A small HTML table (values escaped)."""
+    if not rows:
+        return "<p>no rows</p>"
+    cell = 'style="padding:3px 10px;border-bottom:1px solid #ddd;text-align:left"'
+    head = "".join(f"<th {cell}>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td {cell}>{html.escape(str(v))}</td>" for v in row.values()) + "</tr>"
+        for row in rows
+    )
+    style = "border-collapse:collapse;font-size:0.9em;margin:8px 0"
+    return f'<table style="{style}"><tr>{head}</tr>{body}</table>'
+
+
+@solara.component
+def Chart(make: Callable[[], bytes], alt: str, deps: Sequence[object]) -> None:
+    """A chart image, drawn again only when ``deps`` change, with a caption naming it."""
+    image = solara.use_memo(make, dependencies=list(deps))
+    with solara.Column(style={"max-width": f"{CHART_MAX_WIDTH_PX}px"}, gap="0px"):
+        solara.Image(image, width="100%", classes=["govsim-chart"])
+        solara.Text(alt, style={"font-size": "0.8em", "color": "#555"})
+
+
+@solara.component
+def Download(label: str, filename: str, make: Callable[[], str]) -> None:
+    """A button that downloads CSV text generated when it is clicked."""
+    solara.FileDownload(make, filename=filename, label=label, mime_type="text/csv")
+
+
+@solara.component
+def Provenance(results: data.Results) -> None:
+    """What the loaded directory is and the command that made it."""
+    with solara.Card("Results", margin=0):
+        for key, value in results.metadata().items():
+            solara.Text(f"{key}: {value}", style={"font-size": "0.85em", "display": "block"})
+
+
+@solara.component
+def ExperimentView(results: data.Results) -> None:
+    """Compare and demo directories: lever effects with 95% CI and emission pathways."""
+    baseline = results.baseline or ""
+    names = data.scenario_names(results)
+    others = [n for n in names if n != baseline]
+    outcomes = data.outcome_names(results)
+    diffs = results.tables["differences"]
+    chosen = solara.use_reactive(others)
+    outcome = solara.use_reactive(first_with_values(diffs, "outcome", "mean_difference", outcomes))
+    series_names = data.series_names(results)
+    series = solara.use_reactive(series_names[0])
+    replicates = int(results.manifest.get("replicates") or diffs["n"].max())
+    picked = [n for n in others if n in chosen.value]
+
+    def toggle(name: str) -> Callable[[bool], None]:
+        def set_one(on: bool) -> None:
+            current = [n for n in chosen.value if n != name]
+            chosen.set([n for n in others if n in current or (on and n == name)])
+
+        return set_one
+
+    with solara.Card("Scenarios", margin=0):
+        solara.Text(f"baseline: {baseline} (always shown); compare:")
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            for name in others:
+                solara.Checkbox(label=name, value=name in picked, on_value=toggle(name))
+    with solara.Card("Difference from the baseline", margin=0):
+        solara.Select(label="outcome", values=outcomes, value=outcome)
+        info = describe_outcome(outcome.value)
+        solara.Text(f"{info.label} ({info.unit}); paired same-seed differences, 95% CI")
+        rows = data.effects(results, outcome.value, picked)
+        if rows.empty:
+            solara.Info("Tick at least one scenario to compare with the baseline.")
+        elif not charts.has_values(rows["mean_difference"]):
+            solara.Warning(f"{outcome.value} has no values in these runs (e.g. a year not run).")
+        else:
+            Chart(
+                lambda: charts.effects_png(rows, outcome.value, results.run_id),
+                f"chart: effects on {outcome.value}",
+                (results.path, outcome.value, *picked),
+            )
+        solara.HTML(unsafe_innerHTML=html_table(charts.effects_rows(rows, outcome.value)))
+        Download(
+            "Download effects CSV",
+            data.export_name(results, "effects", outcome.value),
+            lambda: data.export_csv(
+                rows,
+                data.export_metadata(
+                    results, "effects", outcome=outcome.value, baseline=baseline, scenarios=picked
+                ),
+            ),
+        )
+    with solara.Card("Emission pathways", margin=0):
+        solara.Select(label="series (city group)", values=series_names, value=series)
+        path_rows = data.pathways(results, series.value, [baseline, *picked])
+        Chart(
+            lambda: charts.pathways_png(
+                path_rows, series.value, baseline, replicates, results.run_id
+            ),
+            f"chart: pathways of {series.value}",
+            (results.path, series.value, *picked),
+        )
+        Download(
+            "Download pathways CSV",
+            data.export_name(results, "pathways", series.value),
+            lambda: data.export_csv(
+                path_rows,
+                data.export_metadata(
+                    results,
+                    "pathways",
+                    series=series.value,
+                    baseline=baseline,
+                    scenarios=[baseline, *picked],
+                ),
+            ),
+        )
+
+
+@solara.component
+def RunView(results: data.Results) -> None:
+    """A single run: any city quantity by year for a group of cities."""
+    columns = data.city_columns(results)
+    choices = data.city_choices(results)
+    column = solara.use_reactive(columns[0])
+    group = solara.use_reactive(data.ALL)
+    size = solara.use_reactive(data.ALL)
+    countries: solara.Reactive[list[str]] = solara.use_reactive([])
+    chosen = data.CityFilter(group.value, size.value, tuple(sorted(countries.value)))
+    with solara.Card("Cities", margin=0):
+        solara.Select(label="quantity", values=columns, value=column)
+        solara.ToggleButtonsSingle(value=group, values=list(data.MISSION_GROUPS))
+        solara.Select(label="size class", values=[data.ALL, *choices["size_class"]], value=size)
+        solara.SelectMultiple(
+            "countries (none = all)", countries.value, choices["country"], on_value=countries.set
+        )
+        table = data.city_series(results, column.value, chosen)
+        described = ", ".join(f"{k[7:]} {v}" for k, v in chosen.describe().items())
+        if table.empty:
+            solara.Warning("No city matches these filters.")
+        else:
+            Chart(
+                lambda: charts.city_png(table, column.value, described, results.run_id),
+                f"chart: {column.value} for {described}",
+                (results.path, column.value, described),
+            )
+        Download(
+            "Download cities CSV",
+            data.export_name(results, "cities", column.value),
+            lambda: data.export_csv(
+                table,
+                data.export_metadata(
+                    results, "cities", quantity=column.value, filters=chosen.describe()
+                ),
+            ),
+        )
+
+
+@solara.component
+def SweepView(results: data.Results) -> None:
+    """A sweep: one outcome against one factor over all design points and replicates."""
+    outcomes = data.outcome_names(results)
+    factors = data.sweep_factor_names(results)
+    outcome = solara.use_reactive(outcomes[0] if outcomes else "")
+    factor = solara.use_reactive(factors[0] if factors else "")
+    with solara.Card("Sweep", margin=0):
+        if not outcomes or not factors:
+            solara.Warning("This sweep has no factor or outcome columns to show.")
+            return
+        solara.Select(label="outcome", values=outcomes, value=outcome)
+        solara.Select(label="factor", values=factors, value=factor)
+        runs = data.sweep_runs(results, outcome.value, factor.value)
+        if runs.empty:
+            solara.Warning("No successful runs in this sweep.")
+        else:
+            Chart(
+                lambda: charts.sweep_png(runs, factor.value, outcome.value, results.run_id),
+                f"chart: {outcome.value} by {factor.value}",
+                (results.path, outcome.value, factor.value),
+            )
+        Download(
+            "Download sweep CSV",
+            data.export_name(results, "sweep", outcome.value, factor.value),
+            lambda: data.export_csv(
+                runs,
+                data.export_metadata(results, "sweep", outcome=outcome.value, factor=factor.value),
+            ),
+        )
+
+
+@solara.component
+def LiveView() -> None:
+    """Set the eight levers and a seed, run, and see EU emissions against the baseline."""
+    intensities = solara.use_reactive({info.name: 0.0 for info in LEVERS})
+    seed = solara.use_reactive(0)
+    start = solara.use_reactive(live.DEFAULT_START_YEAR)
+    result: solara.Reactive[Any] = solara.use_reactive(None)
+    error = solara.use_reactive("")
+
+    def setter(name: str) -> Callable[[float], None]:
+        return lambda value: intensities.set({**intensities.value, name: float(value)})
+
+    def run() -> None:
+        try:
+            result.set(live.run_live(intensities.value, int(seed.value), int(start.value)))
+            error.set("")
+        except (ValueError, OSError) as exc:
+            error.set(str(exc))
+
+    with solara.Card("Live run", margin=0):
+        solara.Text(
+            f"{live.LIVE_SCENARIO_FILE.name}: the EU at calibration scale, yearly. The run "
+            "with these levers and the baseline use the same seed."
+        )
+        with solara.GridFixed(columns=2, column_gap="40px", row_gap="0px"):
+            for info in LEVERS:
+                value = intensities.value[info.name]
+                solara.SliderFloat(
+                    f"{info.name} = {value:.2f}",
+                    value=value,
+                    on_value=setter(info.name),
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                )
+        with solara.Row(style={"align-items": "center"}):
+            solara.InputInt("seed", value=seed, style={"max-width": "160px"})
+            solara.SliderInt(
+                f"levers act from {start.value}",
+                value=start,
+                min=live.LEVER_YEARS[0],
+                max=live.LEVER_YEARS[1],
+            )
+            solara.Button("Run", on_click=run, color="primary")
+        if error.value:
+            solara.Error(error.value)
+        if result.value is not None:
+            LiveResultView(result.value)
+
+
+@solara.component
+def LiveResultView(result: live.LiveResult) -> None:
+    """The live run's pathways, its key differences and their download."""
+    Chart(lambda: charts.live_png(result), "chart: live run against the baseline", (result,))
+    key = charts.effect_rows_for(LIVE_OUTCOMES, result.differences)
+    rows = []
+    for record in key.to_dict("records"):
+        info = describe_outcome(str(record["outcome"]))
+        rows.append(
+            {
+                "outcome": f"{info.label} ({info.unit})",
+                "baseline": charts.scaled(float(record["mean_baseline"]), info.scale),
+                "with levers": charts.scaled(float(record["mean_scenario"]), info.scale),
+                "difference": charts.scaled(float(record["mean_difference"]), info.scale),
+            }
+        )
+    used = ", ".join(f"{k} {v:.2f}" for k, v in result.intensities.items() if v > 0) or "none"
+    solara.Text(
+        f"seed {result.seed}; levers {used} from {result.start_year}; {result.seconds:.1f} s"
+    )
+    solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "live-result"})
+    Download(
+        "Download live run CSV",
+        f"live_seed{result.seed}.csv",
+        lambda: data.export_csv(result.pathways(), result.metadata()),
+    )
+
+
+@solara.component
+def ResultsView(results: data.Results) -> None:
+    """The view that fits the kind of results directory."""
+    if results.kind == "experiment":
+        ExperimentView(results)
+    elif results.kind == "run":
+        RunView(results)
+    else:
+        SweepView(results)
+
+
+@solara.component
+def Page() -> None:
+    """The explorer: pick a results directory, explore it, or run levers live."""
+    root = results_root()
+    paths = result_paths(str(root))
+    labels = [label_of(p, root) for p in paths]
+    picked = solara.use_reactive(label_of(newest(paths), root))
+    results = load_results(str(paths[labels.index(picked.value)]))
+    solara.Title("govsim results explorer")
+    with solara.AppBarTitle():
+        solara.Text("govsim results explorer")
+    with solara.Sidebar():
+        if len(paths) > 1:
+            solara.Select(label="results directory", values=labels, value=picked)
+        Provenance(results)
+    view = solara.use_reactive(VIEWS[0])
+    solara.ToggleButtonsSingle(value=view, values=list(VIEWS))
+    if view.value == VIEWS[0]:
+        ResultsView(results).key(str(results.path))
+    else:
+        LiveView()

@@ -1,0 +1,160 @@
+"""Charts of the explorer as PNG bytes, drawn with the helpers of :mod:`experiments.figures`.
+
+The page shows each chart as an image; every chart is made from the same rows the view's
+CSV download holds, in the experiment figures' palette, with the run id in the footer.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from experiments import figures
+from experiments.explorer.data import SERIES_LABELS
+from experiments.explorer.live import BASELINE, LiveResult
+
+# city_year column suffix -> (unit shown, factor from the column's unit)
+CITY_UNITS: dict[str, tuple[str, float]] = {
+    "_t": ("(Mt CO$_2$e)", 1e-6),
+    "_eur": ("(EUR M)", 1e-6),
+    "_fte": ("(FTE)", 1.0),
+}
+
+
+def png(draw: Callable[[Path], Path]) -> bytes:
+    """Run a figure function that writes a PNG file and return the file's bytes."""
+    with tempfile.TemporaryDirectory(prefix="govsim-chart-") as tmp:
+        return draw(Path(tmp) / "chart.png").read_bytes()
+
+
+def has_values(values: pd.Series) -> bool:
+    """True if a column has at least one finite number."""
+    return bool(np.isfinite(values.to_numpy(dtype=float)).any())
+
+
+def effects_png(rows: pd.DataFrame, outcome: str, run_id: str) -> bytes:
+    """Paired differences from the baseline with their confidence intervals (bars)."""
+    return png(lambda path: figures.plot_lever_effects(rows, outcome, path, run_id))
+
+
+def pathways_png(
+    rows: pd.DataFrame,
+    series: str,
+    baseline: str | None,
+    replicates: int,
+    run_id: str,
+) -> bytes:
+    """Pathways of one series with bands (left) and the paired difference (right)."""
+    names = list(dict.fromkeys(rows["scenario"].astype(str)))
+    styles = figures.scenario_styles(names, baseline)
+    banded = figures._banded(names, baseline)
+    others = {name: style for name, style in styles.items() if name != baseline}
+    with_diff = bool(others) and "mean_difference_t" in rows.columns
+    fig = figures._new_figure(11.0 if with_diff else 6.5, 5.2)
+    axes = fig.subplots(1, 2 if with_diff else 1, squeeze=False)[0]
+    scale = 1.0 / figures.T_PER_MT
+    what = SERIES_LABELS.get(series, series)
+    figures._draw_pathways(axes[0], rows, styles, banded, ("mean_t", "low_t", "high_t"), scale)
+    axes[0].set_ylabel(f"{what} emissions (Mt CO$_2$e per year)")
+    axes[0].set_title(f"{what}: {figures._band_note(banded, names, replicates)}", fontsize=10)
+    axes[0].set_ylim(bottom=0.0)
+    if with_diff:
+        columns = ("mean_difference_t", "low_difference_t", "high_difference_t")
+        figures._draw_pathways(axes[1], rows, others, set(others), columns, scale)
+        axes[1].axhline(0.0, color=figures.BASELINE_COLOUR, lw=1.0)
+        axes[1].set_ylabel(f"difference from {baseline} (Mt CO$_2$e per year)")
+        axes[1].set_title(f"paired difference from {baseline} (same seeds)", fontsize=10)
+    figures._legend(fig, styles)
+    return png(lambda path: figures._save(fig, path, run_id))
+
+
+def _line_figure(title: str, ylabel: str, xlabel: str = "year") -> tuple[Figure, Axes]:
+    fig = figures._new_figure(7.5, 4.4)
+    ax = fig.subplots()
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    ax.grid(True, color="0.9", lw=0.6)
+    ax.set_axisbelow(True)
+    return fig, ax
+
+
+def city_png(table: pd.DataFrame, column: str, filters: str, run_id: str) -> bytes:
+    """A yearly city aggregate (output of :func:`experiments.explorer.data.city_series`)."""
+    aggregate = str(table["aggregate"].iloc[0]) if len(table) else "sum"
+    cities = int(table["cities"].max()) if len(table) else 0
+    unit, scale = next(
+        ((u, s) for suffix, (u, s) in CITY_UNITS.items() if column.endswith(suffix)), ("", 1.0)
+    )
+    fig, ax = _line_figure(
+        f"{column}: {aggregate} over {cities} cities\n({filters})", f"{column} {unit}".strip()
+    )
+    values = table["value"].to_numpy(dtype=float) * scale
+    ax.plot(table["year"], values, color=figures.OKABE_ITO[3], lw=1.8, marker="o", ms=3)
+    return png(lambda path: figures._save(fig, path, run_id))
+
+
+def sweep_png(runs: pd.DataFrame, factor: str, outcome: str, run_id: str) -> bytes:
+    """Every run's outcome against one factor, with the mean over replicates per point."""
+    info = figures.describe_outcome(outcome)
+    fig, ax = _line_figure(f"{info.label} by {factor}", f"{outcome} ({info.unit})", factor)
+    values = runs[outcome].to_numpy(dtype=float) * info.scale
+    ax.scatter(runs[factor], values, s=12, color=figures.OKABE_ITO[1], label="run")
+    means = runs.groupby("point")[[factor, outcome]].mean().sort_values(factor)
+    ax.plot(
+        means[factor],
+        means[outcome] * info.scale,
+        color=figures.BASELINE_COLOUR,
+        marker="o",
+        ms=4,
+        lw=0,
+        label="mean over replicates",
+    )
+    ax.legend(fontsize=8, frameon=False)
+    return png(lambda path: figures._save(fig, path, run_id))
+
+
+def live_png(result: LiveResult) -> bytes:
+    """EU emissions of the lever run and its same-seed baseline, and their difference."""
+    run_id = f"live run, seed {result.seed}"
+    return png(
+        lambda path: figures.plot_emission_pathways(result.summaries, path, run_id, BASELINE)
+    )
+
+
+def scaled(value: float, scale: float) -> str:
+    """A scaled number with four significant digits, or an en dash for a missing one."""
+    return "–" if not math.isfinite(value) else f"{value * scale:.4g}"
+
+
+def effects_rows(rows: pd.DataFrame, outcome: str) -> list[dict[str, str]]:
+    """The effects table in display units, one dict per scenario (for the page's table)."""
+    info = figures.describe_outcome(outcome)
+    out = []
+    for record in rows.to_dict("records"):
+        out.append(
+            {
+                "scenario": str(record["scenario"]),
+                "baseline": scaled(float(record["mean_baseline"]), info.scale),
+                "scenario mean": scaled(float(record["mean_scenario"]), info.scale),
+                f"difference ({info.diff_unit})": scaled(
+                    float(record["mean_difference"]), info.scale
+                ),
+                "95% CI": f"[{scaled(float(record['ci_low']), info.scale)}, "
+                f"{scaled(float(record['ci_high']), info.scale)}]",
+                "seeds": str(record["n"]),
+            }
+        )
+    return out
+
+
+def effect_rows_for(names: Sequence[str], rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``rows`` whose outcome is in ``names`` (live view's key outcomes)."""
+    return rows[rows["outcome"].isin(list(names))].reset_index(drop=True)

@@ -1,0 +1,442 @@
+"""Results directories as tidy frames for the explorer: find them, load them, slice, export.
+
+Three kinds of directory are recognised, each by a ``manifest.json`` and its tables:
+
+- ``experiment``: ``govsim compare --out DIR`` and ``govsim demo`` (``summary.csv``,
+  ``comparison.csv`` or ``lever_effects.csv``, ``pathways.csv``, ``runs.csv``);
+- ``run``: ``govsim run`` (``city_year``, ``installation_year`` and ``eu_year`` as Parquet);
+- ``sweep``: ``govsim sweep`` (``runs.parquet``).
+
+A folder holding several of them (e.g. ``results/`` with ``demo-*`` subfolders) is a root
+from which the user picks one. Every view returns the rows it shows, so what the page draws
+is what the CSV download holds; :func:`export_csv` writes it with its provenance as
+``# key: value`` lines above the header.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.errors import BadInput
+from experiments.figures import describe_outcome
+from experiments.runner import PATHWAY_SERIES
+
+EXPERIMENT_DIFF_FILES: tuple[str, ...] = ("comparison.csv", "lever_effects.csv")
+RUN_TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
+SEARCH_DEPTH = 3  # how deep below a root results directories are looked for
+SERIES_LABELS: dict[str, str] = dict(
+    zip(
+        PATHWAY_SERIES,
+        ("EU total", "industry", "Mission Cities", "other (non-mission) cities"),
+        strict=True,
+    )
+)
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "summary": ("scenario", "outcome", "n", "mean", "sd", "low", "high"),
+    "differences": (
+        "scenario",
+        "baseline",
+        "outcome",
+        "n",
+        "mean_scenario",
+        "mean_baseline",
+        "mean_difference",
+        "ci_low",
+        "ci_high",
+    ),
+    "pathways": ("scenario", "series", "year", "mean_t", "low_t", "high_t"),
+    "runs": ("scenario", "seed", "outcome", "value"),
+    "city_year": ("year", "city_id", "city", "country", "mission", "size_class", "population"),
+    "eu_year": ("year", "level"),
+    "sweep_runs": ("point", "replicate", "seed", "status"),
+}
+ALL = "all"
+MISSION_GROUPS: tuple[str, ...] = (ALL, "mission", "non-mission")
+# city_year columns summed over cities; every other numeric column is a population-weighted mean
+_SUMMED_SUFFIXES = ("_t", "_eur", "_fte")
+_SUMMED_PREFIXES = ("projects_", "smes_", "staff_pm_")
+_SUMMED_NAMES = frozenset({"applications", "awards", "ccc_signed", "label", "population"})
+_CITY_KEYS = frozenset({"year", "city_id", "population_imputed", "target_status_code"})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Results:
+    """One loaded results directory: its kind, manifest and tables (keyed by role)."""
+
+    path: Path
+    kind: str  # "experiment", "run" or "sweep"
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The manifest's run id, else the directory name."""
+        return str(self.manifest.get("run_id") or self.path.name)
+
+    @property
+    def baseline(self) -> str | None:
+        """The reference scenario of an experiment (None for runs and sweeps)."""
+        if self.kind != "experiment":
+            return None
+        diffs = self.tables["differences"]
+        if "baseline" in self.manifest:
+            return str(self.manifest["baseline"])
+        return str(diffs["baseline"].iloc[0]) if len(diffs) else None
+
+    def metadata(self) -> dict[str, str]:
+        """Provenance of the directory: run id, kind, command, code version, creation time."""
+        info = {
+            "results_dir": str(self.path),
+            "kind": self.kind,
+            "run_id": self.run_id,
+            "command": str(self.manifest.get("command", "unknown")),
+            "code_version": str(self.manifest.get("code_version", "unknown")),
+        }
+        if "created_utc" in self.manifest:
+            info["created_utc"] = str(self.manifest["created_utc"])
+        if self.kind == "run":
+            info["scenario"] = str(self.manifest.get("scenario", ""))
+            info["seed"] = str(self.manifest.get("seed", ""))
+        return info
+
+
+# --- finding and loading ------------------------------------------------------------------
+
+
+def kind_of(path: Path) -> str | None:
+    """The kind of results directory ``path`` is, or None if it is not one."""
+    if not (path / "manifest.json").is_file():
+        return None
+    if (
+        any((path / name).is_file() for name in EXPERIMENT_DIFF_FILES)
+        and (path / "pathways.csv").is_file()
+    ):
+        return "experiment"
+    if all((path / f"{name}.parquet").is_file() for name in RUN_TABLES):
+        return "run"
+    if (path / "runs.parquet").is_file():
+        return "sweep"
+    return None
+
+
+def _expected() -> str:
+    return (
+        "manifest.json with comparison.csv or lever_effects.csv and pathways.csv (govsim "
+        "compare --out, govsim demo), with city_year/installation_year/eu_year.parquet "
+        "(govsim run) or with runs.parquet (govsim sweep)"
+    )
+
+
+def discover(root: str | Path) -> list[Path]:
+    """Results directories at ``root``: itself if it is one, else those below it (sorted).
+
+    Raises :class:`BadInput` if ``root`` is missing, not a directory or holds no results.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise BadInput(f"results directory {root} does not exist")
+    if not root.is_dir():
+        raise BadInput(f"{root} is not a directory")
+    if kind_of(root):
+        return [root]
+    found: list[Path] = []
+    level = [root]
+    for _ in range(SEARCH_DEPTH):
+        children = sorted(
+            p
+            for d in level
+            for p in d.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and not p.is_symlink()
+        )
+        found.extend(p for p in children if kind_of(p))
+        level = [p for p in children if not kind_of(p)]
+    if not found:
+        detail = (
+            "it has no manifest.json"
+            if not (root / "manifest.json").is_file()
+            else "its manifest.json has no recognised tables beside it"
+        )
+        raise BadInput(
+            f"{root} holds no govsim results ({detail}); expected {_expected()}, or "
+            "subdirectories that hold them"
+        )
+    return found
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    file = path / "manifest.json"
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{file} cannot be read as JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadInput(f"{file} is not a JSON object")
+    return data
+
+
+def _read_table(file: Path, role: str) -> pd.DataFrame:
+    """Read a CSV or Parquet table and check it has the columns its role needs."""
+    try:
+        frame = pd.read_parquet(file) if file.suffix == ".parquet" else pd.read_csv(file)
+    except Exception as exc:  # pandas and pyarrow raise many types for a bad file
+        raise BadInput(f"{file} cannot be read: {exc}") from exc
+    missing = [c for c in REQUIRED_COLUMNS.get(role, ()) if c not in frame.columns]
+    if missing:
+        raise BadInput(f"{file} lacks the column(s) {', '.join(missing)}")
+    return frame
+
+
+def load(path: str | Path) -> Results:
+    """Load one results directory (see the module docstring for the kinds)."""
+    path = Path(path)
+    kind = kind_of(path)
+    if kind is None:
+        raise BadInput(f"{path} is not a govsim results directory; expected {_expected()}")
+    manifest = _read_manifest(path)
+    tables: dict[str, pd.DataFrame] = {}
+    if kind == "experiment":
+        diff_name = str(manifest.get("diff_file", ""))
+        if diff_name not in EXPERIMENT_DIFF_FILES or not (path / diff_name).is_file():
+            diff_name = next(n for n in EXPERIMENT_DIFF_FILES if (path / n).is_file())
+        tables["differences"] = _read_table(path / diff_name, "differences")
+        tables["pathways"] = _read_table(path / "pathways.csv", "pathways")
+        for name in ("summary", "runs"):
+            if (path / f"{name}.csv").is_file():
+                tables[name] = _read_table(path / f"{name}.csv", name)
+    elif kind == "run":
+        for name in RUN_TABLES:
+            tables[name] = _read_table(path / f"{name}.parquet", name)
+    else:
+        tables["sweep_runs"] = _read_table(path / "runs.parquet", "sweep_runs")
+    return Results(path=path, kind=kind, manifest=manifest, tables=tables)
+
+
+# --- experiments (compare, demo) -----------------------------------------------------------
+
+
+def _unique(values: Iterable[object]) -> list[str]:
+    return list(dict.fromkeys(str(v) for v in values))
+
+
+def scenario_names(results: Results) -> list[str]:
+    """Scenarios of an experiment, the baseline first, then in the order of the tables."""
+    found = _unique(results.tables["pathways"]["scenario"])
+    found += _unique(results.tables["differences"]["scenario"])
+    baseline = results.baseline
+    rest = [s for s in dict.fromkeys(found) if s != baseline]
+    return ([baseline] if baseline else []) + rest
+
+
+def outcome_names(results: Results) -> list[str]:
+    """Headline outcomes of an experiment, or the outcome columns of a sweep."""
+    if results.kind == "experiment":
+        return _unique(results.tables["differences"]["outcome"])
+    if results.kind == "sweep":
+        frame = results.tables["sweep_runs"]
+        listed = [str(o) for o in results.manifest.get("outcomes", [])]
+        return [o for o in listed if o in frame.columns] or [
+            c
+            for c in frame.columns
+            if c not in sweep_factor_names(results)
+            and c not in REQUIRED_COLUMNS["sweep_runs"]
+            and pd.api.types.is_float_dtype(frame[c])
+        ]
+    return city_columns(results)
+
+
+def effects(results: Results, outcome: str, scenarios: Sequence[str]) -> pd.DataFrame:
+    """Paired differences from the baseline for ``outcome``, one row per chosen scenario."""
+    diffs = results.tables["differences"]
+    rows = diffs[(diffs["outcome"] == outcome) & diffs["scenario"].isin(list(scenarios))]
+    order = {name: i for i, name in enumerate(scenarios)}
+    return rows.sort_values("scenario", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def pathways(results: Results, series: str, scenarios: Sequence[str]) -> pd.DataFrame:
+    """Yearly pathway rows (mean, band, paired difference) of one series and some scenarios."""
+    table = results.tables["pathways"]
+    rows = table[(table["series"] == series) & table["scenario"].isin(list(scenarios))]
+    return rows.sort_values(["scenario", "year"], kind="stable").reset_index(drop=True)
+
+
+def series_names(results: Results) -> list[str]:
+    """The pathway series of an experiment (EU total, industry, Mission Cities, others)."""
+    present = set(results.tables["pathways"]["series"].astype(str))
+    return [s for s in PATHWAY_SERIES if s in present] + sorted(present - set(PATHWAY_SERIES))
+
+
+# --- runs: per-city tables -----------------------------------------------------------------
+
+
+def city_columns(results: Results) -> list[str]:
+    """city_year columns that can be shown as a yearly series, total emissions first."""
+    frame = results.tables["city_year"]
+    names = [
+        str(c)
+        for c in frame.columns
+        if c not in _CITY_KEYS
+        and (
+            c in _SUMMED_NAMES
+            or (
+                pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+            )
+        )
+    ]
+    first = [c for c in ("emissions_total_t",) if c in names]
+    return first + [c for c in names if c not in first]
+
+
+def is_summed(column: str) -> bool:
+    """True if a city_year column is added up over cities (else a population-weighted mean)."""
+    return (
+        column.endswith(_SUMMED_SUFFIXES)
+        or column.startswith(_SUMMED_PREFIXES)
+        or column in _SUMMED_NAMES
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CityFilter:
+    """Which cities a run view covers: mission status, size class and countries."""
+
+    group: str = ALL  # one of MISSION_GROUPS
+    size_class: str = ALL
+    countries: tuple[str, ...] = ()  # empty: all countries
+
+    def describe(self) -> dict[str, str]:
+        """The filter as export metadata."""
+        return {
+            "filter_group": self.group,
+            "filter_size_class": self.size_class,
+            "filter_countries": ",".join(self.countries) if self.countries else ALL,
+        }
+
+
+def city_choices(results: Results) -> dict[str, list[str]]:
+    """Values a :class:`CityFilter` can take in a run: size classes and countries."""
+    frame = results.tables["city_year"]
+    return {
+        "size_class": sorted(_unique(frame["size_class"].dropna())),
+        "country": sorted(_unique(frame["country"].dropna())),
+    }
+
+
+def filter_cities(frame: pd.DataFrame, chosen: CityFilter) -> pd.DataFrame:
+    """The city_year rows of the cities ``chosen`` selects."""
+    if chosen.group not in MISSION_GROUPS:
+        raise ValueError(f"group must be one of {', '.join(MISSION_GROUPS)}, not {chosen.group!r}")
+    mask = np.ones(len(frame), dtype=bool)
+    if chosen.group != ALL:
+        mask &= frame["mission"].to_numpy(dtype=bool) == (chosen.group == "mission")
+    if chosen.size_class != ALL:
+        mask &= frame["size_class"].astype(str).to_numpy() == chosen.size_class
+    if chosen.countries:
+        mask &= frame["country"].astype(str).isin(list(chosen.countries)).to_numpy()
+    return frame.loc[mask]
+
+
+def city_series(results: Results, column: str, chosen: CityFilter) -> pd.DataFrame:
+    """Yearly total (or population-weighted mean) of a city_year column over chosen cities.
+
+    Columns: year, cities (how many cities), value, aggregate ("sum" or "population-weighted
+    mean").
+    """
+    frame = results.tables["city_year"]
+    if column not in frame.columns:
+        raise ValueError(f"{column!r} is not a city_year column")
+    rows = filter_cities(frame, chosen)
+    values = rows[column].astype(float)
+    summed = is_summed(column)
+    work = pd.DataFrame(
+        {
+            "year": rows["year"].to_numpy(),
+            "value": values.to_numpy(),
+            "weight": rows["population"].to_numpy(dtype=float),
+        }
+    )
+    work["weighted"] = work["value"] * work["weight"]
+    grouped = work.groupby("year", sort=True)
+    out = pd.DataFrame({"cities": grouped.size()})
+    if summed:
+        out["value"] = grouped["value"].sum()
+    else:
+        out["value"] = grouped["weighted"].sum() / grouped["weight"].sum()
+    out["aggregate"] = "sum" if summed else "population-weighted mean"
+    return out.reset_index()
+
+
+# --- sweeps --------------------------------------------------------------------------------
+
+
+def sweep_factor_names(results: Results) -> list[str]:
+    """The factors of a sweep (from its manifest), as columns of runs.parquet."""
+    frame = results.tables["sweep_runs"]
+    names = [str(f.get("name")) for f in results.manifest.get("factors", []) if isinstance(f, dict)]
+    return [n for n in names if n in frame.columns]
+
+
+def sweep_runs(results: Results, outcome: str, factor: str) -> pd.DataFrame:
+    """Successful runs of a sweep: point, replicate, seed, the factor and the outcome."""
+    frame = results.tables["sweep_runs"]
+    for name in (outcome, factor):
+        if name not in frame.columns:
+            raise ValueError(f"{name!r} is not a column of runs.parquet")
+    ok = frame[frame["status"].astype(str) == "ok"]
+    return ok[["point", "replicate", "seed", factor, outcome]].reset_index(drop=True)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_metadata(results: Results, view: str, **choices: object) -> dict[str, str]:
+    """Provenance of a download: the directory's metadata, the view and the user's choices."""
+    info = results.metadata()
+    info["view"] = view
+    for key, value in choices.items():
+        if isinstance(value, list | tuple):
+            info[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, Mapping):
+            info.update({str(k): str(v) for k, v in value.items()})
+        else:
+            info[key] = str(value)
+    outcome = choices.get("outcome")
+    if isinstance(outcome, str) and view != "cities":
+        described = describe_outcome(outcome)
+        info["outcome_label"] = described.label
+        info["outcome_unit"] = f"{described.unit} (raw value x {described.scale:g})"
+    info["exported_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return info
+
+
+def export_csv(frame: pd.DataFrame, metadata: Mapping[str, str]) -> str:
+    """CSV text: ``# key: value`` lines (one per metadata entry), then the table."""
+    lines = [f"# {key}: {' '.join(str(value).splitlines())}" for key, value in metadata.items()]
+    body = frame.to_csv(index=False, lineterminator="\n")
+    return "\n".join(lines) + "\n" + body
+
+
+def read_export(text: str) -> tuple[dict[str, str], pd.DataFrame]:
+    """Inverse of :func:`export_csv`: the metadata and the table of an exported CSV."""
+    lines = text.splitlines(keepends=True)
+    metadata: dict[str, str] = {}
+    start = 0
+    while start < len(lines) and lines[start].startswith("# "):
+        key, _, value = lines[start][2:].rstrip("\n").partition(": ")
+        metadata[key] = value
+        start += 1
+    return metadata, pd.read_csv(io.StringIO("".join(lines[start:])))
+
+
+def export_name(results: Results, view: str, *parts: str) -> str:
+    """A download file name: ``<run id>_<view>_<parts>.csv`` with safe characters only."""
+    raw = "_".join([results.run_id, view, *parts])
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in raw) + ".csv"

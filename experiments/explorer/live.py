@@ -1,0 +1,102 @@
+"""The explorer's live view: one run with chosen lever intensities against the baseline.
+
+Both runs use the calibration set-up (``experiments/calibration.toml``: yearly steps, about
+0.1 million citizens, a few tenths of a second per run) and the same seed, so the difference
+between them comes from the levers alone (common random numbers). Baseline runs are cached
+by seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+import experiments
+from abm.config import ScenarioConfig
+from abm.model import simulate
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from experiments.runner import RunSummary, paired_differences, pathway_table, summarise_run
+from experiments.scenario import load_scenario
+
+LIVE_SCENARIO_FILE = Path(experiments.__file__).parent / "calibration.toml"
+BASELINE = "baseline"
+WITH_LEVERS = "with_levers"
+DEFAULT_START_YEAR = 2026
+LEVER_YEARS = (FIRST_LEVER_YEAR, LAST_LEVER_YEAR)
+
+
+@functools.cache
+def base_config() -> ScenarioConfig:
+    """The calibration scenario with every lever off."""
+    config = load_scenario(LIVE_SCENARIO_FILE)
+    off = tuple(LeverSetting(name) for name in LEVER_NAMES)
+    return dataclasses.replace(config, name=BASELINE, levers=off)
+
+
+def lever_config(intensities: Mapping[str, float], start_year: int) -> ScenarioConfig:
+    """The calibration scenario with the given lever intensities from ``start_year`` on."""
+    unknown = sorted(set(intensities) - set(LEVER_NAMES))
+    if unknown:
+        raise ValueError(f"unknown lever(s) {', '.join(unknown)}; known: {', '.join(LEVER_NAMES)}")
+    levers = tuple(
+        LeverSetting(name, float(intensities.get(name, 0.0)), int(start_year))
+        for name in LEVER_NAMES
+    )
+    return dataclasses.replace(base_config(), name=WITH_LEVERS, levers=levers)
+
+
+@functools.lru_cache(maxsize=32)
+def baseline_run(seed: int) -> RunSummary:
+    """The baseline run with ``seed`` (cached: every lever setting is compared with it)."""
+    return summarise_run(simulate(base_config(), seed))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class LiveResult:
+    """A lever run and its same-seed baseline, with their paired differences."""
+
+    seed: int
+    start_year: int
+    intensities: dict[str, float]
+    summaries: dict[str, list[RunSummary]]
+    differences: pd.DataFrame  # experiments.runner.paired_differences (n = 1: no interval)
+    seconds: float
+
+    def pathways(self) -> pd.DataFrame:
+        """Yearly pathways of both runs and the difference from the baseline (long table)."""
+        return pathway_table(self.summaries, baseline_name=BASELINE)
+
+    def metadata(self) -> dict[str, str]:
+        """Provenance of the live run for a download."""
+        levers = {f"lever_{name}": f"{value:g}" for name, value in self.intensities.items()}
+        return {
+            "view": "live",
+            "scenario_file": str(LIVE_SCENARIO_FILE.name),
+            "seed": str(self.seed),
+            "lever_start_year": str(self.start_year),
+            **levers,
+        }
+
+
+def run_live(intensities: Mapping[str, float], seed: int, start_year: int) -> LiveResult:
+    """Simulate the levers with ``seed`` and compare with the baseline of the same seed."""
+    started = time.perf_counter()
+    config = lever_config(intensities, start_year)
+    summaries = {
+        BASELINE: [baseline_run(int(seed))],
+        WITH_LEVERS: [summarise_run(simulate(config, int(seed)))],
+    }
+    return LiveResult(
+        seed=int(seed),
+        start_year=int(start_year),
+        intensities={name: float(intensities.get(name, 0.0)) for name in LEVER_NAMES},
+        summaries=summaries,
+        differences=paired_differences(summaries, BASELINE),
+        seconds=time.perf_counter() - started,
+    )
