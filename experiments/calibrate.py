@@ -32,6 +32,7 @@ from calibration.targets import TARGETS_DIR, TargetError, load_targets
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.scenario import load_scenario
+from experiments.sweep import dask_client
 
 N_DRAWS_EXPORTED = 1000
 # diagnostics copied next to an exported posterior, so the committed fit can be inspected
@@ -137,7 +138,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         flush=True,
     )
     started = time.perf_counter()
-    history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs, scheduler=args.scheduler)
+    if args.scheduler:
+        with dask_client(args.scheduler, args.jobs) as client:
+            history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs, client=client)
+    else:
+        history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs)
     abc_wall = time.perf_counter() - started
     run_id = f"calibration-{datetime.now(UTC):%Y%m%dT%H%MZ}-{_spec_digest(spec)[:6]}"
     info = write_diagnostics(
@@ -317,7 +322,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cal.add_argument("--seed", type=int_at_least(0), help="sampling seed")
     cal.add_argument("--jobs", type=jobs, default=2, help="local processes (default 2)")
     cal.add_argument(
-        "--scheduler", metavar="tcp://HOST:8786", help="run on this Dask scheduler instead"
+        "--scheduler",
+        metavar="tcp://HOST:8786",
+        help="run on a Dask cluster: a scheduler address, or 'local' for a LocalCluster of "
+        "--jobs workers",
     )
     cal.add_argument(
         "--ppc-draws",

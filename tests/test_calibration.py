@@ -265,3 +265,14 @@ def test_bad_posterior_directory_is_a_clear_error(tmp_path: Path) -> None:
     run_out = str(tmp_path / "run")
     code = main(["run", scenario, "--seed", "1", "--out", run_out, "--posterior", str(tmp_path)])
     assert code == 2 and not (tmp_path / "run").exists()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_calibrate_runs_on_a_dask_cluster(tmp_path: Path) -> None:
+    """--scheduler local: the same ABC run through pyabc's Dask sampler on a LocalCluster."""
+    out = tmp_path / "dask"
+    args = ["calibrate", "--out", str(out), "--population", "20", "--generations", "2"]
+    assert main([*args, "--ppc-draws", "2", "--scheduler", "local", "--jobs", "2"]) == 0
+    gens = pd.read_csv(out / "generations.csv")
+    assert list(gens["generation"]) == [0, 1]
+    assert (gens["n_particles"] == 20).all()
