@@ -131,14 +131,14 @@ def scenario_styles(
     return out
 
 
-def _banded(names: Sequence[str], baseline_name: str | None) -> set[str]:
+def banded_scenarios(names: Sequence[str], baseline_name: str | None) -> set[str]:
     """Scenarios that get a shaded band: all if few, else only the baseline (legibility)."""
     if len(names) <= MAX_BANDS:
         return set(names)
     return {baseline_name} if baseline_name in names and baseline_name is not None else set()
 
 
-def _new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float) -> Figure:
     """A figure on the Agg canvas with constrained layout and room for the footer."""
     layout = ConstrainedLayoutEngine(rect=(0.0, 0.035, 1.0, 0.965))
     fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
@@ -146,7 +146,7 @@ def _new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: Path, run_id: str) -> Path:
+def save_figure(fig: Figure, path: Path, run_id: str) -> Path:
     """Add the run-id footer and write the figure as PNG."""
     if run_id:
         fig.text(0.005, 0.005, f"run {run_id}", fontsize=7, color="0.4", ha="left", va="bottom")
@@ -156,7 +156,7 @@ def _save(fig: Figure, path: Path, run_id: str) -> Path:
     return path
 
 
-def _draw_pathways(
+def draw_pathways(
     ax: Axes,
     table: pd.DataFrame,
     styles: Mapping[str, tuple[str, str]],
@@ -184,14 +184,14 @@ def _draw_pathways(
     ax.set_xlabel("year")
 
 
-def _band_note(banded: set[str], names: Sequence[str], n: int) -> str:
+def band_note(banded: set[str], names: Sequence[str], n: int) -> str:
     """Title text saying what the shaded bands are."""
     whose = "" if banded == set(names) else f" of {', '.join(sorted(banded))}"
     band = f" and {BAND:.0%} band{whose}" if banded else ""
     return f"mean{band} over {n} replicates"
 
 
-def _legend(fig: Figure, styles: Mapping[str, tuple[str, str]]) -> None:
+def figure_legend(fig: Figure, styles: Mapping[str, tuple[str, str]]) -> None:
     handles = [
         fig.axes[0].plot([], [], color=colour, ls=style, lw=1.6, label=name)[0]
         for name, (colour, style) in styles.items()
@@ -218,28 +218,28 @@ def _plot_series(
     table = table[table["series"] == series]
     names = list(summaries)
     styles = scenario_styles(names, baseline_name)
-    banded = _banded(names, baseline_name)
+    banded = banded_scenarios(names, baseline_name)
     n = min(len(runs) for runs in summaries.values())
     two = baseline_name is not None
-    fig = _new_figure(11.0 if two else 6.5, 5.2)
+    fig = new_figure(11.0 if two else 6.5, 5.2)
     axes = fig.subplots(1, 2 if two else 1, squeeze=False)[0]
     scale = 1.0 / T_PER_MT
-    _draw_pathways(axes[0], table, styles, banded, ("mean_t", "low_t", "high_t"), scale)
+    draw_pathways(axes[0], table, styles, banded, ("mean_t", "low_t", "high_t"), scale)
     axes[0].set_ylabel(f"{what} (Mt CO$_2$e per year)")
-    axes[0].set_title(f"{what}: {_band_note(banded, names, n)}", fontsize=10)
+    axes[0].set_title(f"{what}: {band_note(banded, names, n)}", fontsize=10)
     axes[0].set_ylim(bottom=0.0)
     if two:
         others = {k: v for k, v in styles.items() if k != baseline_name}
         columns = ("mean_difference_t", "low_difference_t", "high_difference_t")
-        _draw_pathways(axes[1], table, others, set(others), columns, scale)
+        draw_pathways(axes[1], table, others, set(others), columns, scale)
         axes[1].axhline(0.0, color=BASELINE_COLOUR, lw=1.0)
         axes[1].set_ylabel(f"difference from {baseline_name} (Mt CO$_2$e per year)")
         axes[1].set_title(
             f"paired difference from {baseline_name} (same seeds), {BAND:.0%} band",
             fontsize=10,
         )
-    _legend(fig, styles)
-    return _save(fig, path, run_id)
+    figure_legend(fig, styles)
+    return save_figure(fig, path, run_id)
 
 
 def plot_emission_pathways(
@@ -279,9 +279,9 @@ def plot_city_groups(
     """Emissions of Mission Cities and of other cities, each run indexed to its start year."""
     names = list(summaries)
     styles = scenario_styles(names, baseline_name)
-    banded = _banded(names, baseline_name)
+    banded = banded_scenarios(names, baseline_name)
     q_low, q_high = (1.0 - BAND) / 2.0, (1.0 + BAND) / 2.0
-    fig = _new_figure(11.0, 5.2)
+    fig = new_figure(11.0, 5.2)
     axes = fig.subplots(1, 2, sharey=True)
     groups = (
         ("emissions_mission_cities_t", "Mission Cities"),
@@ -307,15 +307,15 @@ def plot_city_groups(
                 )
             )
         table = pd.concat(frames, ignore_index=True)
-        _draw_pathways(ax, table, styles, banded, ("mean", "low", "high"), 1.0)
+        draw_pathways(ax, table, styles, banded, ("mean", "low", "high"), 1.0)
         ax.set_title(title, fontsize=10)
     fig.suptitle(
-        f"City emissions, each run indexed to its start year: {_band_note(banded, names, n)}",
+        f"City emissions, each run indexed to its start year: {band_note(banded, names, n)}",
         fontsize=10,
     )
     axes[0].set_ylabel("emissions incl. industry on their territory (start year = 100)")
-    _legend(fig, styles)
-    return _save(fig, path, run_id)
+    figure_legend(fig, styles)
+    return save_figure(fig, path, run_id)
 
 
 def plot_lever_effects(
@@ -340,7 +340,7 @@ def plot_lever_effects(
     baseline = str(rows["baseline"].iloc[0]) if "baseline" in rows else "baseline"
     n = int(rows["n"].min())
     confidence = float(rows["confidence"].iloc[0]) if "confidence" in rows else 0.95
-    fig = _new_figure(7.5, 1.2 + 0.42 * len(names))
+    fig = new_figure(7.5, 1.2 + 0.42 * len(names))
     ax = fig.subplots()
     y = np.arange(len(names))
     colours = [OKABE_ITO[3] if m >= 0 else OKABE_ITO[4] for m in mean]
@@ -355,4 +355,4 @@ def plot_lever_effects(
     )
     ax.grid(True, axis="x", color="0.9", lw=0.6)
     ax.set_axisbelow(True)
-    return _save(fig, path, run_id)
+    return save_figure(fig, path, run_id)

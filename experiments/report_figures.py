@@ -33,7 +33,7 @@ MT_CO2E = "Mt CO$_2$e per year"
 
 def save_figure(fig: Figure, stem: Path, run_id: str) -> tuple[Path, Path]:
     """Add the run-id footer and write ``stem``.png and ``stem``.svg (no date: reproducible)."""
-    png = figures._save(fig, stem.with_suffix(".png"), run_id)
+    png = figures.save_figure(fig, stem.with_suffix(".png"), run_id)
     svg = stem.with_suffix(".svg")
     fig.savefig(svg, format="svg", metadata={"Date": None})
     return png, svg
@@ -58,24 +58,24 @@ def plot_pathways(
     rows = table[table["series"] == series]
     names = list(dict.fromkeys(rows["scenario"].astype(str)))
     styles = figures.scenario_styles(names, baseline)
-    banded = figures._banded(names, baseline) if replicates > 1 else set()
-    note = note or figures._band_note(banded, names, replicates)
+    banded = figures.banded_scenarios(names, baseline) if replicates > 1 else set()
+    note = note or figures.band_note(banded, names, replicates)
     paired = baseline in names and len(names) > 1 and "mean_difference_t" in rows
-    fig = figures._new_figure(11.0 if paired else 6.5, 5.2)
+    fig = figures.new_figure(11.0 if paired else 6.5, 5.2)
     axes = fig.subplots(1, 2 if paired else 1, squeeze=False)[0]
     what = SERIES_LABELS.get(series, series.replace("_", " "))
     levels = ("mean_t", "low_t", "high_t")
-    figures._draw_pathways(axes[0], rows, styles, banded, levels, 1.0 / T_PER_MT)
+    figures.draw_pathways(axes[0], rows, styles, banded, levels, 1.0 / T_PER_MT)
     axes[0].set(ylabel=f"{what} ({MT_CO2E})", ylim=(0.0, None))
     axes[0].set_title(f"{what}: {note}", fontsize=10)
     if paired:
         others = {k: v for k, v in styles.items() if k != baseline}
         diffs = ("mean_difference_t", "low_difference_t", "high_difference_t")
-        figures._draw_pathways(axes[1], rows, others, set(others), diffs, 1.0 / T_PER_MT)
+        figures.draw_pathways(axes[1], rows, others, set(others), diffs, 1.0 / T_PER_MT)
         axes[1].axhline(0.0, color=BASELINE_COLOUR, lw=1.0)
         axes[1].set_ylabel(f"difference from {baseline} ({MT_CO2E})")
         axes[1].set_title(f"paired difference from {baseline} (same seeds)", fontsize=10)
-    figures._legend(fig, styles)
+    figures.figure_legend(fig, styles)
     save_figure(fig, stem, run_id)
 
 
@@ -99,7 +99,7 @@ def plot_intervals(
     frame = frame.iloc[::-1].reset_index(drop=True)
     groups = frame["group"].astype(str) if "group" in frame else pd.Series([""] * len(frame))
     order = list(dict.fromkeys(groups[::-1]))  # colours in the order of the rows given
-    fig = figures._new_figure(8.0, 1.6 + 0.3 * len(frame))
+    fig = figures.new_figure(8.0, 1.6 + 0.3 * len(frame))
     ax = fig.subplots()
     y = np.arange(len(frame), dtype=float)
     for k, group in enumerate(order):
@@ -133,7 +133,7 @@ def plot_distributions(
 ) -> None:
     """Histogram of each outcome over all runs (one panel each), with the median marked."""
     cols = min(3, len(outcomes))
-    fig = figures._new_figure(4.0 * cols, 3.2 * math.ceil(len(outcomes) / cols) + 0.6)
+    fig = figures.new_figure(4.0 * cols, 3.2 * math.ceil(len(outcomes) / cols) + 0.6)
     axes = fig.subplots(math.ceil(len(outcomes) / cols), cols, squeeze=False).ravel()
     for ax, outcome in zip(axes, outcomes, strict=False):
         info = describe_outcome(outcome)
@@ -154,7 +154,7 @@ def plot_distributions(
 
 def plot_trace(generations: pd.DataFrame, stem: Path, run_id: str) -> None:
     """ABC-SMC progress: tolerance epsilon (log scale) and acceptance rate by generation."""
-    fig = figures._new_figure(10.0, 4.2)
+    fig = figures.new_figure(10.0, 4.2)
     left, right = fig.subplots(1, 2)
     gen = generations["generation"].to_numpy(dtype=float)
     left.plot(gen, generations["epsilon"].to_numpy(dtype=float), "o-", color=OKABE_ITO[3])

@@ -556,7 +556,7 @@ def _check_focus_city(file: Path, config: ScenarioConfig, problems: Problems) ->
         problems.add(file, "case.focus_city", f"{wanted!r} is not a Mission City in {source}{hint}")
 
 
-def _toml_string(text: str) -> str:
+def toml_string(text: str) -> str:
     """A TOML basic string literal for ``text`` (escapes quotes, backslashes and controls)."""
     out = []
     for char in text:
@@ -587,8 +587,8 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
         "# Every value is explicit, so the file does not depend on the defaults in abm.config.",
         "",
         "[scenario]",
-        f"name = {_toml_string(config.name)}",
-        f"description = {_toml_string(config.description)}",
+        f"name = {toml_string(config.name)}",
+        f"description = {toml_string(config.description)}",
         f"start_year = {int(config.start_year)}",
         f"end_year = {int(config.end_year)}",
         f"steps_per_year = {int(config.steps_per_year)}",
@@ -599,7 +599,7 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
     for key in POPULATION_KEYS:
         value = getattr(population, key)
         if key in POPULATION_PATH_KEYS:
-            lines.append(f"{key} = {_toml_string(Path(value).resolve().as_posix())}")
+            lines.append(f"{key} = {toml_string(Path(value).resolve().as_posix())}")
         elif POPULATION_RANGES[key].integer:
             lines.append(f"{key} = {int(value)}")
         else:
@@ -623,7 +623,7 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
 
 def _case_toml(case: CaseConfig) -> list[str]:
     """The ``[case]`` table (and its new installations) as TOML lines."""
-    lines = ["", "[case]", f"focus_city = {_toml_string(case.focus_city)}"]
+    lines = ["", "[case]", f"focus_city = {toml_string(case.focus_city)}"]
     if case.industry_in_ccc is not None:
         lines.append(f"industry_in_ccc = {'true' if case.industry_in_ccc else 'false'}")
     for key in ("omega_econ", "kappa"):
@@ -637,9 +637,9 @@ def _case_toml(case: CaseConfig) -> list[str]:
         lines += [
             "",
             "[[case.new_installations]]",
-            f"name = {_toml_string(new.name)}",
-            f"sector = {_toml_string(new.sector)}",
-            f"technology = {_toml_string(new.technology)}",
+            f"name = {toml_string(new.name)}",
+            f"sector = {toml_string(new.sector)}",
+            f"technology = {toml_string(new.technology)}",
             f"capacity_mt = {_toml_float(new.capacity_mt)}",
             f"jobs = {_toml_float(new.jobs)}",
             f"start_year = {int(new.start_year)}",

@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from calibration.targets import SCALES, TARGETS_DIR, load_targets  # noqa: E402
-from experiments.scenario import _toml_string  # noqa: E402
+from experiments.scenario import toml_string  # noqa: E402
 
 SOURCE = ROOT / "calibration" / "survey_targets.json"
 NMC = "nmc_survey_2024"
@@ -299,7 +299,7 @@ def transcribe(item: dict[str, Any], pick: Pick) -> dict[str, Any]:
 def toml_value(value: object) -> str:
     """A TOML literal for a string, number or flat array (long arrays one element a line)."""
     if isinstance(value, str):
-        return _toml_string(value)
+        return toml_string(value)
     if isinstance(value, list):
         parts = [toml_value(v) for v in value]
         inline = "[" + ", ".join(parts) + "]"

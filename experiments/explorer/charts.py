@@ -54,29 +54,29 @@ def pathways_png(
     """Pathways of one series with bands (left) and the paired difference (right)."""
     names = list(dict.fromkeys(rows["scenario"].astype(str)))
     styles = figures.scenario_styles(names, baseline)
-    banded = figures._banded(names, baseline)
+    banded = figures.banded_scenarios(names, baseline)
     others = {name: style for name, style in styles.items() if name != baseline}
     with_diff = bool(others) and "mean_difference_t" in rows.columns
-    fig = figures._new_figure(11.0 if with_diff else 6.5, 5.2)
+    fig = figures.new_figure(11.0 if with_diff else 6.5, 5.2)
     axes = fig.subplots(1, 2 if with_diff else 1, squeeze=False)[0]
     scale = 1.0 / figures.T_PER_MT
     what = SERIES_LABELS.get(series, series)
-    figures._draw_pathways(axes[0], rows, styles, banded, ("mean_t", "low_t", "high_t"), scale)
+    figures.draw_pathways(axes[0], rows, styles, banded, ("mean_t", "low_t", "high_t"), scale)
     axes[0].set_ylabel(f"{what} emissions (Mt CO$_2$e per year)")
-    axes[0].set_title(f"{what}: {figures._band_note(banded, names, replicates)}", fontsize=10)
+    axes[0].set_title(f"{what}: {figures.band_note(banded, names, replicates)}", fontsize=10)
     axes[0].set_ylim(bottom=0.0)
     if with_diff:
         columns = ("mean_difference_t", "low_difference_t", "high_difference_t")
-        figures._draw_pathways(axes[1], rows, others, set(others), columns, scale)
+        figures.draw_pathways(axes[1], rows, others, set(others), columns, scale)
         axes[1].axhline(0.0, color=figures.BASELINE_COLOUR, lw=1.0)
         axes[1].set_ylabel(f"difference from {baseline} (Mt CO$_2$e per year)")
         axes[1].set_title(f"paired difference from {baseline} (same seeds)", fontsize=10)
-    figures._legend(fig, styles)
-    return png(lambda path: figures._save(fig, path, run_id))
+    figures.figure_legend(fig, styles)
+    return png(lambda path: figures.save_figure(fig, path, run_id))
 
 
 def _line_figure(title: str, ylabel: str, xlabel: str = "year") -> tuple[Figure, Axes]:
-    fig = figures._new_figure(7.5, 4.4)
+    fig = figures.new_figure(7.5, 4.4)
     ax = fig.subplots()
     ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
@@ -98,7 +98,7 @@ def city_png(table: pd.DataFrame, column: str, filters: str, run_id: str) -> byt
     )
     values = table["value"].to_numpy(dtype=float) * scale
     ax.plot(table["year"], values, color=figures.OKABE_ITO[3], lw=1.8, marker="o", ms=3)
-    return png(lambda path: figures._save(fig, path, run_id))
+    return png(lambda path: figures.save_figure(fig, path, run_id))
 
 
 def sweep_png(runs: pd.DataFrame, factor: str, outcome: str, run_id: str) -> bytes:
@@ -118,7 +118,7 @@ def sweep_png(runs: pd.DataFrame, factor: str, outcome: str, run_id: str) -> byt
         label="mean over replicates",
     )
     ax.legend(fontsize=8, frameon=False)
-    return png(lambda path: figures._save(fig, path, run_id))
+    return png(lambda path: figures.save_figure(fig, path, run_id))
 
 
 def live_png(result: LiveResult) -> bytes:
