@@ -169,10 +169,21 @@ class Parameters:
         "typical size of one city project",
     )
     project_ideas_per_100k_residents_per_year: float = _p(
-        1.5, "projects/100k residents/yr", 0.5, 4.0, "[assume]", "rate of new project ideas"
+        3.5,
+        "projects/100k residents/yr",
+        0.5,
+        4.0,
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: [assume])",
+        "rate of new project ideas",
     )
     project_prep_person_months_per_meur: float = _p(
-        1.0, "person-months per EUR 1 M", 0.3, 3.0, "EIB 2017 ELENA [assume]", "preparation"
+        2.26,
+        "person-months per EUR 1 M",
+        0.3,
+        3.0,
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: EIB 2017 ELENA "
+        "[assume])",
+        "preparation",
     )
     own_funding_share_of_budget: float = _p(
         0.5,
@@ -195,11 +206,12 @@ class Parameters:
     )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
-        1.2,
+        0.667,
         "FTE per 10k residents",
         0.4,
         3.0,
-        "NMC survey: 81% lack staff [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: NMC survey: 81% "
+        "lack staff [assume])",
         "climate-relevant staff at 100k residents",
     )
     staff_scale_exponent: float = _p(
@@ -209,19 +221,21 @@ class Parameters:
         0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
     )
     skill_initial_mean: float = _p(
-        0.4,
+        0.555,
         "skill [0, 1]",
         0.2,
         0.6,
-        "D13.1 / NMC survey: skills gaps [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: D13.1 / NMC "
+        "survey: skills gaps [assume])",
         "mean of the initial project-delivery skill (Beta, concentration 5)",
     )
     finance_skill_initial_mean: float = _p(
-        0.27,
+        0.406,
         "skill [0, 1]",
         0.1,
         0.5,
-        "NMC survey: climate finance the weakest skill [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: NMC survey: "
+        "climate finance the weakest skill [assume])",
         "mean of the initial climate-finance skill (Beta, concentration 5.5)",
     )
     skill_learning_per_project: float = _p(
@@ -244,11 +258,12 @@ class Parameters:
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
-        0.0,
+        0.0107,
         "silo index",
         -0.2,
         0.2,
-        "domain §3.3 ranges by structure [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §3.3 "
+        "ranges by structure [assume])",
         "shift of every city's initial silo index s from its structure's range",
     )
     coordination_person_months_per_department: float = _p(
@@ -274,11 +289,12 @@ class Parameters:
         0.5, "person-months", 0.1, 2.0, "domain §3.4 [assume]", "staff cost of a round"
     )
     alignment_initial_shift: float = _p(
-        0.0,
+        -0.433,
         "alignment",
         -0.5,
         0.1,
-        "NMC survey: 65% rate multilevel fragmentation 4-5 [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: NMC survey: 65% "
+        "rate multilevel fragmentation 4-5 [assume])",
         "shift of every city's structural alignment a from 1 - |ambition gap|",
     )
     alignment_decay_per_year: float = _p(
@@ -391,7 +407,15 @@ class Parameters:
     trust_effect: float = _p(
         0.02, "support per unit", 0.0, 0.1, "domain §3.7 alpha_tr [assume]", "trust term"
     )
-    participation_intercept: float = _p(-2.5, "logit", -4.0, 0.0, "domain §3.7 [assume]", "pi0")
+    participation_intercept: float = _p(
+        -1.22,
+        "logit",
+        -4.0,
+        0.0,
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §3.7 "
+        "[assume])",
+        "pi0",
+    )
     participation_trust_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "pi1")
     participation_mode_weight: float = _p(0.8, "logit per mode", 0.0, 2.0, "[assume]", "pi2")
     empower_trust_gain: float = _p(
@@ -408,11 +432,12 @@ class Parameters:
     reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
     reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
     commitment_initial_mean: float = _p(
-        0.55,
+        0.665,
         "openness [0, 1]",
         0.3,
         0.8,
-        "NMC survey: 34% rate political commitment a high barrier [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: NMC survey: 34% "
+        "rate political commitment a high barrier [assume])",
         "mean initial council green openness of non-mission cities (sd 0.12; +0.1 mission)",
     )
     commitment_adjust_per_year: float = _p(
@@ -477,35 +502,39 @@ class Parameters:
 
     # --- Synthetic survey: measurement model (domain §6) ------------------------------------
     survey_cut_center: float = _p(
-        0.0,
+        -0.387,
         "latent units (respondent noise sd = 1)",
         -1.5,
         1.5,
-        "domain §6 ordered probit [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §6 "
+        "ordered probit [assume])",
         "centre of the four cut-points shared by the barrier ratings",
     )
     survey_cut_spacing: float = _p(
-        0.8,
+        0.852,
         "latent units",
         0.3,
         1.5,
-        "domain §6 ordered probit [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §6 "
+        "ordered probit [assume])",
         "distance between neighbouring cut-points",
     )
     survey_state_loading: float = _p(
-        3.0,
+        2.59,
         "latent units per unit severity",
         0.5,
         6.0,
-        "domain §6 [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §6 "
+        "[assume])",
         "how strongly a city's state (severity in [0, 1]) moves its answers",
     )
     survey_value_cut_center: float = _p(
-        0.0,
+        -1.05,
         "latent units",
         -1.5,
         1.5,
-        "domain §6 [assume]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §6 "
+        "[assume])",
         "centre of the cut-points of the support-value rankings",
     )
     survey_respondent_bias_sd: float = _p(
@@ -517,11 +546,12 @@ class Parameters:
         "sd of a respondent's bias shared by all its ratings",
     )
     survey_careless_share: float = _p(
-        0.1,
+        0.173,
         "probability",
         0.05,
         0.2,
-        "domain §6: 6-11 answers of 5 per support item [der]",
+        "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: domain §6: 6-11 "
+        "answers of 5 per support item [der])",
         "rho: a respondent reverses the support-value scale or answers carelessly",
     )
     survey_misclassification: float = _p(

@@ -32,15 +32,33 @@ def calibrated_source(old: str, run_id: str) -> str:
     return f"calibrated: posterior median of {run_id} (prior: {prior})"
 
 
-def _offset(lines: list[str], lineno: int, col: int) -> int:
+def _offset(lines: list[bytes], lineno: int, col: int) -> int:
+    """Byte offset of an AST position (``col`` counts UTF-8 bytes, as ast does)."""
     return sum(len(line) for line in lines[: lineno - 1]) + col
+
+
+def string_literal(text: str, indent: int = 8, width: int = 100) -> str:
+    """``text`` as Python string literal(s), implicitly concatenated over lines that fit."""
+    room = width - indent - 3  # two quotes and the trailing comma
+    words = text.split(" ")
+    chunks, line = [], ""
+    for word in words:
+        candidate = f"{line} {word}" if line else word
+        if line and len(json.dumps(candidate, ensure_ascii=False)) - 2 > room:
+            chunks.append(line + " ")
+            line = word
+        else:
+            line = candidate
+    chunks.append(line)
+    quoted = [json.dumps(c, ensure_ascii=False) for c in chunks]
+    return ("\n" + " " * indent).join(quoted)
 
 
 def rewrite(text: str, values: dict[str, float], run_id: str) -> str:
     """``text`` of abm/config.py with the given parameters' defaults and sources replaced."""
     tree = ast.parse(text)
-    lines = text.splitlines(keepends=True)
-    edits: list[tuple[int, int, str]] = []
+    lines = text.encode().splitlines(keepends=True)
+    edits: list[tuple[int, int, bytes]] = []
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Parameters")
     found = set()
     for node in cls.body:
@@ -53,19 +71,20 @@ def rewrite(text: str, values: dict[str, float], run_id: str) -> str:
         assert isinstance(source_node, ast.Constant) and isinstance(source_node.value, str)
         for target, new in (
             (value_node, repr(rounded(values[name]))),
-            (source_node, json.dumps(calibrated_source(source_node.value, run_id))),
+            (source_node, string_literal(calibrated_source(source_node.value, run_id))),
         ):
             assert target.end_lineno is not None and target.end_col_offset is not None
             start = _offset(lines, target.lineno, target.col_offset)
             end = _offset(lines, target.end_lineno, target.end_col_offset)
-            edits.append((start, end, new))
+            edits.append((start, end, new.encode()))
         found.add(name)
     missing = set(values) - found
     if missing:
         raise SystemExit(f"parameters not found in {CONFIG}: {sorted(missing)}")
+    data = text.encode()
     for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+        data = data[:start] + new + data[end:]
+    return data.decode()
 
 
 def main() -> int:

@@ -1,0 +1,88 @@
+"""The committed posterior: loads, lies in the priors, and its medians are the model defaults."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from abm.config import PARAMETER_META, Parameters
+from calibration import posterior, smc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def apply_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "apply_posterior", ROOT / "scripts" / "apply_posterior.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["apply_posterior"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_posterior_matches_the_spec_and_priors() -> None:
+    post = posterior.load_posterior()
+    assert post.names == smc.load_spec().parameters
+    assert len(post.draws) >= 500
+    for name in post.names:
+        values = post.draws[name].to_numpy()
+        assert (
+            PARAMETER_META[name]["low"]
+            <= values.min()
+            <= values.max()
+            <= PARAMETER_META[name]["high"]
+        )
+    assert post.manifest["kind"] == "calibration"
+    assert post.run_id.startswith("calibration-")
+
+
+def test_defaults_are_the_posterior_medians() -> None:
+    post = posterior.load_posterior()
+    defaults = Parameters()
+    summary = post.summary.set_index("name")
+    for name, median in post.point_estimate().items():
+        assert getattr(defaults, name) == posterior.rounded(median), name
+        assert PARAMETER_META[name]["source"].startswith("calibrated:"), name
+        assert post.run_id in PARAMETER_META[name]["source"], name
+        assert summary.loc[name, "q05"] <= getattr(defaults, name) <= summary.loc[name, "q95"]
+
+
+def test_sampling_is_reproducible_and_uses_the_draws() -> None:
+    post = posterior.load_posterior()
+    a = post.sample(50, seed=3)
+    assert a == post.sample(50, seed=3)
+    assert a != post.sample(50, seed=4)
+    name = post.names[0]
+    assert set(d[name] for d in a) <= set(post.draws[name].astype(float))
+
+
+def test_apply_posterior_rewrites_value_and_source_and_is_idempotent() -> None:
+    script = apply_script()
+    text = (ROOT / "abm" / "config.py").read_text()
+    post = posterior.load_posterior()
+    assert script.rewrite(text, post.point_estimate(), post.run_id) == text
+    changed = script.rewrite(text, {"skill_initial_mean": 0.4567}, "calibration-X")
+    assert "0.457," in changed
+    assert "calibrated: posterior median of calibration-X (prior: " in changed
+    # a second calibration keeps the original prior source, not a nested one
+    again = script.rewrite(changed, {"skill_initial_mean": 0.5}, "calibration-Y")
+    assert again.count("(prior: ") == changed.count("(prior: ")
+    with pytest.raises(SystemExit, match="not found"):
+        script.rewrite(text, {"no_such_parameter": 1.0}, "x")
+
+
+def test_point_estimate_is_a_weighted_median() -> None:
+    post = posterior.load_posterior()
+    particles = posterior.summarise(
+        post.draws.assign(weight=np.full(len(post.draws), 1.0 / len(post.draws)))
+    ).set_index("name")
+    for name, median in post.point_estimate().items():
+        spread = particles.loc[name, "q95"] - particles.loc[name, "q05"]
+        assert abs(particles.loc[name, "median"] - median) <= 0.1 * spread + 1e-9, name
