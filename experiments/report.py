@@ -990,6 +990,18 @@ def _design(b: Build) -> str:
     )
 
 
+def calibrated_defaults() -> dict[str, str]:
+    """Registry parameters whose default is a posterior median, with the calibration run id."""
+    from abm.config import PARAMETER_META
+
+    prefix = "calibrated: posterior median of "
+    return {
+        name: str(meta["source"])[len(prefix) :].split(" ")[0]
+        for name, meta in PARAMETER_META.items()
+        if str(meta["source"]).startswith(prefix)
+    }
+
+
 def _calibration_used(b: Build) -> str:
     posterior = b.data.get("posterior")
     if b.manifest.kind == "calibration":
@@ -1004,6 +1016,14 @@ def _calibration_used(b: Build) -> str:
         )
     if posterior:
         return f"Behavioural parameters come from the calibrated posterior `{posterior}`."
+    calibrated = calibrated_defaults()
+    if calibrated:
+        runs = ", ".join(f"`{r}`" for r in sorted(set(calibrated.values())))
+        return (
+            f"Parameters are at their registry defaults: the {len(calibrated)} calibrated ones "
+            f"at the posterior medians of calibration {runs}, the rest literature values and "
+            "assumptions; parameter uncertainty was not sampled (no `--posterior`)."
+        )
     return (
         "Behavioural parameters are at their registry defaults (literature priors and "
         "assumptions); no calibrated posterior was used."

@@ -184,7 +184,9 @@ def test_compare_report_shows_effects_pathways_methods_and_tables(
     assert effect["unit"] == "EUR bn"
     seeds = manifest_of(results)["seeds"]
     assert f"same 2 replicate seeds ({seeds[0]}, {seeds[1]}" in md
-    assert "registry defaults" in md and "no calibrated posterior" in md
+    assert "registry defaults" in md and "no `--posterior`" in md
+    run_ids = set(report.calibrated_defaults().values())
+    assert len(run_ids) == 1 and f"posterior medians of calibration `{run_ids.pop()}`" in md
     assert run_id.startswith("compare-")
 
 
@@ -517,6 +519,6 @@ def test_methods_name_the_posterior_a_run_used(tmp_path: Path) -> None:
     assert "calibration `calibration-20261122T0300Z-abc123`" in text and "1000 draws" in text
     assert "no calibrated posterior" not in text
     data["posterior"] = None
-    assert "no calibrated posterior was used" in report.methods(
-        report.Build(tmp_path, tmp_path, manifest)
-    )
+    unsampled = report.methods(report.Build(tmp_path, tmp_path, manifest))
+    assert f"the {len(report.calibrated_defaults())} calibrated ones at the posterior" in unsampled
+    assert "parameter uncertainty was not sampled" in unsampled
