@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from abm.config import PARAMETER_META, Parameters
@@ -86,3 +87,27 @@ def test_point_estimate_is_a_weighted_median() -> None:
     for name, median in post.point_estimate().items():
         spread = particles.loc[name, "q95"] - particles.loc[name, "q05"]
         assert abs(particles.loc[name, "median"] - median) <= 0.1 * spread + 1e-9, name
+
+
+def test_compare_posteriors_accepts_itself_and_flags_a_shifted_copy(tmp_path: Path) -> None:
+    import shutil
+
+    spec = importlib.util.spec_from_file_location(
+        "compare_posteriors", ROOT / "scripts" / "compare_posteriors.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    committed = posterior.POSTERIOR_DIR
+    assert script.main([str(committed), str(committed)]) == 0
+    shifted = tmp_path / "shifted"
+    shutil.copytree(committed, shifted)
+    summary = pd.read_csv(shifted / "summary.csv")
+    first = summary.index[0]
+    width = summary.loc[first, "q95"] - summary.loc[first, "q05"]
+    summary.loc[first, "median"] += 0.5 * width
+    summary.to_csv(shifted / "summary.csv", index=False)
+    params, targets = script.compare(committed, shifted, 0.25)
+    assert not params["ok"].iloc[0] and params["ok"].iloc[1:].all()
+    assert targets["ok"].all()
+    assert script.main([str(committed), str(shifted)]) == 1
