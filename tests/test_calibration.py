@@ -196,9 +196,16 @@ def test_parameter_recovery_full(tmp_path: Path) -> None:
     truth = {n: float(getattr(defaults, n)) for n in spec.parameters}
     table = recover(tmp_path, truth, population=400, generations=10)
     print(table.to_string())
-    identified = table[table["shrinkage"] > 0.5]
-    assert len(identified) >= len(truth) // 2
-    assert identified["covered"].mean() >= 0.8, table.to_string()
+    # 90% intervals: about one miss in ten is expected, more than two of 14 is not
+    assert table["covered"].sum() >= len(truth) - 2, table.to_string()
+    # the parameters the survey informs (interval well inside the prior) are all covered
+    identified = table[table["shrinkage"] > 0.3]
+    assert identified["covered"].all(), table.to_string()
+    # the measurement model's cut-points are what 23 rated items pin down best
+    cuts = table.set_index("name").loc[
+        ["survey_cut_center", "survey_cut_spacing", "survey_value_cut_center"], "shrinkage"
+    ]
+    assert (cuts > 0.5).all(), table.to_string()
 
 
 # ---------------------------------------------------------------------------------------------
