@@ -36,6 +36,7 @@ draws one concrete survey (a tidy table, for cross-tabulation and predictive che
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -337,13 +338,16 @@ def _attribute_categories(m: GovernanceModel, item: Item) -> np.ndarray:
     return np.array([item.categories.index(lab) for lab in labels], dtype=np.int64)
 
 
-def answer_probabilities(m: GovernanceModel, item: Item) -> np.ndarray:
+def answer_probabilities(
+    m: GovernanceModel, item: Item, sev: Mapping[str, np.ndarray] | None = None
+) -> np.ndarray:
     """(cities, categories) probability of each answer of every city (all cities).
 
     For ``multi`` items the columns are independent tick probabilities, not a distribution.
+    ``sev`` is :func:`severities` of ``m`` when the caller has it already.
     """
     p = m.params
-    sev = severities(m)
+    sev = severities(m) if sev is None else sev
     if item.kind in ("rating", "value"):
         return rating_probabilities(p, latent_mean(p, sev[item.drivers[0]]), item.kind == "value")
     if item.kind in ("binary", "multi"):
@@ -383,10 +387,12 @@ def response_weights(m: GovernanceModel, group: str) -> np.ndarray:
 
 def expected_distributions(m: GovernanceModel) -> dict[str, np.ndarray]:
     """Each item's expected answer shares among respondents (self-selection weighted)."""
+    sev = severities(m)
+    weights = {group: response_weights(m, group) for group in {i.responders for i in ITEMS}}
     out = {}
     for item in ITEMS:
-        w = response_weights(m, item.responders)
-        probs = answer_probabilities(m, item)
+        w = weights[item.responders]
+        probs = answer_probabilities(m, item, sev)
         out[item.id] = (w[:, None] * probs).sum(axis=0) / w.sum()
     return out
 
@@ -416,15 +422,18 @@ def _draw_categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray
 
 
 def _draw_answers(
-    m: GovernanceModel, item: Item, bias: np.ndarray, rng: np.random.Generator
+    m: GovernanceModel,
+    item: Item,
+    bias: np.ndarray,
+    rng: np.random.Generator,
+    sev: Mapping[str, np.ndarray],
 ) -> list[tuple[int, str]]:
     """(city, answer) pairs of every reached city for one item, drawn with shared bias."""
     p = m.params
     who = np.flatnonzero(responders(m, item.responders))
     if item.kind in ("state", "attribute"):
-        k = _draw_categorical(answer_probabilities(m, item)[who], rng)
+        k = _draw_categorical(answer_probabilities(m, item, sev)[who], rng)
         return [(int(i), item.categories[int(j)]) for i, j in zip(who, k, strict=True)]
-    sev = severities(m)
     rows: list[tuple[int, str]] = []
     for col, driver in enumerate(item.drivers):
         z = latent_mean(p, sev[driver][who]) + bias[who] + rng.standard_normal(who.size)
@@ -461,9 +470,10 @@ def administer(
     bias = rng.normal(0.0, m.params.survey_respondent_bias_sd, c.n)
     sampled = np.zeros(c.n, dtype=bool)
     sampled[sample_respondents(m, NON_MISSION, sample_size, rng)] = True
+    sev = severities(m)
     records = []
     for item in ITEMS:
-        for city, answer in _draw_answers(m, item, bias, rng):
+        for city, answer in _draw_answers(m, item, bias, rng, sev):
             records.append((city, item.instrument, item.id, answer))
     frame = pd.DataFrame(records, columns=["city_id", "instrument", "item", "answer"])
     ids = frame["city_id"].to_numpy()

@@ -82,10 +82,6 @@ class SurveyDistance:
     def __call__(self, x: Mapping[str, np.ndarray], x0: Mapping[str, np.ndarray]) -> float:
         return float(sum(item_deviance(t, x[i]) for i, t in self.targets.items()))
 
-    def per_item(self, x: Mapping[str, np.ndarray]) -> dict[str, float]:
-        """Each target's deviance."""
-        return {i: item_deviance(t, x[i]) for i, t in self.targets.items()}
-
 
 def observed_statistics(targets: TargetSet) -> dict[str, np.ndarray]:
     """Observed shares as pyabc's observed summary statistics, in the model's category order."""

@@ -293,9 +293,8 @@ def generations_table(history: Any) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     if not table.empty:
         ends = pd.to_datetime(table["end_time"])
-        start = pd.to_datetime(pops["population_end_time"]).min()
-        start_time = history.get_abc().start_time if hasattr(history, "get_abc") else start
-        previous = pd.concat([pd.Series([pd.to_datetime(start_time)]), ends.iloc[:-1]])
+        start = pd.to_datetime(history.get_abc().start_time)  # first generation starts here
+        previous = pd.concat([pd.Series([start]), ends.iloc[:-1]])
         table["wall_s"] = (ends.to_numpy() - previous.to_numpy()) / np.timedelta64(1, "s")
         table = table.drop(columns=["end_time"])
     return table
