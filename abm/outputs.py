@@ -1,21 +1,13 @@
-"""Outputs: yearly numpy buffers -> tidy tables, headline outcomes and run manifests.
+"""Outputs: yearly numpy buffers -> tidy tables and headline outcomes.
 
 The recorder writes one row per (year, city) and (year, installation) into preallocated numpy
-buffers during the run; tables are built once at the end. ``write_run`` writes a run directory
-atomically (a temporary directory renamed into place), so a failed run leaves nothing behind.
+buffers during the run; tables are built once at the end. Writing a run directory (tables plus
+manifest) is the results layer's job: ``experiments.results.write_run``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -136,7 +128,9 @@ class SimulationResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def headline(self) -> dict[str, float]:
-        """Headline outcomes of the run (see :func:`headline_outcomes`)."""
+        """Headline outcomes of the run (the table and their computation: ``abm.outcomes``)."""
+        from abm.outcomes import headline_outcomes
+
         return headline_outcomes(self)
 
 
@@ -420,180 +414,3 @@ def _eu_table(
     eu_rows = frame[frame["level"] == "EU"].merge(scal, on="year", how="left")
     out = pd.concat([eu_rows, frame[frame["level"] != "EU"]], ignore_index=True)
     return out.sort_values(["year", "level"], kind="stable").reset_index(drop=True)
-
-
-def _value_at(frame: pd.DataFrame, year: int, col: str) -> float:
-    """Sum of ``col`` in ``year``; NaN when the run does not cover that year."""
-    rows = frame.loc[frame["year"] == year, col]
-    return float(rows.sum()) if len(rows) else float("nan")
-
-
-def headline_outcomes(result: SimulationResult) -> dict[str, float]:
-    """Headline outcomes: emission cuts, neutral cities, funds, staff, jobs, support, gaps.
-
-    Outcomes for a year outside the simulated period are NaN.
-    """
-    eu = result.eu_year[result.eu_year["level"] == "EU"]
-    cy = result.city_year
-    y0 = int(eu["year"].min())
-    y1 = int(eu["year"].max())
-    out: dict[str, float] = {}
-    total0 = _value_at(eu, y0, "emissions_total_t")
-    total2019 = total0 / result.config.parameters.emissions_2025_relative_to_2019
-    for y in (2030, 2040, 2050):
-        now = _value_at(eu, y, "emissions_total_t")
-        out[f"emissions_reduction_{y}_pct"] = 100.0 * (1.0 - now / total0)
-        out[f"emissions_reduction_{y}_vs_2019_pct"] = 100.0 * (1.0 - now / total2019)
-    ind0 = _value_at(eu, y0, "emissions_industry_t")
-    out["industry_emissions_reduction_2050_pct"] = 100.0 * (
-        1.0 - _value_at(eu, 2050, "emissions_industry_t") / max(ind0, 1.0)
-    )
-    city_cols = [f"emissions_{s}_t" for s in SECTORS_CITY]
-    base = cy[cy["year"] == y0].set_index("city_id")[city_cols].sum(axis=1)
-    for y in (2030, 2050):
-        if not y0 <= y <= y1:
-            out[f"share_cities_neutral_{y}"] = float("nan")
-            if y == 2050:
-                out["mission_gap_reduction_2050_pp"] = float("nan")
-                out["city_emissions_reduction_2050_pct"] = float("nan")
-            continue
-        city_now = cy[cy["year"] == y].set_index("city_id")[city_cols].sum(axis=1)
-        cut = 1.0 - city_now / base
-        out[f"share_cities_neutral_{y}"] = float((cut >= 0.8).mean())
-        if y == 2050:
-            mission = cy[cy["year"] == y].set_index("city_id")["mission"]
-            out["mission_gap_reduction_2050_pp"] = 100.0 * float(
-                cut[mission].mean() - cut[~mission].mean()
-            )
-            out["city_emissions_reduction_2050_pct"] = 100.0 * float(
-                1.0 - city_now.sum() / base.sum()
-            )
-    awarded = float(cy["funds_awarded_eur"].sum())
-    absorbed = float(cy["funds_absorbed_eur"].sum())
-    out["funds_awarded_eur"] = awarded
-    out["funds_absorbed_eur"] = absorbed
-    out["funds_decommitted_eur"] = float(cy["funds_decommitted_eur"].sum())
-    staff_pm = float(cy["staff_pm_applications"].sum() + cy["staff_pm_grant_management"].sum())
-    out["admin_staff_years_per_meur_awarded"] = staff_pm / 12.0 / max(awarded / 1e6, 1e-9)
-    jobs0 = _value_at(eu, y0, "industry_jobs")
-    out["industry_jobs_end"] = _value_at(eu, y1, "industry_jobs")
-    out["industry_jobs_change_pct"] = 100.0 * (out["industry_jobs_end"] / max(jobs0, 1.0) - 1.0)
-    out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
-    out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
-    out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
-    return out
-
-
-def _git_version() -> str:
-    """Commit of the code that ran, with ``-dirty`` if tracked or untracked files differ."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        sha = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout.strip()
-        status = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain",
-                "--",
-                "abm",
-                "experiments",
-                "calibration",
-                "pyproject.toml",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if not sha:
-        return "unknown"
-    return f"{sha}-dirty" if status else sha
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages a run depends on."""
-    out = {"python": platform.python_version()}
-    for name in (
-        "govsim",
-        "mesa",
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "scipy",
-        "SALib",
-        "joblib",
-        "matplotlib",
-    ):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def manifest(
-    config: ScenarioConfig, seed: int, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Provenance of a run: config, seed, code version, package versions, data hashes."""
-    from abm.population import file_sha256
-
-    pop = config.population
-    data = {
-        str(path): file_sha256(path)
-        for path in (pop.mission_cities_csv, pop.countries_csv, pop.industrial_sites_csv)
-    }
-    out: dict[str, Any] = {
-        "scenario": config.name,
-        "seed": seed,
-        "config": config.as_dict(),
-        "code_version": _git_version(),
-        "packages": package_versions(),
-        "data_sha256": data,
-    }
-    if extra:
-        out.update(extra)
-    return out
-
-
-def write_run(
-    result: SimulationResult, out_dir: Path, overwrite: bool = False, command: str | None = None
-) -> Path:
-    """Write manifest + three parquet tables atomically to ``out_dir``.
-
-    ``command`` (the command line that produced the run) is recorded in the manifest.
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise FileExistsError(f"output path {out_dir} exists and is a file, not a directory")
-    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"output directory {out_dir} exists and is not empty (use --overwrite)"
-        )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        result.city_year.to_parquet(tmp / "city_year.parquet", index=False)
-        result.installation_year.to_parquet(tmp / "installation_year.parquet", index=False)
-        result.eu_year.to_parquet(tmp / "eu_year.parquet", index=False)
-        extra: dict[str, Any] = {"headline": result.headline()}
-        if command is not None:
-            extra["command"] = command
-        man = manifest(result.config, result.seed, extra)
-        (tmp / "manifest.json").write_text(json.dumps(man, indent=2, sort_keys=True, default=str))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir

@@ -7,7 +7,9 @@ runs with one seed share their randomness (common random numbers).
 
 from __future__ import annotations
 
+import hashlib
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -34,3 +36,81 @@ class Streams:
         if gen is None:
             gen = self._cache[name] = stream(self.seed, name)
         return gen
+
+
+# --- seeds of experiments, derived by purpose name ------------------------------------------
+#
+# Every seed an experiment derives from a user's master seed is made here, named by what it is
+# for. The entropy word of each purpose is the one the project has always used for it, so that
+# committed results (the calibrated posterior, pinned tables) keep reproducing; a new purpose
+# takes the CRC-32 of its name, like the model's streams.
+_PURPOSE_WORD: dict[str, int] = {
+    "survey": 0x5EED,  # govsim survey: which cities answer, their answers
+    "posterior_draws": 0x9E3779B9,  # parameter sets drawn from a committed posterior
+    "calibration_export": 7,  # resampled draws and predictive checks of a calibration
+    "sensitivity_design": 1,  # the sample of a sensitivity study
+    "sensitivity_analysis": 2,  # SALib's estimators
+    "bootstrap": 3,  # bootstrap resampling of sensitivity indices
+}
+PURPOSES: tuple[str, ...] = (*_PURPOSE_WORD, "replicates", "experiment_design")
+
+
+def _check_master(master_seed: int) -> int:
+    if isinstance(master_seed, bool) or not isinstance(master_seed, int | np.integer):
+        raise TypeError(f"master_seed must be an integer, got {master_seed!r}")
+    if master_seed < 0:
+        raise ValueError(f"master_seed must be >= 0, got {master_seed}")
+    return int(master_seed)
+
+
+def seed_sequence(master_seed: int, purpose: str) -> np.random.SeedSequence:
+    """The seed sequence of ``purpose`` under ``master_seed`` (independent across purposes)."""
+    master = _check_master(master_seed)
+    if purpose == "experiment_design":
+        # the first spawned child of the master sequence (independent of replicate seeds)
+        return np.random.SeedSequence(master).spawn(1)[0]
+    if purpose == "replicates":
+        return np.random.SeedSequence(master)
+    word = _PURPOSE_WORD.get(purpose)
+    if word is None:
+        raise ValueError(f"unknown seed purpose {purpose!r}; known: {', '.join(PURPOSES)}")
+    return np.random.SeedSequence([master, word])
+
+
+def generator(master_seed: int, purpose: str) -> np.random.Generator:
+    """A generator for ``purpose`` under ``master_seed``."""
+    return np.random.default_rng(seed_sequence(master_seed, purpose))
+
+
+def child_seed(master_seed: int, purpose: str) -> int:
+    """One seed in [1, 2^31 - 1] for ``purpose`` (never 0, so any library accepts it)."""
+    words = seed_sequence(master_seed, purpose).generate_state(1, np.uint32)
+    return int(words[0]) % (2**31 - 1) + 1
+
+
+def design_seed(master_seed: int) -> int:
+    """The 32-bit seed of an experiment's design sampler, independent of its run seeds."""
+    return int(seed_sequence(master_seed, "experiment_design").generate_state(1, np.uint32)[0])
+
+
+def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
+    """Distinct replicate seeds derived from ``master_seed`` (0 is a valid master seed).
+
+    The seeds are the 32-bit words of ``numpy.random.SeedSequence(master_seed)``, so they are
+    deterministic, and the first k seeds of a longer list equal the list for k replicates.
+    """
+    sequence = seed_sequence(master_seed, "replicates")
+    if replicates < 1:
+        raise ValueError(f"replicates must be >= 1, got {replicates}")
+    words = replicates
+    while True:
+        unique = list(dict.fromkeys(int(s) for s in sequence.generate_state(words, np.uint32)))
+        if len(unique) >= replicates:
+            return unique[:replicates]
+        words += replicates - len(unique)  # a 32-bit collision: draw a few more words
+
+
+def parameter_seed(values: dict[str, float] | Any, replicate: int = 0) -> int:
+    """A model seed derived from parameter values (a calibration particle's own seed)."""
+    text = ",".join(f"{k}={float(values[k])!r}" for k in sorted(values)) + f";{replicate}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")

@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 
 from abm.config import PopulationConfig  # noqa: E402
 from abm.model import simulate  # noqa: E402
+from abm.rng import child_seed  # noqa: E402
 from benchmarks.bench_model import (  # noqa: E402
     RESULTS_DIR,
     command,
@@ -100,7 +101,7 @@ def reduced_study(exp: Experiment, samples: int, jobs: int, out_dir: Path) -> di
         evaluator = sa.sweep_evaluator(small, Path(tmp) / "sweep", jobs=jobs, progress=False)
         result = sa.run_study(study, evaluator, small.outcomes, bootstrap=0)
     run_done = time.perf_counter()
-    sa.write_outputs(result, out_dir, {"kind": "bench_sobol reduced study", "jobs": jobs})
+    sa.write_outputs(result, out_dir, {"purpose": "bench_sobol reduced study", "jobs": jobs})
     total = time.perf_counter() - started
     runs = result.unique_points * len(result.seeds)
     top: dict[str, list[str]] = {}
@@ -149,7 +150,7 @@ def throughput(exp: Experiment, runs: int, jobs: int, quick: bool) -> dict[str, 
     one = one_replicate(exp, SMALL_POPULATION if quick else None)
     study = sa.Study("sobol", sa.factors_of(one), FULL_SAMPLES, seed=one.seed)
     points = np.unique(study.design()[:, :-1], axis=0)
-    order = np.random.default_rng(sa.child_seed(one.seed, "bootstrap")).permutation(len(points))
+    order = np.random.default_rng(child_seed(one.seed, "bootstrap")).permutation(len(points))
     chosen = points[order[: WARMUP_RUNS + runs]]  # a random subset: representative values
     with tempfile.TemporaryDirectory(prefix="bench-sobol-") as tmp:
         t0 = time.perf_counter()

@@ -24,8 +24,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from abm.rng import parameter_seed
 from calibration.distance import aligned_shares, degrees_of_freedom, deviance
-from calibration.smc import SurveySimulator, parameter_seed, weighted_quantiles
+from calibration.smc import SurveySimulator, weighted_quantiles
 from calibration.targets import Target, TargetSet
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")

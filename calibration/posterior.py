@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import PARAMETER_META, Parameters
+from abm.rng import generator
 
 POSTERIOR_DIR = Path(__file__).resolve().parent / "posterior"
 FILES = ("draws.csv", "particles.csv", "summary.csv", "manifest.json")
@@ -55,7 +56,7 @@ class Posterior:
 
     def sample(self, n: int, seed: int) -> list[dict[str, float]]:
         """``n`` parameter sets drawn (with replacement) from the draws, reproducibly."""
-        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x9E3779B9]))
+        rng = generator(seed, "posterior_draws")
         idx = rng.integers(0, len(self.draws), size=n)
         return [
             {name: float(self.draws.iloc[i][name]) for name in self.names} for i in idx.tolist()

@@ -15,7 +15,6 @@ reproducible from its parameters alone.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import PARAMETER_META, ScenarioConfig
+from abm.rng import parameter_seed
 from abm.survey import ITEM_BY_ID, expected_distributions, warm_up
 from calibration.distance import SurveyDistance, modelled, observed_statistics
 from calibration.targets import TargetError, TargetSet, load_targets
@@ -158,12 +158,6 @@ def split_targets(spec: CalibrationSpec, targets: TargetSet) -> tuple[TargetSet,
         raise TargetError(f"held-out item(s) without a target file entry: {', '.join(missing)}")
     fit = [i for i in answered if i not in spec.held_out]
     return targets.select(fit), targets.select(spec.held_out)
-
-
-def parameter_seed(theta: Mapping[str, float], replicate: int = 0) -> int:
-    """A model seed derived from the parameter values (reproducible per particle)."""
-    text = ",".join(f"{k}={float(theta[k])!r}" for k in sorted(theta)) + f";{replicate}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from abm import rng as seeds
 from abm.config import PARAMETER_META
 from abm.survey import administer, warm_up
 from calibration import diagnostics, posterior, smc
 from calibration.targets import TARGETS_DIR, TargetError, load_targets
+from experiments import results
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.scenario import load_scenario
@@ -59,7 +60,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".csv":
         raise BadInput(f"--out {out}: must be a .csv file")
     model = warm_up(config, args.seed)
-    rng = np.random.default_rng(np.random.SeedSequence([args.seed, 0x5EED]))
+    rng = seeds.generator(args.seed, "survey")
     table = administer(model, rng, sample_size=args.sample_size)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
@@ -187,7 +188,7 @@ def write_diagnostics(
     checked = targets.select([*fit.ids, *held.ids])
     generations = smc.generations_table(history)
     particles = smc.posterior_frame(history)[[*spec.parameters, "weight"]]
-    rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 7]))
+    rng = seeds.generator(spec.seed, "calibration_export")
     draws = smc.resample(particles, N_DRAWS_EXPORTED, rng)
     pred = diagnostics.simulate_draws(config_sim, draws.iloc[:ppc_draws], checked, rng)
     fit_table, ppc = diagnostics.fit_tables(checked, roles, pred)
@@ -231,17 +232,14 @@ def _manifest(
     command: str,
     abc_wall_s: float,
 ) -> dict[str, Any]:
-    from abm.outputs import manifest as run_manifest
-
-    base = run_manifest(load_scenario(spec.scenario), 0)
+    base = results.provenance([load_scenario(spec.scenario)])
     return {
         "kind": "calibration",
         "run_id": run_id,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "reproduce": command,
-        "code_version": base.get("code_version", "unknown"),
-        "packages": base.get("packages", {}),
+        **base,
         "spec": spec.as_dict(),
         "targets_sha256": _targets_sha256(),
         "parameters": [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shlex
 import time
 from collections.abc import Sequence
@@ -27,11 +26,11 @@ import experiments
 from abm.agents.state import SECTORS_CITY
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
-from abm.outputs import manifest
 from abm.policies import LEVER_NAMES, LeverSetting
+from abm.rng import replicate_seeds
+from experiments import results
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
-from experiments.runner import replicate_seeds
 from experiments.scenario import load_scenario
 
 CASE_YEARS: tuple[int, ...] = (2030, 2040, 2050)
@@ -352,18 +351,17 @@ def cmd_case(args: argparse.Namespace) -> int:
         tmp / "effect_plant_jobs_2050.png",
     )
     command = "govsim " + shlex.join(args.argv)
-    info = manifest(
-        config,
-        seeds[0],
-        {
-            "kind": "case",
-            "run_id": run_id,
-            "seeds": seeds,
-            "scenarios": [v.name for v in variants],
-            "command": command,
-        },
+    info = results.new_manifest(
+        "case",
+        run_id,
+        command=command,
+        configs=variants,
+        seeds=seeds,
+        scenario=config.name,
+        config=config.as_dict(),
+        scenarios=[v.name for v in variants],
     )
-    (tmp / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True, default=str))
+    results.write_manifest(tmp, info)
     (tmp / "README.md").write_text(
         f"# Case {focus} (`{run_id}`)\n\nScenarios: {', '.join(v.name for v in variants)}; "
         f"{len(seeds)} seeds each (common random numbers).\n\nReproduce: `{command}`\n\n"

@@ -17,19 +17,13 @@ temporary directory that is renamed into place only when complete.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
-import json
 import os
 import shlex
-import shutil
 import sys
-import tempfile
 import textwrap
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +32,23 @@ import pandas as pd
 import experiments
 from abm.config import ScenarioConfig, registry
 from abm.model import simulate
-from abm.outputs import manifest, write_run
+from abm.outcomes import selection
 from abm.policies import LEVER_NAMES, LEVERS
-from abm.population import file_sha256
+from abm.rng import replicate_seeds
 from calibration.posterior import Posterior, PosteriorError, load_posterior
 from experiments import figures
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
+from experiments.results import (
+    MANIFEST,
+    atomic_dir,
+    check_out_dir,
+    experiment_fingerprint,
+    make_run_id,
+    new_manifest,
+    write_manifest,
+    write_run,
+)
 from experiments.runner import (
     DataFileError,
     RunSummary,
@@ -52,7 +56,6 @@ from experiments.runner import (
     headline_frame,
     paired_differences,
     pathway_table,
-    replicate_seeds,
     run_scenarios,
     summary_table,
     with_parameters,
@@ -73,20 +76,9 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.report",
     "experiments.serve",
 )
-# outcomes shown in the printed tables and given a lever-effect figure, most important first
-KEY_OUTCOMES: tuple[str, ...] = (
-    "emissions_reduction_2050_pct",
-    "industry_emissions_reduction_2050_pct",
-    "funds_absorbed_eur",
-)
-RUN_OUTCOMES: tuple[str, ...] = (
-    "emissions_reduction_2030_pct",
-    "emissions_reduction_2050_pct",
-    "industry_emissions_reduction_2050_pct",
-    "funds_absorbed_eur",
-    "industry_jobs_change_pct",
-    "citizen_support_end",
-)
+# outcomes shown in the printed tables and given a lever-effect figure (abm/outcomes.py)
+KEY_OUTCOMES: tuple[str, ...] = selection("key")
+RUN_OUTCOMES: tuple[str, ...] = selection("run")
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -139,88 +131,6 @@ def _load_all(paths: Sequence[str | Path]) -> list[ScenarioConfig]:
     return configs
 
 
-def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
-    """Fail early if the output place is taken (before any simulation is run)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise BadInput(f"output path {out_dir} exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
-        raise BadInput(
-            f"output directory {out_dir} exists and is not empty; use --overwrite to replace it"
-        )
-
-
-@contextmanager
-def _atomic_dir(out_dir: Path, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary sibling directory; rename it to ``out_dir`` only if the block succeeds.
-
-    On any failure the temporary directory, and parent directories created for it, are
-    removed, so an interrupted or failed command leaves no partial output.
-    """
-    _check_out_dir(out_dir, overwrite)
-    created = [p for p in (out_dir.parent, *out_dir.parent.parents) if not p.exists()]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        yield tmp
-        _check_out_dir(out_dir, overwrite)  # someone may have written there meanwhile
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for parent in created:  # deepest first
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-        raise
-
-
-def _stable_config(config: ScenarioConfig) -> dict[str, Any]:
-    """A config as data with data-file paths replaced by their SHA-256 (machine independent)."""
-    out = config.as_dict()
-    out["population"] = {
-        key: file_sha256(Path(value)) if key.endswith("_csv") else value
-        for key, value in out["population"].items()
-    }
-    return out
-
-
-def experiment_fingerprint(configs: Sequence[ScenarioConfig], seeds: Sequence[int]) -> str:
-    """SHA-256 of the configs (data by content, not path) and seeds: same inputs, same hash."""
-    text = json.dumps(
-        {"configs": [_stable_config(c) for c in configs], "seeds": list(seeds)},
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def make_run_id(
-    kind: str,
-    configs: Sequence[ScenarioConfig],
-    seeds: Sequence[int],
-    now: datetime | None = None,
-) -> str:
-    """``<kind>-<UTC timestamp>-<hash>``, e.g. ``demo-20261122T0130Z-1a2b3c``."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%MZ")
-    return f"{kind}-{stamp}-{experiment_fingerprint(configs, seeds)[:6]}"
-
-
-def _provenance(configs: Sequence[ScenarioConfig], seeds: Sequence[int]) -> dict[str, Any]:
-    """Code version, package versions and data hashes of all configs (via abm.outputs)."""
-    data: dict[str, str] = {}
-    info: dict[str, Any] = {}
-    for config in configs:
-        info = manifest(config, seeds[0])
-        data.update(info["data_sha256"])
-    return {
-        "code_version": info.get("code_version", "unknown"),
-        "packages": info.get("packages", {}),
-        "data_sha256": data,
-    }
-
-
 # --- subcommands ---------------------------------------------------------------------------
 
 
@@ -228,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Simulate one scenario with one seed and write the run directory."""
     config = load_scenario(args.scenario)
     out_dir = Path(args.out)
-    _check_out_dir(out_dir, args.overwrite)
+    check_out_dir(out_dir, args.overwrite)
     check_data_files([config])
     if args.posterior is not None:
         post = _posterior(args)
@@ -236,14 +146,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"calibrated parameters: one draw from {post.directory} (calibration {post.run_id})")
     started = time.perf_counter()
     result = simulate(config, args.seed)
-    try:
-        write_run(
-            result, out_dir, overwrite=args.overwrite, command="govsim " + shlex.join(args.argv)
-        )
-    except FileExistsError as exc:
-        raise BadInput(str(exc)) from exc
+    written = write_run(
+        result,
+        out_dir,
+        overwrite=args.overwrite,
+        command="govsim " + shlex.join(args.argv),
+        posterior=getattr(args, "posterior_info", None),
+    )
     seconds = time.perf_counter() - started
-    print(f"wrote {out_dir} (scenario '{config.name}', seed {args.seed}, {seconds:.1f} s)")
+    print(
+        f"wrote {out_dir} (run {written.run_id}: scenario '{config.name}', seed {args.seed}, "
+        f"{seconds:.1f} s)"
+    )
     headline = result.headline()
     rows = []
     for name in RUN_OUTCOMES:
@@ -342,30 +256,29 @@ def _write_experiment(
             name = f"effect_{outcome}.png"
             figures.plot_lever_effects(diffs, outcome, out / name, run_id)
             written.append(name)
-    info = {
-        "kind": kind,
-        "run_id": run_id,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "govsim " + shlex.join(args.argv),
-        "argv": list(args.argv),
-        "reproduce": reproduce,
-        "baseline": baseline,
-        "diff_file": diff_file,
-        "master_seed": args.seed,
-        "replicates": args.replicates,
-        "seeds": list(seeds),
-        "n_jobs": args.jobs,
-        "wall_time_s": round(wall_s, 2),
-        "fingerprint_sha256": experiment_fingerprint(configs, seeds),
-        "scenarios": [
+    info = new_manifest(
+        kind,
+        run_id,
+        command="govsim " + shlex.join(args.argv),
+        reproduce=reproduce,
+        configs=configs,
+        seeds=seeds,
+        posterior=getattr(args, "posterior_info", None),
+        argv=list(args.argv),
+        baseline=baseline,
+        diff_file=diff_file,
+        master_seed=args.seed,
+        replicates=args.replicates,
+        n_jobs=args.jobs,
+        wall_time_s=round(wall_s, 2),
+        fingerprint_sha256=experiment_fingerprint(configs, seeds),
+        scenarios=[
             {"name": c.name, "file": str(f), "config": c.as_dict()}
             for c, f in zip(configs, files, strict=True)
         ],
-        **_provenance(configs, seeds),
-        "files": [*written, "manifest.json", "README.md"],
-    }
-    info["posterior"] = getattr(args, "posterior_info", None)
-    (out / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+        files=[*written, MANIFEST, "README.md"],
+    )
+    write_manifest(out, info)
     (out / "README.md").write_text(_readme(info, diffs))
     return info["files"]
 
@@ -421,7 +334,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     configs = _load_all(files)
     out = Path(args.out) if args.out else None
     if out is not None:
-        _check_out_dir(out, args.overwrite)
+        check_out_dir(out, args.overwrite)
     seeds, summaries, diffs, wall = _experiment(args, configs)
     print(
         f"paired differences from '{configs[0].name}' over {args.replicates} replicates "
@@ -436,7 +349,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     if out is not None:
         run_id = make_run_id("compare", configs, seeds)
-        with _atomic_dir(out, args.overwrite) as tmp:
+        with atomic_dir(out, args.overwrite) as tmp:
             _write_experiment(
                 tmp,
                 kind="compare",
@@ -488,7 +401,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     reproduce = f"govsim demo --replicates {args.replicates} --seed {args.seed}"
     if args.scenario_dir:
         reproduce += f" --scenario-dir {shlex.quote(str(scenario_dir))}"
-    with _atomic_dir(out, overwrite=False) as tmp:
+    with atomic_dir(out, overwrite=False) as tmp:
         written = _write_experiment(
             tmp,
             kind="demo",

@@ -872,7 +872,7 @@ def _choose_inputs(
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Find the PRIM box where a goal is met and describe it in plain words."""
-    from experiments.cli import _atomic_dir  # the command line's all-or-nothing output
+    from experiments.results import atomic_dir  # all-or-nothing output
 
     path = Path(args.runs)
     if path.is_dir():  # a sweep's output directory
@@ -950,7 +950,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     print()
     print(textwrap.fill(sentence, width=100))
     print(_box_text(box))
-    with _atomic_dir(out, args.overwrite) as tmp:
+    with atomic_dir(out, args.overwrite) as tmp:
         result.trajectory.to_csv(tmp / "prim_trajectory.csv", index=False)
         box.table().to_csv(tmp / "prim_box.csv", index=False)
         footer = f"{command}"[:150]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -27,9 +26,10 @@ from typing import Any, Literal
 import numpy as np
 
 from abm.config import PARAMETER_META, ScenarioConfig
+from abm.outcomes import OUTCOME_NAMES
 from abm.policies import LEVER_NAMES, LeverSetting
+from abm.rng import design_seed, replicate_seeds
 from experiments.errors import BadInput
-from experiments.runner import replicate_seeds
 from experiments.scenario import (
     ALLOWED_STEPS_PER_YEAR,
     MAX_YEAR,
@@ -186,30 +186,9 @@ class Experiment:
         return problem
 
 
-@functools.cache
 def headline_outcome_names() -> tuple[str, ...]:
-    """Names of the headline outcomes (abm.outputs.headline_outcomes), in the model's order.
-
-    Read from a two-year run of a tiny EU (a few hundredths of a second, once per process), so
-    the list follows the model as outcomes are added.
-    """
-    from abm.config import PopulationConfig
-    from abm.model import simulate
-
-    tiny = ScenarioConfig(
-        name="outcome-names",
-        population=PopulationConfig(
-            n_non_mission_cities=0, residents_per_citizen=1e6, generated_installations=0
-        ),
-        end_year=ScenarioConfig().start_year + 1,
-    )
-    return tuple(simulate(tiny, 0).headline())
-
-
-def design_seed(master_seed: int) -> int:
-    """The seed of the design sampler: a child of the master seed, independent of run seeds."""
-    child = np.random.SeedSequence(int(master_seed)).spawn(1)[0]
-    return int(child.generate_state(1, np.uint32)[0])
+    """Names of the headline outcomes, in the outcomes table's order (abm/outcomes.py)."""
+    return OUTCOME_NAMES
 
 
 def design_points(

@@ -19,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
+from abm import outcomes as outcome_table
 from experiments.runner import RunSummary, pathway_table
 
 # Okabe-Ito palette; black is kept for the baseline, yellow last (weak contrast on white).
@@ -50,55 +51,9 @@ class OutcomeInfo:
     scale: float = 1.0  # multiply the raw value by this to get ``unit``
 
 
+# how each headline outcome is shown: read from the outcomes table (abm/outcomes.py)
 OUTCOMES: dict[str, OutcomeInfo] = {
-    **{
-        f"emissions_reduction_{y}_pct": OutcomeInfo(
-            f"EU emissions cut by {y} (vs start year)", "%", "percentage points"
-        )
-        for y in (2030, 2040, 2050)
-    },
-    "industry_emissions_reduction_2050_pct": OutcomeInfo(
-        "industrial emissions cut by 2050 (vs start year)", "%", "percentage points"
-    ),
-    "city_emissions_reduction_2050_pct": OutcomeInfo(
-        "city (non-industry) emissions cut by 2050", "%", "percentage points"
-    ),
-    "share_cities_neutral_2030": OutcomeInfo(
-        "share of cities with a >= 80% cut by 2030", "share of cities", "share of cities"
-    ),
-    "share_cities_neutral_2050": OutcomeInfo(
-        "share of cities with a >= 80% cut by 2050", "share of cities", "share of cities"
-    ),
-    "mission_gap_reduction_2050_pp": OutcomeInfo(
-        "mission minus non-mission city cut by 2050", "percentage points", "percentage points"
-    ),
-    "funds_awarded_eur": OutcomeInfo(
-        "funds awarded to cities, all years", "EUR bn", "EUR bn", 1e-9
-    ),
-    "funds_absorbed_eur": OutcomeInfo(
-        "funds absorbed by cities, all years", "EUR bn", "EUR bn", 1e-9
-    ),
-    "funds_decommitted_eur": OutcomeInfo(
-        "funds decommitted (lost), all years", "EUR bn", "EUR bn", 1e-9
-    ),
-    "admin_staff_years_per_meur_awarded": OutcomeInfo(
-        "admin staff time per EUR M awarded", "FTE-years per EUR M", "FTE-years per EUR M"
-    ),
-    "industry_jobs_end": OutcomeInfo(
-        "industry jobs in the last year", "thousand jobs", "thousand jobs", 1e-3
-    ),
-    "industry_jobs_change_pct": OutcomeInfo(
-        "change in industry jobs over the run", "%", "percentage points"
-    ),
-    "citizen_support_end": OutcomeInfo(
-        "citizen support in the last year", "index 0-1", "index points (0-1 scale)"
-    ),
-    "mean_alignment_end": OutcomeInfo(
-        "city-national alignment in the last year", "index 0-1", "index points (0-1 scale)"
-    ),
-    "cities_with_ccc_end": OutcomeInfo(
-        "cities with a Climate City Contract in the last year", "cities", "cities"
-    ),
+    o.name: OutcomeInfo(o.label, o.unit, o.diff_unit, o.scale) for o in outcome_table.OUTCOMES
 }
 
 

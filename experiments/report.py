@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import html
 import json
 import math
@@ -39,23 +38,23 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import cases, report_figures, runner
+from abm.outcomes import selection
+from experiments import cases, report_figures, results, runner
 from experiments import sensitivity as sa
-from experiments.cli import KEY_OUTCOMES, RUN_OUTCOMES, _atomic_dir, _fmt
+from experiments.cli import RUN_OUTCOMES, _fmt
 from experiments.errors import BadInput
 from experiments.figures import OutcomeInfo, describe_outcome
+from experiments.results import KINDS, Manifest, atomic_dir
 
 REPORT_DIR = "report"
 FIGURES = "figures"
 TABLES = "tables"
-MANIFEST = "manifest.json"
-KINDS: tuple[str, ...] = ("run", "compare", "demo", "sweep", "sensitivity", "case", "calibration")
 CITATION_FILE = Path(__file__).resolve().parents[1] / "CITATION.cff"
 INLINE_ROWS = 30  # rows of a table shown in the report; the CSV has all
 LISTED_SEEDS = 6  # seeds named in the methods text before "... (n in total)"
 # outcomes of compare and demo shown in the headline and given a chart: the Mission's 2030
 # target year, then the command line's key outcomes
-REPORT_OUTCOMES: tuple[str, ...] = ("emissions_reduction_2030_pct", *KEY_OUTCOMES)
+REPORT_OUTCOMES: tuple[str, ...] = selection("report")
 
 # --- the manifest --------------------------------------------------------------------------
 
@@ -110,17 +109,6 @@ PARAMETER_KEYS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """A results directory's manifest: its data, kind and run ID (derived if none recorded)."""
-
-    path: Path
-    data: dict[str, Any]
-    kind: str
-    run_id: str
-    derived_id: bool
-
-
 def _check_keys(
     data: Mapping[str, Any], spec: Mapping[str, str], where: str, required: bool
 ) -> list[str]:
@@ -155,62 +143,20 @@ def _kind_problems(kind: str, data: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _detect_kind(data: Mapping[str, Any], path: Path) -> str:
-    """The directory kind from the manifest's ``kind`` (or a ``govsim run`` manifest's shape)."""
-    kind = data.get("kind")
-    if kind is None and "headline" in data and "seed" in data:
-        return "run"  # govsim run writes abm.outputs.manifest, which has no kind
-    if kind in KINDS:
-        return str(kind)
-    if isinstance(data.get("study"), dict) and "method" in data["study"]:
-        return "sensitivity"  # a study written by sensitivity.write_outputs, e.g. a benchmark's
-    found = "is missing" if kind is None else f"is {json.dumps(kind, default=str)}"
-    raise BadInput(
-        f"{path}: key 'kind' {found}; expected one of {', '.join(KINDS)} "
-        "(the report reads directories written by these govsim commands)"
-    )
-
-
-def _derived_run_id(kind: str, data: Mapping[str, Any], raw: bytes) -> str:
-    """``<kind>-<UTC stamp>-<manifest hash>`` for directories whose manifest has no run ID."""
-    stamp = ""
-    if isinstance(data.get("created_utc"), str):
-        try:
-            stamp = datetime.fromisoformat(data["created_utc"]).strftime("%Y%m%dT%H%MZ")
-        except ValueError:
-            stamp = ""
-    digest = hashlib.sha256(raw).hexdigest()[:6]
-    return "-".join(p for p in (kind, stamp, digest) if p)
-
-
 def read_manifest(results_dir: Path) -> Manifest:
-    """Read and check ``results_dir/manifest.json``; BadInput names the file, key and allowed."""
-    if not results_dir.is_dir():
-        raise BadInput(
-            f"results directory {results_dir} not found; give a directory written by govsim "
-            f"{', '.join(KINDS)}"
-        )
-    path = results_dir / MANIFEST
-    if not path.is_file():
-        raise BadInput(f"{path} not found; every govsim results directory has a {MANIFEST}")
-    raw = path.read_bytes()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"{path} is not valid JSON ({exc}); expected a JSON object") from exc
-    if not isinstance(data, dict):
-        raise BadInput(
-            f"{path}: expected a JSON object with a 'kind' key, found {type(data).__name__}"
-        )
-    kind = _detect_kind(data, path)
+    """Read and check ``results_dir/manifest.json``; BadInput names the file, key and allowed.
+
+    The kind and run ID come from the manifest (``experiments.results.read_manifest``); the
+    keys each kind's report needs are checked here.
+    """
+    manifest = results.read_manifest(results_dir, KINDS)
+    data, kind = manifest.data, manifest.kind
     problems = _check_keys(data, REQUIRED[kind], "", required=True)
     problems += _check_keys(data, OPTIONAL, "", required=False)
     problems += _kind_problems(kind, data) if not problems else []
     if problems:
-        raise BadInput("\n  ".join([f"{path} is not a valid {kind} manifest:", *problems]))
-    if isinstance(data.get("run_id"), str) and data["run_id"]:
-        return Manifest(path, data, kind, data["run_id"], derived_id=False)
-    return Manifest(path, data, kind, _derived_run_id(kind, data, raw), derived_id=True)
+        raise BadInput("\n  ".join([f"{manifest.path} is not a valid {kind} manifest:", *problems]))
+    return manifest
 
 
 # --- what a report holds -------------------------------------------------------------------
@@ -941,7 +887,7 @@ def _seeds(seeds: Sequence[Any]) -> str:
 
 def _model_version(m: Mapping[str, Any]) -> str:
     """govsim's version as recorded (``packages`` or ``packages_versions``), else installed."""
-    for key in ("packages", "packages_versions"):
+    for key in ("package_versions", "packages", "packages_versions"):
         if isinstance(m.get(key), dict) and isinstance(m[key].get("govsim"), str):
             return str(m[key]["govsim"])
     return metadata.version("govsim")
@@ -1044,11 +990,6 @@ def methods(b: Build) -> str:
         f"Wall time {float(wall):.1f} s." if wall is not None else "Wall time not recorded.",
         "Package versions and data-file hashes are in `manifest.json`.",
     ]
-    if b.manifest.derived_id:
-        parts.append(
-            f"The manifest records no run ID; `{b.run_id}` is derived from the kind, the "
-            "creation time (if recorded) and the SHA-256 of `manifest.json`."
-        )
     return " ".join(parts)
 
 
@@ -1326,7 +1267,7 @@ def write_report(results_dir: Path, *, out: Path | None = None) -> Path:
     manifest = read_manifest(results_dir)
     target = Path(out) if out is not None else results_dir / REPORT_DIR
     _check_report_dir(target)
-    with _atomic_dir(target, overwrite=True) as tmp:
+    with atomic_dir(target, overwrite=True) as tmp:
         (tmp / FIGURES).mkdir()
         (tmp / TABLES).mkdir()
         build = Build(results_dir, tmp, manifest)

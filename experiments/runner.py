@@ -106,27 +106,6 @@ def summarise_run(result: SimulationResult) -> RunSummary:
     )
 
 
-def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
-    """Distinct replicate seeds derived from ``master_seed`` (0 is a valid master seed).
-
-    The seeds are the 32-bit words of ``numpy.random.SeedSequence(master_seed)``, so they are
-    deterministic, and the first k seeds of a longer list equal the list for k replicates.
-    """
-    if isinstance(master_seed, bool) or not isinstance(master_seed, int | np.integer):
-        raise TypeError(f"master_seed must be an integer, got {master_seed!r}")
-    if master_seed < 0:
-        raise ValueError(f"master_seed must be >= 0, got {master_seed}")
-    if replicates < 1:
-        raise ValueError(f"replicates must be >= 1, got {replicates}")
-    sequence = np.random.SeedSequence(int(master_seed))
-    words = replicates
-    while True:
-        unique = list(dict.fromkeys(int(s) for s in sequence.generate_state(words, np.uint32)))
-        if len(unique) >= replicates:
-            return unique[:replicates]
-        words += replicates - len(unique)  # a 32-bit collision: draw a few more words
-
-
 def check_data_files(configs: Sequence[ScenarioConfig]) -> None:
     """Build each distinct population once to fail early, and loudly, on a bad data file.
 

@@ -82,9 +82,11 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
+from abm.rng import child_seed, replicate_seeds
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.figures import OKABE_ITO, describe_outcome
+from experiments.results import fingerprint, run_id_for
 
 if TYPE_CHECKING:
     from experiments.experiment import Experiment
@@ -102,7 +104,6 @@ MIN_SAMPLES: dict[str, int] = {"morris": 4, "sobol": 4, "pawn": 8 * PAWN_SLIDES}
 # the headline index of each method: sorted by, drawn as bars, reported in convergence
 MAIN_INDEX: dict[str, str] = {"morris": "mu_star", "sobol": "ST", "pawn": "pawn_median"}
 # purposes of the child seeds derived from the master seed (fixed numbers: never reorder)
-_SEED_PURPOSE: dict[str, int] = {"design": 1, "analysis": 2, "bootstrap": 3}
 DEFAULT_FUNCTION_OUTCOME = "y"
 SERIAL_SECONDS = 5.0  # a --model study estimated to take less than this runs in-process
 INDEX_COLUMNS: tuple[str, ...] = (
@@ -190,7 +191,7 @@ class Study:
 
     def design(self) -> np.ndarray:
         """The design matrix (rows x (factors + dummy)), reproducible from the seed."""
-        seed = child_seed(self.seed, "design")
+        seed = child_seed(self.seed, "sensitivity_design")
         problem = self.problem()
         bounds = np.asarray(problem["bounds"], dtype=float)
         if self.method == "sobol":
@@ -252,14 +253,6 @@ def check_study(study: Study) -> list[str]:
         if f.group == DUMMY:
             problems.append(f"factors.{f.name}: the group name {DUMMY!r} is reserved")
     return problems
-
-
-def child_seed(master_seed: int, purpose: str) -> int:
-    """A seed in [1, 2^31 - 1] for one purpose, derived from the master seed (never 0)."""
-    words = np.random.SeedSequence([master_seed, _SEED_PURPOSE[purpose]]).generate_state(
-        1, np.uint32
-    )
-    return int(words[0]) % (2**31 - 1) + 1
 
 
 def half_design(study: Study, X: np.ndarray) -> tuple[int, np.ndarray]:
@@ -478,7 +471,7 @@ def convergence_table(
 ) -> pd.DataFrame:
     """Largest change of each index between the first-half design (N/2) and the full one (N)."""
     half_n, half_X = half_design(study, X)
-    seed = child_seed(study.seed, "analysis")
+    seed = child_seed(study.seed, "sensitivity_analysis")
     try:
         half = _keyed(_point_values(study.method, problem, half_X, y[: len(half_X)], seed))
     except ValueError as exc:
@@ -510,7 +503,7 @@ def _bootstrap(
     """Percentile intervals of every index over bootstrap resamples of the replicates."""
     rng = np.random.default_rng(child_seed(study.seed, "bootstrap"))
     reps = Y.shape[1]
-    seed = child_seed(study.seed, "analysis")
+    seed = child_seed(study.seed, "sensitivity_analysis")
     draws = []
     for _ in range(resamples):
         pick = rng.integers(0, reps, reps)  # the same replicates at every point (CRN)
@@ -572,7 +565,7 @@ def analyse_outcome(
             skipped=f"no finite value (failed runs or NaN outcome) at {missing} design rows",
         )
     problem = study.problem()
-    seed = child_seed(study.seed, "analysis")
+    seed = child_seed(study.seed, "sensitivity_analysis")
     try:
         indices = analyse(study.method, problem, X, ybar, seed=seed)
     except ValueError as exc:
@@ -1079,6 +1072,8 @@ def write_outputs(result: StudyResult, out_dir: Path, info: Mapping[str, Any]) -
         design.to_csv(tmp / "design.csv")
         written += ["convergence.csv", "noise.csv", "design.csv"]
         manifest = {
+            "kind": "sensitivity",
+            "run_id": run_id_for("sensitivity", fingerprint({"study": study.as_dict()})),
             **info,
             "study": result.study.as_dict(),
             "design_rows": len(result.design),
@@ -1227,7 +1222,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     }
     if args.model:
         replicates = args.replicates or (experiment.replicates if experiment else 1)
-        seeds = _replicate_seeds(int(seed), replicates)
+        seeds = replicate_seeds(int(seed), replicates)
         context["replicates"] = replicates
         evaluator = function_evaluator(args.model, study, seeds, jobs=args.jobs)
         outcomes: Sequence[str] | None = None
@@ -1254,7 +1249,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / STUDY_FILE).write_text(record)
     info = {
-        "kind": "sensitivity",
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "govsim " + shlex.join(getattr(args, "argv", [])),
         **context,
@@ -1269,19 +1263,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
-def _replicate_seeds(master_seed: int, replicates: int) -> list[int]:
-    from experiments.runner import replicate_seeds
-
-    return replicate_seeds(master_seed, replicates)
-
-
 def _provenance() -> dict[str, Any]:
     """Code version, package versions and data hashes (of the default data files)."""
     from abm.config import ScenarioConfig
-    from abm.outputs import manifest
+    from experiments.results import provenance
 
-    info = manifest(ScenarioConfig(), 0)
-    return {key: info[key] for key in ("code_version", "packages", "data_sha256")}
+    return provenance([ScenarioConfig()])
 
 
 def _print_summary(result: StudyResult, out: Path) -> None:

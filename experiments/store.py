@@ -2,7 +2,7 @@
 
 The run key is the SHA-256 of canonical JSON holding the scenario config (data files by their
 content hash, the config's name and description left out since they do not change a run),
-the seed and the code version: the git version string of :func:`abm.outputs._git_version`
+the seed and the code version: the git version string of :func:`experiments.results.code_version`
 (``-dirty`` included), a hash of the model's source and data files and the versions of the
 numerical packages the model uses. So a run is reused only when nothing that could change its
 result has changed, and results of modified code are never reused silently. The store is a
@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 import abm
 from abm.config import ScenarioConfig
-from abm.outputs import _git_version
 from abm.population import file_sha256
+from experiments import results
 
 STORE_FILE = "store.sqlite"
 # packages whose version can change a run's numbers
@@ -77,7 +77,7 @@ def model_fingerprint() -> str:
 
 def code_version() -> dict[str, str]:
     """What the run key records of the code: git version (with -dirty) and model fingerprint."""
-    return {"git": _git_version(), "model_sha256": model_fingerprint()}
+    return {"git": results.code_version(), "model_sha256": model_fingerprint()}
 
 
 @functools.cache

@@ -51,16 +51,21 @@ import pandas as pd
 from tqdm import tqdm
 
 from abm.model import simulate
-from abm.outputs import manifest as run_manifest
-from abm.outputs import package_versions
+from abm.rng import design_seed
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.experiment import (
     DESIGNS,
     Experiment,
     design_points,
-    design_seed,
     load_experiment,
+)
+from experiments.results import (
+    data_hashes,
+    fingerprint,
+    package_versions,
+    run_id_for,
+    stable_config,
 )
 from experiments.runner import check_data_files
 from experiments.store import STORE_FILE, RunStore, StoredRun, code_version, run_keys
@@ -658,8 +663,15 @@ def _manifest(
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     scenario = exp.scenario_path
+    inputs = {
+        "experiment_sha256": _sha256(exp.path),
+        "base": stable_config(exp.base),
+        "seeds": [int(s) for s in seeds],
+        "design_sha256": hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest(),
+    }
     return {
         "kind": "sweep",
+        "run_id": run_id_for("sweep", fingerprint(inputs)),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "experiment": exp.name,
@@ -694,8 +706,8 @@ def _manifest(
         "wall_time_s": round(wall_s, 3),
         "code_version": code["git"],
         "model_sha256": code["model_sha256"],
-        "packages_versions": versions,
-        "data_sha256": run_manifest(exp.base, seeds[0])["data_sha256"],
+        "package_versions": versions,
+        "data_sha256": data_hashes([exp.base]),
         "store": STORE_FILE,
         "files": list(files),
     }

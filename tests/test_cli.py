@@ -20,12 +20,12 @@ from pandas.testing import assert_frame_equal
 from abm.config import DATA_DIR, registry
 from abm.policies import LEVER_NAMES
 from abm.population import file_sha256
+from abm.rng import replicate_seeds
 from experiments import figures
 from experiments.cli import main
 from experiments.runner import (
     RunSummary,
     paired_differences,
-    replicate_seeds,
     run_scenarios,
     summary_table,
 )
@@ -92,16 +92,18 @@ def test_run_writes_the_four_files_and_a_full_manifest(
     man = json.loads((out / "manifest.json").read_text())
     assert man["seed"] == 3
     assert man["scenario"] == "baseline"
+    assert man["kind"] == "run" and man["run_id"].startswith("run-")
+    assert isinstance(man["code_dirty"], bool) and man["command"].startswith("govsim run")
     assert man["config"]["end_year"] == 2032
     assert man["config"]["population"]["n_non_mission_cities"] == 20
     countries = DATA_DIR / "countries.csv"
     assert man["data_sha256"][str(countries)] == file_sha256(countries)
     assert len(man["data_sha256"]) == 3
-    assert {"python", "numpy", "pandas", "mesa"} <= set(man["packages"])
+    assert {"python", "numpy", "pandas", "mesa"} <= set(man["package_versions"])
     eu = pd.read_parquet(out / "eu_year.parquet")
     assert sorted(eu.loc[eu["level"] == "EU", "year"]) == list(range(2025, 2033))
     stdout = capsys.readouterr().out
-    assert str(out) in stdout
+    assert str(out) in stdout and man["run_id"] in stdout
     assert "EU emissions cut by 2050" in stdout
 
 
@@ -294,7 +296,7 @@ def test_compare_baseline_with_a_renamed_copy_gives_exact_zero_differences(
     assert man["scenarios"][0]["config"]["population"]["generated_installations"] == 10
     assert man["command"].startswith("govsim compare ")
     assert str(copy) in man["command"]
-    assert len(man["data_sha256"]) == 3 and "numpy" in man["packages"]
+    assert len(man["data_sha256"]) == 3 and "numpy" in man["package_versions"]
     assert (out / "emission_pathways.png").read_bytes()[:8] == PNG_MAGIC
     stdout = capsys.readouterr().out
     assert "baseline_copy" in stdout and "95% CI" in stdout

@@ -11,16 +11,15 @@ import pytest
 from abm.config import PARAMETER_META
 from abm.outputs import SimulationResult
 from abm.policies import LEVER_NAMES, LeverSetting
+from abm.rng import design_seed, replicate_seeds
 from experiments.errors import BadInput
 from experiments.experiment import (
     Experiment,
     ExperimentError,
     design_points,
-    design_seed,
     headline_outcome_names,
     load_experiment,
 )
-from experiments.runner import replicate_seeds
 from experiments.scenario import load_scenario
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"

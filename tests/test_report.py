@@ -207,15 +207,16 @@ def test_demo_ends_by_writing_its_report(
     verify_report(results, results / "report")
 
 
-def test_run_report_derives_a_run_id_and_shows_the_pathway(
+def test_run_report_shows_the_manifests_run_id_and_the_pathway(
     scenario_dir: Path, tmp_path: Path
 ) -> None:
     results = tmp_path / "run"
     run_cli("run", str(scenario_dir / "baseline.toml"), "--seed", "5", "--out", str(results))
     run_id, md, _ = check_report(results)
-    assert "run_id" not in manifest_of(results)
-    assert re.fullmatch(r"run-[0-9a-f]{6}", run_id)
-    assert "records no run ID" in md and "One run of scenario `baseline` with seed 5." in md
+    manifest = manifest_of(results)
+    assert manifest["kind"] == "run" and run_id == manifest["run_id"]
+    assert re.fullmatch(r"run-\d{8}T\d{4}Z-[0-9a-f]{6}", run_id)
+    assert f"run ID `{run_id}`" in md and "One run of scenario `baseline` with seed 5." in md
     pathway = pd.read_csv(results / "report" / "tables" / "pathway.csv")
     assert list(pathway.columns) == ["year", "emissions_total_t", "emissions_industry_t"]
     assert pathway["year"].tolist() == list(range(2025, 2033))
@@ -511,7 +512,7 @@ def test_methods_name_the_posterior_a_run_used(tmp_path: Path) -> None:
             "n_draws": 1000,
         },
     }
-    manifest = report.Manifest(tmp_path / "manifest.json", data, "compare", "compare-x", False)
+    manifest = report.Manifest(tmp_path / "manifest.json", data, "compare", "compare-x")
     text = report.methods(report.Build(tmp_path, tmp_path, manifest))
     assert (
         "(`skill_turnover_per_year`, `apply_burden_weight`) were drawn from the posterior" in text

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from abm.rng import child_seed
 from experiments import sensitivity as sa
 from experiments.cli import main
 from experiments.errors import BadInput
@@ -232,7 +233,11 @@ def test_design_is_reproducible_and_seed_zero_is_a_seed() -> None:
     )
     assert np.array_equal(a, b)
     assert not np.array_equal(a, ishigami_study("sobol", 32, seed=1).design())
-    seeds = {sa.child_seed(s, p) for s in range(50) for p in ("design", "analysis", "bootstrap")}
+    seeds = {
+        child_seed(s, p)
+        for s in range(50)
+        for p in ("sensitivity_design", "sensitivity_analysis", "bootstrap")
+    }
     assert 0 not in seeds and len(seeds) == 150
 
 

@@ -141,7 +141,7 @@ def test_manifest_and_replicate_adequacy_files(
     }
     assert info["backend"]["kind"] == "in-process"
     assert info["code_version"] == code_version()["git"]
-    assert {"numpy", "dask", "distributed"} <= set(info["packages_versions"])
+    assert {"numpy", "dask", "distributed"} <= set(info["package_versions"])
     adequacy = pd.read_csv(out / "replicate_adequacy.csv")
     assert len(adequacy) == len(smoke.outcomes) * 2
     assert set(adequacy["replicates"]) == {1, 2}

@@ -1,0 +1,332 @@
+"""Outcomes as data: every headline outcome's name, unit, label, scale and computation.
+
+One table (:data:`OUTCOMES`) says, for each headline outcome of a run, what it measures, in
+which unit it is stored and shown, its human label, and how :func:`headline_outcomes` computes
+it from the run's tables. The runner, ``govsim compare``, sweeps, sensitivity studies, reports,
+the explorer and ``docs/ODD.md`` read the table; none keeps a list of its own. The named
+selections (:data:`SELECTIONS`) are the outcomes each view shows first.
+
+The output tables' columns have the same treatment in :data:`COLUMNS` (table, column, unit,
+meaning), which a test checks against the parquet schema of a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from abm.agents.state import SECTORS_CITY
+
+if TYPE_CHECKING:
+    from abm.outputs import SimulationResult
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One headline outcome: stored value ``raw_unit``; shown as value * ``scale`` in ``unit``."""
+
+    name: str
+    label: str
+    unit: str
+    diff_unit: str
+    description: str
+    computed: str
+    raw_unit: str = ""
+    scale: float = 1.0
+    group: str = "emissions"
+
+    @property
+    def stored_unit(self) -> str:
+        """The unit of the value as stored in tables (``unit`` when not scaled)."""
+        return self.raw_unit or self.unit
+
+
+_PP = "percentage points"
+_EU_TOTAL = "eu_year (level EU) emissions_total_t"
+
+
+def _cut(year: int) -> Outcome:
+    return Outcome(
+        f"emissions_reduction_{year}_pct",
+        f"EU emissions cut by {year} (vs start year)",
+        "%",
+        _PP,
+        f"cut in modelled territorial emissions (cities' four sectors, plants, SMEs) from the "
+        f"start year to {year}",
+        f"100 * (1 - {_EU_TOTAL} in {year} / in the start year)",
+    )
+
+
+def _cut_vs_2019(year: int) -> Outcome:
+    return Outcome(
+        f"emissions_reduction_{year}_vs_2019_pct",
+        f"EU emissions cut by {year} (vs 2019)",
+        "%",
+        _PP,
+        f"cut in modelled territorial emissions from 2019 to {year}, the Mission's reference "
+        "year; 2019 emissions are the start year's divided by the registry ratio "
+        "emissions_2025_relative_to_2019",
+        f"100 * (1 - {_EU_TOTAL} in {year} / (start-year total / emissions_2025_relative_to_2019))",
+    )
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    _cut(2030),
+    _cut_vs_2019(2030),
+    _cut(2040),
+    _cut_vs_2019(2040),
+    _cut(2050),
+    _cut_vs_2019(2050),
+    Outcome(
+        "industry_emissions_reduction_2050_pct",
+        "industrial emissions cut by 2050 (vs start year)",
+        "%",
+        _PP,
+        "cut in the emissions of modelled industrial plants and SMEs from the start year to 2050",
+        "100 * (1 - eu_year emissions_industry_t in 2050 / in the start year)",
+        group="industry",
+    ),
+    Outcome(
+        "share_cities_neutral_2030",
+        "share of cities with a >= 80% cut by 2030",
+        "share of cities",
+        "share of cities",
+        "share of cities whose own four sectors (buildings, transport, energy, waste) are 80% or "
+        "more below the start year in 2030 (the Mission's climate-neutrality bar before offsets)",
+        "mean over cities of [1 - city_year sum of the four sector emissions in 2030 / in the "
+        "start year >= 0.8]",
+        group="cities",
+    ),
+    Outcome(
+        "share_cities_neutral_2050",
+        "share of cities with a >= 80% cut by 2050",
+        "share of cities",
+        "share of cities",
+        "share of cities whose own four sectors are 80% or more below the start year in 2050",
+        "as share_cities_neutral_2030, in 2050",
+        group="cities",
+    ),
+    Outcome(
+        "mission_gap_reduction_2050_pp",
+        "mission minus non-mission city cut by 2050",
+        _PP,
+        _PP,
+        "how much further Mission Cities cut their own four sectors by 2050 than other cities",
+        "100 * (mean cut of mission cities - mean cut of non-mission cities), cuts as in "
+        "share_cities_neutral_2050",
+        group="cities",
+    ),
+    Outcome(
+        "city_emissions_reduction_2050_pct",
+        "city (non-industry) emissions cut by 2050",
+        "%",
+        _PP,
+        "cut in the summed emissions of all cities' four sectors from the start year to 2050",
+        "100 * (1 - sum over cities of the four sectors in 2050 / in the start year)",
+        group="cities",
+    ),
+    Outcome(
+        "funds_awarded_eur",
+        "funds awarded to cities, all years",
+        "EUR bn",
+        "EUR bn",
+        "EU, cohesion and national grants awarded to city projects over the run",
+        "sum of city_year funds_awarded_eur",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+    Outcome(
+        "funds_absorbed_eur",
+        "funds absorbed by cities, all years",
+        "EUR bn",
+        "EUR bn",
+        "grant money paid out to cities for certified project work over the run",
+        "sum of city_year funds_absorbed_eur",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+    Outcome(
+        "funds_decommitted_eur",
+        "funds decommitted (lost), all years",
+        "EUR bn",
+        "EUR bn",
+        "awarded grant money lost because it was not spent in time (N+3 rule)",
+        "sum of city_year funds_decommitted_eur",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+    Outcome(
+        "admin_staff_years_per_meur_awarded",
+        "admin staff time per EUR M awarded",
+        "FTE-years per EUR M",
+        "FTE-years per EUR M",
+        "city staff time spent writing bids and managing grants per million euros awarded",
+        "(sum of staff_pm_applications + staff_pm_grant_management) / 12 / "
+        "(funds_awarded_eur / 1e6)",
+        group="funding",
+    ),
+    Outcome(
+        "industry_jobs_end",
+        "industry jobs in the last year",
+        "thousand jobs",
+        "thousand jobs",
+        "direct jobs at modelled industrial plants (SMEs not counted) in the last simulated year",
+        "eu_year industry_jobs in the last year",
+        raw_unit="jobs",
+        scale=1e-3,
+        group="industry",
+    ),
+    Outcome(
+        "industry_jobs_change_pct",
+        "change in industry jobs over the run",
+        "%",
+        _PP,
+        "change in direct jobs at modelled plants from the start year to the last simulated year",
+        "100 * (industry_jobs in the last year / in the start year - 1)",
+        group="industry",
+    ),
+    Outcome(
+        "citizen_support_end",
+        "citizen support in the last year",
+        "index 0-1",
+        "index points (0-1 scale)",
+        "mean over cities, weighted by population, of citizens' support for local climate "
+        "policy in the last year",
+        "eu_year citizen_support in the last year",
+        group="society",
+    ),
+    Outcome(
+        "mean_alignment_end",
+        "city-national alignment in the last year",
+        "index 0-1",
+        "index points (0-1 scale)",
+        "mean over cities, weighted by population, of city-national alignment of climate "
+        "goals in the last year",
+        "eu_year alignment in the last year",
+        group="governance",
+    ),
+    Outcome(
+        "cities_with_ccc_end",
+        "cities with a Climate City Contract in the last year",
+        "cities",
+        "cities",
+        "number of cities that have signed a Climate City Contract by the last year",
+        "eu_year cities_with_ccc in the last year",
+        group="governance",
+    ),
+)
+OUTCOME_BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
+OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOME_BY_NAME)
+
+# the outcomes each view shows first, most important first
+SELECTIONS: dict[str, tuple[str, ...]] = {
+    # printed tables of govsim compare/demo and their lever-effect figures
+    "key": (
+        "emissions_reduction_2050_pct",
+        "industry_emissions_reduction_2050_pct",
+        "funds_absorbed_eur",
+    ),
+    # the table govsim run prints
+    "run": (
+        "emissions_reduction_2030_pct",
+        "emissions_reduction_2050_pct",
+        "industry_emissions_reduction_2050_pct",
+        "funds_absorbed_eur",
+        "industry_jobs_change_pct",
+        "citizen_support_end",
+    ),
+    # the headline and charts of a compare/demo report: the Mission's 2030 year, then "key"
+    "report": (
+        "emissions_reduction_2030_pct",
+        "emissions_reduction_2050_pct",
+        "industry_emissions_reduction_2050_pct",
+        "funds_absorbed_eur",
+    ),
+}
+
+
+def outcome(name: str) -> Outcome:
+    """The table row of outcome ``name``; KeyError lists the known names."""
+    try:
+        return OUTCOME_BY_NAME[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown outcome {name!r}; known outcomes: {', '.join(OUTCOME_NAMES)}"
+        ) from None
+
+
+def selection(view: str) -> tuple[str, ...]:
+    """The outcomes a view (``key``, ``run``, ``report``) shows first."""
+    try:
+        return SELECTIONS[view]
+    except KeyError:
+        raise KeyError(
+            f"unknown outcome selection {view!r}; known: {', '.join(SELECTIONS)}"
+        ) from None
+
+
+def _value_at(frame: pd.DataFrame, year: int, col: str) -> float:
+    """Sum of ``col`` in ``year``; NaN when the run does not cover that year."""
+    rows = frame.loc[frame["year"] == year, col]
+    return float(rows.sum()) if len(rows) else float("nan")
+
+
+def headline_outcomes(result: SimulationResult) -> dict[str, float]:
+    """Headline outcomes: emission cuts, neutral cities, funds, staff, jobs, support, gaps.
+
+    Outcomes for a year outside the simulated period are NaN.
+    """
+    eu = result.eu_year[result.eu_year["level"] == "EU"]
+    cy = result.city_year
+    y0 = int(eu["year"].min())
+    y1 = int(eu["year"].max())
+    out: dict[str, float] = {}
+    total0 = _value_at(eu, y0, "emissions_total_t")
+    total2019 = total0 / result.config.parameters.emissions_2025_relative_to_2019
+    for y in (2030, 2040, 2050):
+        now = _value_at(eu, y, "emissions_total_t")
+        out[f"emissions_reduction_{y}_pct"] = 100.0 * (1.0 - now / total0)
+        out[f"emissions_reduction_{y}_vs_2019_pct"] = 100.0 * (1.0 - now / total2019)
+    ind0 = _value_at(eu, y0, "emissions_industry_t")
+    out["industry_emissions_reduction_2050_pct"] = 100.0 * (
+        1.0 - _value_at(eu, 2050, "emissions_industry_t") / max(ind0, 1.0)
+    )
+    city_cols = [f"emissions_{s}_t" for s in SECTORS_CITY]
+    base = cy[cy["year"] == y0].set_index("city_id")[city_cols].sum(axis=1)
+    for y in (2030, 2050):
+        if not y0 <= y <= y1:
+            out[f"share_cities_neutral_{y}"] = float("nan")
+            if y == 2050:
+                out["mission_gap_reduction_2050_pp"] = float("nan")
+                out["city_emissions_reduction_2050_pct"] = float("nan")
+            continue
+        city_now = cy[cy["year"] == y].set_index("city_id")[city_cols].sum(axis=1)
+        cut = 1.0 - city_now / base
+        out[f"share_cities_neutral_{y}"] = float((cut >= 0.8).mean())
+        if y == 2050:
+            mission = cy[cy["year"] == y].set_index("city_id")["mission"]
+            out["mission_gap_reduction_2050_pp"] = 100.0 * float(
+                cut[mission].mean() - cut[~mission].mean()
+            )
+            out["city_emissions_reduction_2050_pct"] = 100.0 * float(
+                1.0 - city_now.sum() / base.sum()
+            )
+    awarded = float(cy["funds_awarded_eur"].sum())
+    absorbed = float(cy["funds_absorbed_eur"].sum())
+    out["funds_awarded_eur"] = awarded
+    out["funds_absorbed_eur"] = absorbed
+    out["funds_decommitted_eur"] = float(cy["funds_decommitted_eur"].sum())
+    staff_pm = float(cy["staff_pm_applications"].sum() + cy["staff_pm_grant_management"].sum())
+    out["admin_staff_years_per_meur_awarded"] = staff_pm / 12.0 / max(awarded / 1e6, 1e-9)
+    jobs0 = _value_at(eu, y0, "industry_jobs")
+    out["industry_jobs_end"] = _value_at(eu, y1, "industry_jobs")
+    out["industry_jobs_change_pct"] = 100.0 * (out["industry_jobs_end"] / max(jobs0, 1.0) - 1.0)
+    out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
+    out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
+    out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    return out
