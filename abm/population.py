@@ -29,6 +29,7 @@ from abm.agents.state import (
 )
 from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
 from abm.rules import industry_tech as it
+from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
 
 # Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
@@ -534,13 +535,11 @@ def build_citizens(
     mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
     # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
     # concentration 4 but several times cheaper to draw for a million citizens
-    support = (
-        1.0 / (1.0 + np.exp(-(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))))
-    ).astype(np.float32)
+    support = (logistic(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
-    trust = (1.0 / (1.0 + np.exp(-rng.normal(0.0, 0.9, n)))).astype(np.float32)  # mean 0.5, sd ~0.2
+    trust = logistic(rng.normal(0.0, 0.9, n)).astype(np.float32)  # mean 0.5, sd ~0.2
     participation = rng.normal(0.0, 1.0, n).astype(np.float32)
     # employment: each plant employs a share of its city's citizens (jobs / population, <=30%)
     jobs = installations.capacity_mt * installations.jobs_per_mt * installations.utilisation
