@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.policies import LEVER_NAMES, LeverSetting
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from abm.validation import ConfigError, Range, check_choice
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+ALLOWED_STEPS_PER_YEAR: tuple[int, ...] = (1, 4)
 
 
 def _p(value: float, unit: str, low: float, high: float, source: str, doc: str) -> Any:
@@ -931,17 +935,20 @@ class Parameters:
         for key, value in changes.items():
             if key not in names:
                 raise KeyError(f"unknown parameter {key!r}")
-            meta = PARAMETER_META[key]
-            if not meta["low"] <= float(value) <= meta["high"]:
-                raise ValueError(
-                    f"parameter {key!r}={value} outside [{meta['low']}, {meta['high']}] "
-                    f"({meta['unit']})"
-                )
+            PARAMETER_RANGES[key].check(f"parameters.{key}", float(value))
         return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
 
 
 PARAMETER_META: dict[str, dict[str, Any]] = {
     f.name: dict(f.metadata) for f in dataclasses.fields(Parameters)
+}
+
+
+# the registry's plausible ranges, enforced for scenario files and Parameters.replace (direct
+# construction may leave them, e.g. a test that switches a mechanism off)
+PARAMETER_RANGES: dict[str, Range] = {
+    name: Range(integer=False, low=meta["low"], high=meta["high"])
+    for name, meta in PARAMETER_META.items()
 }
 
 
@@ -952,6 +959,14 @@ def registry() -> list[dict[str, Any]]:
         {"name": name, "value": getattr(defaults, name), **meta}
         for name, meta in PARAMETER_META.items()
     ]
+
+
+POPULATION_RANGES: dict[str, Range] = {
+    "n_non_mission_cities": Range(integer=True, low=0, high=5000),
+    "residents_per_citizen": Range(integer=False, low=0.0, low_open=True),
+    "min_citizens_per_city": Range(integer=True, low=1),  # every city needs citizens
+    "generated_installations": Range(integer=True, low=0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -967,19 +982,30 @@ class PopulationConfig:
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
 
     def __post_init__(self) -> None:
-        if self.n_non_mission_cities < 0:
-            raise ValueError(f"n_non_mission_cities must be >= 0, got {self.n_non_mission_cities}")
-        if not self.residents_per_citizen > 0:
-            raise ValueError(f"residents_per_citizen must be > 0, got {self.residents_per_citizen}")
-        if self.min_citizens_per_city < 1:
-            raise ValueError(
-                f"min_citizens_per_city must be >= 1 (every city needs citizens), "
-                f"got {self.min_citizens_per_city}"
-            )
-        if self.generated_installations < 0:
-            raise ValueError(
-                f"generated_installations must be >= 0, got {self.generated_installations}"
-            )
+        for name, allowed in POPULATION_RANGES.items():
+            allowed.check(f"population.{name}", getattr(self, name))
+
+
+NEW_INSTALLATION_RANGES: dict[str, Range] = {
+    "capacity_mt": Range(integer=False, low=0.0, high=50.0, low_open=True),
+    "jobs": Range(integer=False, low=0.0, high=100_000.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+
+
+def check_route(where: str, sector: str, technology: str) -> None:
+    """Raise ConfigError unless ``sector`` is known and ``technology`` is one of its routes."""
+    from abm.rules import industry_tech as it
+
+    check_choice(f"{where}.sector", sector, it.SECTORS, f"one of {it.SECTORS}")
+    routes = [t.name for t in it.TECHNOLOGIES if t.sector == sector]
+    if technology not in routes:
+        raise ConfigError(
+            f"{where}.technology",
+            technology,
+            f"one of {', '.join(routes)}",
+            problem=f"{technology!r} is not a {sector} route",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -995,20 +1021,19 @@ class NewInstallation:
     national_asset: bool = False
 
     def __post_init__(self) -> None:
-        from abm.rules import industry_tech as it
+        where = f"case.new_installations[{self.name!r}]"
+        check_route(where, self.sector, self.technology)
+        for name, allowed in NEW_INSTALLATION_RANGES.items():
+            allowed.check(f"{where}.{name}", getattr(self, name))
 
-        if self.sector not in it.SECTORS:
-            raise ValueError(
-                f"new installation {self.name!r}: sector {self.sector!r} not in {it.SECTORS}"
-            )
-        routes = [t.name for t in it.TECHNOLOGIES if t.sector == self.sector]
-        if self.technology not in routes:
-            raise ValueError(
-                f"new installation {self.name!r}: technology {self.technology!r} is not a "
-                f"{self.sector} route; allowed: {', '.join(routes)}"
-            )
-        if not self.capacity_mt > 0 or self.jobs < 0:
-            raise ValueError(f"new installation {self.name!r}: capacity must be > 0 and jobs >= 0")
+
+CASE_RANGES: dict[str, Range] = {
+    "omega_econ": Range(integer=False, low=0.0, high=1.0),
+    "kappa": Range(integer=False, low=0.0, high=1.0),
+    "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
+    "margin_shock_eur_per_t": Range(integer=False, low=0.0, high=1000.0),
+    "margin_shock_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1028,14 +1053,17 @@ class CaseConfig:
     new_installations: tuple[NewInstallation, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("omega_econ", "kappa"):
+        for name, allowed in CASE_RANGES.items():
             value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise ValueError(f"case.{name} must be in [0, 1], got {value}")
-        if not 0.0 <= self.job_threat_multiplier <= 10.0:
-            raise ValueError("case.job_threat_multiplier must be in [0, 10]")
-        if not 0.0 <= self.margin_shock_eur_per_t <= 1000.0:
-            raise ValueError("case.margin_shock_eur_per_t must be in [0, 1000]")
+            if value is not None:  # None leaves the model's own value
+                allowed.check(f"case.{name}", value)
+
+
+SCENARIO_RANGES: dict[str, Range] = {
+    "start_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+    "end_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+}
+STEPS_PER_YEAR_WORDS = "1 (yearly) or 4 (quarterly)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -1055,10 +1083,21 @@ class ScenarioConfig:
     case: CaseConfig | None = None
 
     def __post_init__(self) -> None:
-        if self.steps_per_year not in (1, 4):
-            raise ValueError(f"steps_per_year must be 1 or 4, got {self.steps_per_year}")
+        check_choice(
+            "scenario.steps_per_year",
+            self.steps_per_year,
+            ALLOWED_STEPS_PER_YEAR,
+            STEPS_PER_YEAR_WORDS,
+        )
+        for name, allowed in SCENARIO_RANGES.items():
+            allowed.check(f"scenario.{name}", getattr(self, name))
         if self.end_year <= self.start_year:
-            raise ValueError(f"end_year {self.end_year} must be after start_year {self.start_year}")
+            raise ConfigError(
+                "scenario.end_year",
+                self.end_year,
+                f"an integer in [{self.start_year + 1}, {MAX_YEAR}]",
+                problem=f"end_year {self.end_year} must be after start_year {self.start_year}",
+            )
 
     def lever(self, name: str) -> LeverSetting:
         """The setting of one named lever."""
