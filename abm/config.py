@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm.policies import LEVER_NAMES, LeverSetting
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from abm.validation import ConfigError, Range, check_choice
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MIN_YEAR = 2000
+MAX_YEAR = 2100
+ALLOWED_STEPS_PER_YEAR: tuple[int, ...] = (1, 4)
 
 
 def _p(value: float, unit: str, low: float, high: float, source: str, doc: str) -> Any:
@@ -204,6 +208,118 @@ class Parameters:
     max_wait_years_unfunded: float = _p(
         4.0, "years", 2.0, 8.0, "[assume]", "prepared projects without funds are dropped after"
     )
+    award_skill_weight: float = _p(
+        1.5,
+        "score per unit skill",
+        0.0,
+        3.0,
+        "[assume]",
+        "project-delivery skill in the award score",
+    )
+    award_finance_skill_weight: float = _p(
+        1.0,
+        "score per unit skill",
+        0.0,
+        3.0,
+        "[assume]",
+        "climate-finance skill in the award score",
+    )
+    award_label_bonus: float = _p(
+        0.5,
+        "score",
+        0.0,
+        1.5,
+        "[assume]",
+        "Mission Label bonus in the award score (privileged finance)",
+    )
+    award_mission_bonus: float = _p(
+        1.0,
+        "score",
+        0.0,
+        2.0,
+        "domain §2 [assume]",
+        "Mission City bonus in mission calls (Mission Cities first)",
+    )
+    award_commitment_gain: float = _p(
+        0.02,
+        "openness per award",
+        0.0,
+        0.05,
+        "domain §3.1 [assume]",
+        "a won grant rallies the council",
+    )
+    national_cofinance_share_no_fiscal_room: float = _p(
+        0.5,
+        "share of project cost",
+        0.2,
+        0.8,
+        "[assume]",
+        "co-finance national programmes require at zero fiscal room (x (1 - fiscal room))",
+    )
+    national_cofinance_help_share: float = _p(
+        0.5,
+        "share of co-finance per unit fiscal room",
+        0.0,
+        1.0,
+        "[assume]",
+        "part of the city's co-finance share the nation covers",
+    )
+    borrowing_room_full_finance_skill: float = _p(
+        1.5,
+        "extra capex per EUR of budget",
+        0.5,
+        3.0,
+        "domain §3.2 [assume]",
+        "loans, green bonds, EIB frameworks at full finance skill where national rules allow",
+    )
+    label_borrowing_room: float = _p(
+        0.2,
+        "extra capex per EUR of budget",
+        0.0,
+        0.5,
+        "[assume]",
+        "privileged finance the Mission Label opens for own-budget projects",
+    )
+    max_waiting_ideas_per_city: float = _p(
+        12.0,
+        "project ideas",
+        4.0,
+        30.0,
+        "[assume]",
+        "cap on ideas waiting for preparation in one city",
+    )
+    council_threshold: float = _p(
+        0.45,
+        "openness [0, 1]",
+        0.3,
+        0.6,
+        "fcruztorres ABM_Energy_Transition (form) [assume]",
+        "openness a project needs in the council vote",
+    )
+    council_opinion_variety: float = _p(
+        0.2,
+        "openness sd",
+        0.05,
+        0.4,
+        "fcruztorres ABM_Energy_Transition (form) [assume]",
+        "political variety among councillors",
+    )
+    council_size: float = _p(
+        5.0,
+        "councillors",
+        3.0,
+        15.0,
+        "[assume]",
+        "N: councillors' draws averaged in the council vote",
+    )
+    circular_without_rni: float = _p(
+        0.5,
+        "share of abatement",
+        0.2,
+        1.0,
+        "[assume]",
+        "effectiveness of circular (waste) projects without R&I secondary markets",
+    )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
         0.667,
@@ -248,13 +364,42 @@ class Parameters:
         0.02, "skill per year", 0.0, 0.1, "domain §3.2 [assume]", "lambda_train baseline"
     )
     twinning_transfer_per_year: float = _p(
-        0.2, "share of skill gap per year", 0.05, 0.8, "domain §3.9 (0.05-0.2/quarter)", "kappa_tw"
+        0.2,
+        "share of skill gap per year",
+        0.05,
+        0.8,
+        "domain §3.9 (0.05-0.2/quarter) [assume]",
+        "kappa_tw",
     )
     learning_projects_divisor: float = _p(
         20.0, "projects", 10.0, 40.0, "fcruztorres ABM_Energy_Transition [src]", "learning"
     )
     hiring_response_per_year: float = _p(
         0.05, "share per year", 0.0, 0.2, "[assume]", "staff added when the backlog is high"
+    )
+    platform_training_skill_per_year: float = _p(
+        0.03,
+        "skill per year",
+        0.0,
+        0.08,
+        "[assume]",
+        "Mission Platform advisors and capability building for Mission and labelled cities",
+    )
+    twinning_baseline_share: float = _p(
+        0.5,
+        "share",
+        0.0,
+        1.0,
+        "[assume]",
+        "share of the twinning effect available without the capacity lever",
+    )
+    silo_capacity_loss: float = _p(
+        0.3,
+        "share of staff time",
+        0.0,
+        0.5,
+        "domain §3.2 [assume]",
+        "staff time lost to silos at s = 1 and c = 0",
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
@@ -280,6 +425,14 @@ class Parameters:
     )
     mayor_backing_coordination: float = _p(
         0.2, "c per unit commitment", 0.0, 0.4, "domain §3.3 [assume]", "mayor backing raises c"
+    )
+    base_implementation_years: float = _p(
+        2.0,
+        "years",
+        1.0,
+        4.0,
+        "[assume]",
+        "delivery time of a single-department project before learning",
     )
     # --- Multilevel alignment (§3.4) -----------------------------------------------------------
     dialogue_alignment_gain: float = _p(
@@ -314,6 +467,54 @@ class Parameters:
     )
     ccc_adoption_logit: float = _p(
         -4.0, "logit per year", -6.0, -1.0, "[assume]", "base hazard of a non-mission CCC"
+    )
+    baseline_dialogue_rounds_per_year: float = _p(
+        0.2,
+        "rounds/yr",
+        0.0,
+        1.0,
+        "[assume]",
+        "dialogue through city networks and ad-hoc contacts without the lever",
+    )
+    permitting_alignment_range: float = _p(
+        0.5,
+        "x delivery speed",
+        0.0,
+        1.0,
+        "domain §3.4 [assume]",
+        "delivery speed runs from 1 - r/2 at alignment 0 to 1 + r/2 at alignment 1",
+    )
+    national_budget_coordination_gain: float = _p(
+        0.5,
+        "share per unit coordination",
+        0.0,
+        1.0,
+        "[assume]",
+        "national programme raised by national-local coordination",
+    )
+    national_coordination_at_full_dialogue: float = _p(
+        0.8,
+        "coordination [0, 1]",
+        0.4,
+        1.0,
+        "domain §4 [assume]",
+        "national coordination offered to cities at dialogue-lever intensity 1",
+    )
+    ccc_before_label_years: float = _p(
+        1.0,
+        "years",
+        0.5,
+        2.0,
+        "[assume]",
+        "a Mission City's CCC is signed this long before its Label date",
+    )
+    label_hazard_per_year: float = _p(
+        0.3,
+        "probability per year",
+        0.1,
+        0.6,
+        "[assume]",
+        "Label for a Mission City CCC without a Label date in the data",
     )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(
@@ -358,6 +559,92 @@ class Parameters:
     leakage_elasticity: float = _p(
         0.5, "output share per margin share", 0.0, 2.0, "[assume]", "output lost to competitors"
     )
+    carbon_price_persistence_per_year: float = _p(
+        0.7,
+        "autocorrelation per year",
+        0.0,
+        0.95,
+        "[assume]",
+        "persistence of EUA price shocks (AR(1))",
+    )
+    non_cbam_free_decline_per_year: float = _p(
+        0.022,
+        "share per year",
+        0.01,
+        0.04,
+        "EU ETS linear reduction factor as a proxy [assume]",
+        "yearly cut of free allocation in sectors outside CBAM",
+    )
+    full_utilisation: float = _p(
+        0.85,
+        "share of capacity",
+        0.75,
+        0.95,
+        "[assume]",
+        "plant utilisation at non-negative margins",
+    )
+    min_utilisation: float = _p(
+        0.3,
+        "share of capacity",
+        0.1,
+        0.5,
+        "[assume]",
+        "plant utilisation floor under negative margins",
+    )
+    equity_share: float = _p(
+        0.2,
+        "share of net capex",
+        0.1,
+        0.4,
+        "Steel-IQ 20/80 equity/debt [src]",
+        "equity a plant needs for a switch or a reline",
+    )
+    scrap_premium_eur_per_t: float = _p(
+        40.0, "EUR/t product", 0.0, 100.0, "[assume]", "scrap scarcity cost for scrap-using routes"
+    )
+    city_pressure_capex_share: float = _p(
+        0.15,
+        "share of capex",
+        0.0,
+        0.3,
+        "[assume]",
+        "value of a fully empowered city's pressure for a clean switch",
+    )
+    close_loss_multiple: float = _p(
+        1.0,
+        "x capex per t times capacity",
+        0.5,
+        2.0,
+        "Steel-IQ [assume]",
+        "a plant closes when cumulative losses exceed this multiple",
+    )
+    lead_market_multiplier: float = _p(
+        4.0,
+        "x public green volume",
+        1.0,
+        8.0,
+        "[assume]",
+        "lead market: private green volume follows public green demand",
+    )
+    other_public_demand_share: float = _p(
+        0.1, "share", 0.05, 0.2, "[assume]", "public buyers' share of sectors without a figure"
+    )
+    rescue_omega_econ_threshold: float = _p(
+        0.5,
+        "weight",
+        0.3,
+        0.8,
+        "[assume]",
+        "nations weighing jobs above this keep failing national-asset plants open",
+    )
+    state_aid_reference_omega_econ: float = _p(
+        0.7,
+        "weight",
+        0.4,
+        0.9,
+        "[assume]",
+        "national weight on jobs at which capex aid is the full state_aid_capex_share",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"
@@ -381,6 +668,23 @@ class Parameters:
     )
     sme_grant_budget_eur_per_capita_per_year: float = _p(
         3.0, "EUR/resident/yr", 0.5, 8.0, "[assume]", "grants for SME green investment"
+    )
+    sme_margin_share: float = _p(
+        0.06, "share of revenue", 0.02, 0.12, "[assume]", "SME operating profit"
+    )
+    sme_capex_share: float = _p(
+        0.25, "share of yearly revenue", 0.1, 0.5, "[assume]", "size of an SME green investment"
+    )
+    sme_consider_per_year: float = _p(
+        0.3,
+        "probability per year",
+        0.1,
+        0.6,
+        "[assume]",
+        "an innovative SME considers a green project",
+    )
+    sme_green_emissions_factor: float = _p(
+        0.6, "ratio", 0.3, 0.9, "[assume]", "SME emissions after the green investment"
     )
     # --- Citizens (§3.7) -----------------------------------------------------------------------
     confidence_bound_mean: float = _p(
@@ -424,6 +728,22 @@ class Parameters:
     engagement_person_months_per_100k: float = _p(
         1.0, "person-months/100k/mode level", 0.2, 3.0, "[assume]", "staff cost of engagement"
     )
+    adoption_rate_per_year: float = _p(
+        0.04,
+        "share per year at full support",
+        0.01,
+        0.1,
+        "[assume]",
+        "citizens' uptake of low-carbon options",
+    )
+    adoption_household_cut: float = _p(
+        0.3,
+        "share of sector emissions",
+        0.1,
+        0.5,
+        "[assume]",
+        "cut of buildings and transport emissions at full citizen adoption",
+    )
     # --- Political commitment (§3.10) ----------------------------------------------------------
     election_interval_years: float = _p(
         5.0, "years", 4.0, 6.0, "domain §3.10 [src]", "municipal election cycle"
@@ -443,6 +763,20 @@ class Parameters:
     commitment_adjust_per_year: float = _p(
         0.3, "share per year", 0.1, 1.0, "domain §3.10 6-12 month lag [der]", "openness lag"
     )
+    reversal_drop: float = _p(
+        0.15, "openness", 0.05, 0.3, "[assume]", "openness lost on an election reversal"
+    )
+    election_shift: float = _p(
+        0.05,
+        "openness",
+        0.0,
+        0.15,
+        "fcruztorres ABM_Energy_Transition, +-5 on a 0-100 scale [der]",
+        "delta: largest shift of openness at an election",
+    )
+    reversal_locked_funding_weight: float = _p(
+        1.0, "logit", 0.0, 3.0, "[assume]", "rho3: locked-in funding protects against reversal"
+    )
     # --- Green public procurement (§3.8) -------------------------------------------------------
     gpp_intercept: float = _p(-1.0, "logit", -2.5, 0.5, "Renda et al. 2012 [assume]", "gamma0")
     gpp_skill_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "gamma1")
@@ -455,6 +789,14 @@ class Parameters:
     )
     public_demand_share_cement: float = _p(
         0.31, "share", 0.2, 0.4, "domain §3.8 [src]", "public buyers' share of cement"
+    )
+    gpp_framework_skill_equivalent: float = _p(
+        0.2,
+        "skill",
+        0.0,
+        0.5,
+        "[assume]",
+        "a standard GPP framework acts like this much extra procurement skill",
     )
     # --- Emissions (§7) ------------------------------------------------------------------------
     emissions_2025_relative_to_2019: float = _p(
@@ -593,17 +935,20 @@ class Parameters:
         for key, value in changes.items():
             if key not in names:
                 raise KeyError(f"unknown parameter {key!r}")
-            meta = PARAMETER_META[key]
-            if not meta["low"] <= float(value) <= meta["high"]:
-                raise ValueError(
-                    f"parameter {key!r}={value} outside [{meta['low']}, {meta['high']}] "
-                    f"({meta['unit']})"
-                )
+            PARAMETER_RANGES[key].check(f"parameters.{key}", float(value))
         return dataclasses.replace(self, **{k: float(v) for k, v in changes.items()})
 
 
 PARAMETER_META: dict[str, dict[str, Any]] = {
     f.name: dict(f.metadata) for f in dataclasses.fields(Parameters)
+}
+
+
+# the registry's plausible ranges, enforced for scenario files and Parameters.replace (direct
+# construction may leave them, e.g. a test that switches a mechanism off)
+PARAMETER_RANGES: dict[str, Range] = {
+    name: Range(integer=False, low=meta["low"], high=meta["high"])
+    for name, meta in PARAMETER_META.items()
 }
 
 
@@ -614,6 +959,14 @@ def registry() -> list[dict[str, Any]]:
         {"name": name, "value": getattr(defaults, name), **meta}
         for name, meta in PARAMETER_META.items()
     ]
+
+
+POPULATION_RANGES: dict[str, Range] = {
+    "n_non_mission_cities": Range(integer=True, low=0, high=5000),
+    "residents_per_citizen": Range(integer=False, low=0.0, low_open=True),
+    "min_citizens_per_city": Range(integer=True, low=1),  # every city needs citizens
+    "generated_installations": Range(integer=True, low=0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,19 +982,30 @@ class PopulationConfig:
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
 
     def __post_init__(self) -> None:
-        if self.n_non_mission_cities < 0:
-            raise ValueError(f"n_non_mission_cities must be >= 0, got {self.n_non_mission_cities}")
-        if not self.residents_per_citizen > 0:
-            raise ValueError(f"residents_per_citizen must be > 0, got {self.residents_per_citizen}")
-        if self.min_citizens_per_city < 1:
-            raise ValueError(
-                f"min_citizens_per_city must be >= 1 (every city needs citizens), "
-                f"got {self.min_citizens_per_city}"
-            )
-        if self.generated_installations < 0:
-            raise ValueError(
-                f"generated_installations must be >= 0, got {self.generated_installations}"
-            )
+        for name, allowed in POPULATION_RANGES.items():
+            allowed.check(f"population.{name}", getattr(self, name))
+
+
+NEW_INSTALLATION_RANGES: dict[str, Range] = {
+    "capacity_mt": Range(integer=False, low=0.0, high=50.0, low_open=True),
+    "jobs": Range(integer=False, low=0.0, high=100_000.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+
+
+def check_route(where: str, sector: str, technology: str) -> None:
+    """Raise ConfigError unless ``sector`` is known and ``technology`` is one of its routes."""
+    from abm.rules import industry_tech as it
+
+    check_choice(f"{where}.sector", sector, it.SECTORS, f"one of {it.SECTORS}")
+    routes = [t.name for t in it.TECHNOLOGIES if t.sector == sector]
+    if technology not in routes:
+        raise ConfigError(
+            f"{where}.technology",
+            technology,
+            f"one of {', '.join(routes)}",
+            problem=f"{technology!r} is not a {sector} route",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,20 +1021,19 @@ class NewInstallation:
     national_asset: bool = False
 
     def __post_init__(self) -> None:
-        from abm.rules import industry_tech as it
+        where = f"case.new_installations[{self.name!r}]"
+        check_route(where, self.sector, self.technology)
+        for name, allowed in NEW_INSTALLATION_RANGES.items():
+            allowed.check(f"{where}.{name}", getattr(self, name))
 
-        if self.sector not in it.SECTORS:
-            raise ValueError(
-                f"new installation {self.name!r}: sector {self.sector!r} not in {it.SECTORS}"
-            )
-        routes = [t.name for t in it.TECHNOLOGIES if t.sector == self.sector]
-        if self.technology not in routes:
-            raise ValueError(
-                f"new installation {self.name!r}: technology {self.technology!r} is not a "
-                f"{self.sector} route; allowed: {', '.join(routes)}"
-            )
-        if not self.capacity_mt > 0 or self.jobs < 0:
-            raise ValueError(f"new installation {self.name!r}: capacity must be > 0 and jobs >= 0")
+
+CASE_RANGES: dict[str, Range] = {
+    "omega_econ": Range(integer=False, low=0.0, high=1.0),
+    "kappa": Range(integer=False, low=0.0, high=1.0),
+    "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
+    "margin_shock_eur_per_t": Range(integer=False, low=0.0, high=1000.0),
+    "margin_shock_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -690,14 +1053,17 @@ class CaseConfig:
     new_installations: tuple[NewInstallation, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("omega_econ", "kappa"):
+        for name, allowed in CASE_RANGES.items():
             value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise ValueError(f"case.{name} must be in [0, 1], got {value}")
-        if not 0.0 <= self.job_threat_multiplier <= 10.0:
-            raise ValueError("case.job_threat_multiplier must be in [0, 10]")
-        if not 0.0 <= self.margin_shock_eur_per_t <= 1000.0:
-            raise ValueError("case.margin_shock_eur_per_t must be in [0, 1000]")
+            if value is not None:  # None leaves the model's own value
+                allowed.check(f"case.{name}", value)
+
+
+SCENARIO_RANGES: dict[str, Range] = {
+    "start_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+    "end_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
+}
+STEPS_PER_YEAR_WORDS = "1 (yearly) or 4 (quarterly)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -717,10 +1083,21 @@ class ScenarioConfig:
     case: CaseConfig | None = None
 
     def __post_init__(self) -> None:
-        if self.steps_per_year not in (1, 4):
-            raise ValueError(f"steps_per_year must be 1 or 4, got {self.steps_per_year}")
+        check_choice(
+            "scenario.steps_per_year",
+            self.steps_per_year,
+            ALLOWED_STEPS_PER_YEAR,
+            STEPS_PER_YEAR_WORDS,
+        )
+        for name, allowed in SCENARIO_RANGES.items():
+            allowed.check(f"scenario.{name}", getattr(self, name))
         if self.end_year <= self.start_year:
-            raise ValueError(f"end_year {self.end_year} must be after start_year {self.start_year}")
+            raise ConfigError(
+                "scenario.end_year",
+                self.end_year,
+                f"an integer in [{self.start_year + 1}, {MAX_YEAR}]",
+                problem=f"end_year {self.end_year} must be after start_year {self.start_year}",
+            )
 
     def lever(self, name: str) -> LeverSetting:
         """The setting of one named lever."""

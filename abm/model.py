@@ -11,8 +11,8 @@ import mesa
 import numpy as np
 
 from abm.agents.eu import EUPlatform
-from abm.agents.state import SECTORS_CITY, Projects
-from abm.agents.views import City, Installation, NationalGovernment
+from abm.agents.national import NationalGovernments
+from abm.agents.state import Projects
 from abm.config import ScenarioConfig
 from abm.outputs import Recorder, SimulationResult
 from abm.policies import LeverState
@@ -30,30 +30,16 @@ from abm.rules import (
     projects,
     silos,
     smes,
+    staff,
 )
+from abm.rules.staff import STAFF_USES
 
-# staff-time uses: the columns of GovernanceModel.staff_use_pm (their priority is the order in
-# which the stages of step() charge them, not the order of this tuple)
-STAFF_USES: tuple[str, ...] = (
-    "grant_management",
-    "implementation",
-    "coordination",
-    "applications",
-    "preparation",
-    "engagement",
-    "dialogue",
-)
-
-# cumulative money accounts (EUR) used by the conservation invariant and the EU table
+# cumulative accounts (EUR) of the cities' grant pipeline, whoever funded the grant (EU calls or
+# national programmes); the funders' own ledgers are on the EU and national agents
 ACCOUNTS: tuple[str, ...] = (
     "awarded_eur",
     "paid_eur",
     "decommitted_eur",
-    "national_awarded_eur",
-    "industry_fund_paid_eur",
-    "sme_awarded_eur",
-    "sme_paid_eur",
-    "national_cofinance_eur",
 )
 
 
@@ -108,11 +94,9 @@ class GovernanceModel(mesa.Model):
         self.year_flows = funding.YearFlows.zeros(n)
         self.completed_step = np.zeros(n)
         self.accounts: dict[str, float] = dict.fromkeys(ACCOUNTS, 0.0)
-        # the few as Mesa agents
+        # the deciding few as Mesa agents; the many (cities, plants, SMEs, citizens) are arrays
         self.eu = EUPlatform(self)
-        self.national_agents = [NationalGovernment(self, i) for i in range(self.nations.n)]
-        self.city_agents = [City(self, i) for i in range(n)]
-        self.installation_agents = [Installation(self, i) for i in range(self.installations.n)]
+        self.national = NationalGovernments(self)
         self.recorder = Recorder(self)
         citizens.aggregate(self)
         self.cities.commitment = 0.5 * self.cities.commitment + 0.5 * self.support
@@ -151,17 +135,14 @@ class GovernanceModel(mesa.Model):
         if self.is_year_start:
             self.year_flows = funding.YearFlows.zeros(self.cities.n)
             self.eu.open_calls()
-            # national-local dialogues on targets and budgets free national money for cities
-            self.nations.programme_budget_eur = self.nations.programme_eur_per_year * (
-                1.0 + alignment.NATIONAL_BUDGET_COORDINATION_GAIN * self.nations.coordination
-            )
+            self.national.refill_programmes()
             if self.step_index > 0:
                 self.cities.climate_budget_eur *= 1.0 + self.params.climate_budget_growth_per_year
             self.budget_left_eur = self.cities.climate_budget_eur - self.city_debt_eur
             self.city_debt_eur = np.maximum(-self.budget_left_eur, 0.0)
             self.budget_left_eur = np.maximum(self.budget_left_eur, 0.0)
         capacity.give_staff_time(self)
-        self.serve_carried_work()
+        staff.serve_carried_work(self)
 
     def end_step(self) -> None:
         """Record the year if it ends here; advance the clock."""
@@ -181,59 +162,6 @@ class GovernanceModel(mesa.Model):
     def is_year_start(self) -> bool:
         """True on the first step of a calendar year."""
         return self.step_index % self.config.steps_per_year == 0
-
-    # ----------------------------------------------------------------------------------------
-    def use_staff(
-        self, use: str, demand_pm: np.ndarray, spread_over_year: bool = False
-    ) -> np.ndarray:
-        """Spend staff time on ``use`` up to what is free; return the share of demand met.
-
-        With ``spread_over_year`` the part not covered now is carried into the year's later
-        steps (work such as bid writing that is committed once a year but done over it).
-        """
-        k = STAFF_USES.index(use)
-        spent = np.clip(demand_pm, 0.0, np.maximum(self.free_pm, 0.0))
-        self.free_pm -= spent
-        self.staff_use_pm[:, k] += spent
-        unmet = demand_pm - spent
-        if spread_over_year:
-            self.carry_pm[:, k] += unmet
-        else:
-            self.year_flows.unmet_pm += unmet
-        with np.errstate(divide="ignore", invalid="ignore"):
-            met = np.where(demand_pm > 0, spent / demand_pm, 1.0)
-        return np.asarray(met)
-
-    def charge_staff(self, use: str, spent_pm: np.ndarray) -> None:
-        """Record staff time a rule has allocated itself (within what is free)."""
-        k = STAFF_USES.index(use)
-        self.free_pm = np.maximum(self.free_pm - spent_pm, 0.0)  # no rounding below zero
-        self.staff_use_pm[:, k] += spent_pm
-
-    def serve_carried_work(self) -> None:
-        """Work carried from earlier steps of the year is served before anything else."""
-        for k in range(len(STAFF_USES)):
-            spent = np.minimum(self.free_pm, self.carry_pm[:, k])
-            self.free_pm -= spent
-            self.staff_use_pm[:, k] += spent
-            self.carry_pm[:, k] -= spent
-
-    def city_sector_emissions(self) -> np.ndarray:
-        """Current city emissions by sector (n, 4), t/yr, after projects and adoption."""
-        c = self.cities
-        base = c.emissions_base_t * c.background_factor[:, None]
-        adoption = self.adoption_city
-        # citizens' low-carbon choices cut buildings and transport emissions by up to 30%
-        household = np.ones((c.n, len(SECTORS_CITY)))
-        household[:, 0] -= 0.3 * adoption
-        household[:, 1] -= 0.3 * adoption
-        return np.maximum(base * household - c.abated_t, 0.0)
-
-    def city_industry_emissions(self) -> np.ndarray:
-        """Industrial emissions on each city's territory (plants plus SMEs), t/yr."""
-        inst = industry.installation_emissions(self)
-        plants = np.bincount(self.installations.city, weights=inst, minlength=self.cities.n)
-        return plants + smes.sme_emissions_by_city(self)
 
     def run(self) -> SimulationResult:
         """Run from start to end year and return the tidy tables."""

@@ -28,8 +28,8 @@ from abm.agents.state import (
     STRUCTURES,
     TARGET_STATUSES,
 )
+from abm.rules import emissions, smes
 from abm.rules import industry_tech as it
-from abm.rules import smes
 
 if TYPE_CHECKING:
     from abm.config import ScenarioConfig
@@ -151,8 +151,8 @@ class Recorder:
         c = m.cities
         k = len(self.years)
         self.years.append(year)
-        sector = m.city_sector_emissions()
-        industry = m.city_industry_emissions()
+        sector = emissions.city_sector_emissions(m)
+        industry = emissions.city_industry_emissions(m)
         f = m.year_flows
         s = m.smes
         sme_em = smes.sme_emissions_by_city(m)
@@ -233,10 +233,10 @@ class Recorder:
             a["awarded_eur"],
             a["paid_eur"],
             a["decommitted_eur"],
-            a["national_awarded_eur"],
-            a["industry_fund_paid_eur"],
-            a["sme_awarded_eur"],
-            a["sme_paid_eur"],
+            m.national.awarded_eur,
+            m.eu.instruments["industry"].awarded_eur,  # paid as the switch is decided
+            m.eu.instruments["sme"].awarded_eur,
+            m.eu.sme_paid_eur,
             float((s.status == SME_DEFAULTED).sum()),
             float((s.status == SME_GREEN).sum()),
             m.green_demand_share,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from abm.validation import ConfigError, Range
+
 FIRST_LEVER_YEAR = 2025
 LAST_LEVER_YEAR = 2050
 
@@ -83,6 +85,12 @@ LEVERS: tuple[LeverInfo, ...] = (
 LEVER_NAMES: tuple[str, ...] = tuple(info.name for info in LEVERS)
 
 
+LEVER_RANGES: dict[str, Range] = {
+    "intensity": Range(integer=False, low=0.0, high=1.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class LeverSetting:
     """One lever as set in a scenario file: intensity in [0, 1] from ``start_year`` on."""
@@ -93,14 +101,14 @@ class LeverSetting:
 
     def __post_init__(self) -> None:
         if self.name not in LEVER_NAMES:
-            raise ValueError(f"unknown lever {self.name!r}; known: {', '.join(LEVER_NAMES)}")
-        if not 0.0 <= self.intensity <= 1.0:
-            raise ValueError(f"lever {self.name!r}: intensity {self.intensity} not in [0, 1]")
-        if not FIRST_LEVER_YEAR <= self.start_year <= LAST_LEVER_YEAR:
-            raise ValueError(
-                f"lever {self.name!r}: start_year {self.start_year} not in "
-                f"[{FIRST_LEVER_YEAR}, {LAST_LEVER_YEAR}]"
+            raise ConfigError(
+                "levers",
+                self.name,
+                f"one of {', '.join(LEVER_NAMES)}",
+                problem=f"unknown lever {self.name!r}",
             )
+        for key, allowed in LEVER_RANGES.items():
+            allowed.check(f"levers.{self.name}.{key}", getattr(self, key))
 
     def active(self, year: float) -> float:
         """Intensity in force in ``year`` (0 before the start year)."""

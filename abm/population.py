@@ -29,6 +29,7 @@ from abm.agents.state import (
 )
 from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
 from abm.rules import industry_tech as it
+from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
 
 # Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
@@ -119,8 +120,8 @@ def size_class_of(population: np.ndarray) -> np.ndarray:
     return cls
 
 
-def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
-    """National governments from countries.csv."""
+def read_countries(cfg: PopulationConfig) -> pd.DataFrame:
+    """countries.csv, checked: required columns and known regions."""
     df = read_csv(
         cfg.countries_csv,
         (
@@ -135,6 +136,63 @@ def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
     unknown = sorted(set(df["region"]) - set(REGIONS))
     if unknown:
         raise ValueError(f"{cfg.countries_csv}: column 'region' has {unknown}; allowed: {REGIONS}")
+    return df
+
+
+def read_mission_cities(cfg: PopulationConfig, country_codes: list[str]) -> pd.DataFrame:
+    """mission_cities.csv, checked: required columns and countries present in countries.csv."""
+    df = read_csv(cfg.mission_cities_csv, ("city", "country", "population", "mission_label_date"))
+    bad = sorted(set(df["country"]) - set(country_codes))
+    if bad:
+        raise ValueError(
+            f"{cfg.mission_cities_csv}: country code(s) {bad} not in {cfg.countries_csv}"
+        )
+    return df
+
+
+def read_industrial_sites(cfg: PopulationConfig, city_names: list[str]) -> pd.DataFrame:
+    """industrial_sites.csv, checked: required columns, known sectors, sites in Mission Cities."""
+    df = read_csv(
+        cfg.industrial_sites_csv,
+        (
+            "city",
+            "country",
+            "operator",
+            "sector",
+            "technology",
+            "capacity_mt_per_year",
+            "direct_jobs",
+            "national_asset_note",
+        ),
+    )
+    bad = sorted(set(df["sector"]) - set(it.SECTORS))
+    if bad:
+        raise ValueError(
+            f"{cfg.industrial_sites_csv}: column 'sector' has {bad}; allowed: {it.SECTORS}"
+        )
+    for site_city in df["city"]:
+        if _match_city(str(site_city), city_names) < 0:
+            raise ValueError(
+                f"{cfg.industrial_sites_csv}: city {site_city!r} is not a Mission City "
+                f"in {cfg.mission_cities_csv}"
+            )
+    return df
+
+
+def check_data_files(cfg: PopulationConfig) -> None:
+    """Read and check the population's data files without building it (fails loudly, cheaply).
+
+    Raises FileNotFoundError or ValueError naming the file and the problem: the same checks
+    :func:`build_population` makes on the files, without drawing cities, plants or citizens.
+    """
+    countries = read_countries(cfg)
+    cities = read_mission_cities(cfg, [str(code) for code in countries["country"]])
+    read_industrial_sites(cfg, [str(name) for name in cities["city"]])
+
+
+def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
+    """National governments from countries.csv."""
+    df = read_countries(cfg)
     gdp_raw = pd.to_numeric(df["gdp_per_capita_pps_index"], errors="coerce").to_numpy(dtype=float)
     gdp = np.where(np.isnan(gdp_raw), np.nanmedian(gdp_raw), gdp_raw).astype(np.float64)
     ge_raw = pd.to_numeric(df["government_effectiveness"], errors="coerce").to_numpy(dtype=float)
@@ -169,13 +227,8 @@ def build_cities(
     cfg: PopulationConfig, params: Parameters, nations: Nations, rng: np.random.Generator
 ) -> tuple[Cities, np.ndarray]:
     """The 112 Mission Cities from data plus generated non-mission cities."""
-    df = read_csv(cfg.mission_cities_csv, ("city", "country", "population", "mission_label_date"))
     code_index = {c: i for i, c in enumerate(nations.code)}
-    bad = sorted(set(df["country"]) - set(code_index))
-    if bad:
-        raise ValueError(
-            f"{cfg.mission_cities_csv}: country code(s) {bad} not in {cfg.countries_csv}"
-        )
+    df = read_mission_cities(cfg, list(code_index))
     mc_pop = pd.to_numeric(df["population"], errors="coerce").to_numpy(dtype=float)
     imputed_mc = np.isnan(mc_pop)
     # Missing populations: the median of the known Mission-City figures (no guessing per city).
@@ -363,25 +416,8 @@ def build_installations(
     rng: np.random.Generator,
 ) -> Installations:
     """Named sites from industrial_sites.csv plus generated conventional plants."""
-    df = read_csv(
-        cfg.industrial_sites_csv,
-        (
-            "city",
-            "country",
-            "operator",
-            "sector",
-            "technology",
-            "capacity_mt_per_year",
-            "direct_jobs",
-            "national_asset_note",
-        ),
-    )
-    bad = sorted(set(df["sector"]) - set(it.SECTORS))
-    if bad:
-        raise ValueError(
-            f"{cfg.industrial_sites_csv}: column 'sector' has {bad}; allowed: {it.SECTORS}"
-        )
     names = list(cities.name)
+    df = read_industrial_sites(cfg, names)
     capacities = pd.to_numeric(df["capacity_mt_per_year"], errors="coerce").to_numpy(dtype=float)
     direct_jobs = pd.to_numeric(df["direct_jobs"], errors="coerce").to_numpy(dtype=float)
     city_idx: list[int] = []
@@ -534,13 +570,11 @@ def build_citizens(
     mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
     # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
     # concentration 4 but several times cheaper to draw for a million citizens
-    support = (
-        1.0 / (1.0 + np.exp(-(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))))
-    ).astype(np.float32)
+    support = (logistic(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
-    trust = (1.0 / (1.0 + np.exp(-rng.normal(0.0, 0.9, n)))).astype(np.float32)  # mean 0.5, sd ~0.2
+    trust = logistic(rng.normal(0.0, 0.9, n)).astype(np.float32)  # mean 0.5, sd ~0.2
     participation = rng.normal(0.0, 1.0, n).astype(np.float32)
     # employment: each plant employs a share of its city's citizens (jobs / population, <=30%)
     jobs = installations.capacity_mt * installations.jobs_per_mt * installations.utilisation

@@ -13,25 +13,35 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from abm.config import (
+    ALLOWED_STEPS_PER_YEAR,
+    CASE_RANGES,
+    MAX_YEAR,
+    MIN_YEAR,
+    NEW_INSTALLATION_RANGES,
     PARAMETER_META,
+    PARAMETER_RANGES,
+    POPULATION_RANGES,
+    SCENARIO_RANGES,
+    STEPS_PER_YEAR_WORDS,
     CaseConfig,
     NewInstallation,
     Parameters,
     PopulationConfig,
     ScenarioConfig,
+    check_route,
 )
-from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from abm.policies import LEVER_NAMES, LEVER_RANGES, LeverSetting
 from abm.population import read_csv
-from abm.rules import industry_tech as it
+from abm.validation import ConfigError, Range, check_choice
+
+__all__ = ["ALLOWED_STEPS_PER_YEAR", "MAX_YEAR", "MIN_YEAR", "POPULATION_RANGES", "Range"]
 
 TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers", "case")
 CASE_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseConfig))
@@ -49,10 +59,7 @@ POPULATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Popu
 POPULATION_PATH_KEYS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(PopulationConfig) if isinstance(f.default, Path)
 )
-ALLOWED_STEPS_PER_YEAR: tuple[int, ...] = (1, 4)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-MIN_YEAR = 2000
-MAX_YEAR = 2100
 
 
 class ScenarioError(Exception):
@@ -65,64 +72,13 @@ class ScenarioError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
-    """What a numeric key accepts: integer or number, with optional (inclusive) bounds."""
-
-    integer: bool
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-
-    def describe(self) -> str:
-        """The allowed values in words, for error messages."""
-        kind = "an integer" if self.integer else "a number"
-        if self.low is not None and self.high is not None:
-            left = "(" if self.low_open else "["
-            return f"{kind} in {left}{_fmt(self.low)}, {_fmt(self.high)}]"
-        if self.low is not None:
-            return f"{kind} {'>' if self.low_open else '>='} {_fmt(self.low)}"
-        if self.high is not None:
-            return f"{kind} <= {_fmt(self.high)}"
-        return kind
-
-    def contains(self, value: float) -> bool:
-        """Whether a finite value lies within the bounds."""
-        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
-            return False
-        return self.high is None or value <= self.high
-
-
-_SCENARIO_RANGES: dict[str, Range] = {
-    "start_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
-    "end_year": Range(integer=True, low=MIN_YEAR, high=MAX_YEAR),
-}
-POPULATION_RANGES: dict[str, Range] = {
-    "n_non_mission_cities": Range(integer=True, low=0, high=5000),
-    "residents_per_citizen": Range(integer=False, low=0.0, low_open=True),
-    "min_citizens_per_city": Range(integer=True, low=1),
-    "generated_installations": Range(integer=True, low=0),
-}
-_LEVER_RANGES: dict[str, Range] = {
-    "intensity": Range(integer=False, low=0.0, high=1.0),
-    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
-}
-_CASE_RANGES: dict[str, Range] = {
-    "omega_econ": Range(integer=False, low=0.0, high=1.0),
-    "kappa": Range(integer=False, low=0.0, high=1.0),
-    "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
-    "margin_shock_eur_per_t": Range(integer=False, low=0.0, high=1000.0),
-    "margin_shock_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
-}
-_NEW_INSTALLATION_RANGES: dict[str, Range] = {
-    "capacity_mt": Range(integer=False, low=0.0, high=50.0, low_open=True),
-    "jobs": Range(integer=False, low=0.0, high=100_000.0),
-    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
-}
-_PARAMETER_RANGES: dict[str, Range] = {
-    name: Range(integer=False, low=meta["low"], high=meta["high"])
-    for name, meta in PARAMETER_META.items()
-}
+# what each key allows is defined once, by the typed config (abm.config, abm.policies); this
+# reader checks TOML types and names, and turns the config's ConfigError into file/key messages
+_SCENARIO_RANGES = SCENARIO_RANGES
+_LEVER_RANGES = LEVER_RANGES
+_CASE_RANGES = CASE_RANGES
+_NEW_INSTALLATION_RANGES = NEW_INSTALLATION_RANGES
+_PARAMETER_RANGES = PARAMETER_RANGES
 
 
 def _fmt(number: float) -> str:
@@ -203,8 +159,10 @@ class FileValidator:
             self.error(key, f"expected {allowed.describe()}, got {show(value)}")
             return None
         number: int | float = value if allowed.integer else float(value)
-        if not math.isfinite(number) or not allowed.contains(number):
-            self.error(key, f"{value!r} out of range; expected {allowed.describe()}")
+        try:
+            allowed.check(key, value)
+        except ConfigError as exc:
+            self.error(key, exc.reason)
             return None
         return number
 
@@ -259,16 +217,14 @@ class FileValidator:
                     out[key] = number
             elif key == "steps_per_year":
                 if isinstance(value, int) and not isinstance(value, bool):
-                    if value in ALLOWED_STEPS_PER_YEAR:
+                    try:
+                        check_choice(dotted, value, ALLOWED_STEPS_PER_YEAR, STEPS_PER_YEAR_WORDS)
                         out[key] = value
-                    else:
-                        self.error(
-                            dotted, f"{value} not allowed; expected 1 (yearly) or 4 (quarterly)"
-                        )
+                    except ConfigError as exc:
+                        self.error(dotted, exc.reason)
                 else:
                     self.error(
-                        dotted,
-                        f"expected the integer 1 (yearly) or 4 (quarterly), got {show(value)}",
+                        dotted, f"expected the integer {STEPS_PER_YEAR_WORDS}, got {show(value)}"
                     )
             else:
                 text = self.string(dotted, value)
@@ -395,18 +351,12 @@ class FileValidator:
                     if number is not None:
                         entry[name] = number
             sector = entry.get("sector")
-            if sector is not None and sector not in it.SECTORS:
-                self.error(
-                    f"{dotted}.sector", f"{sector!r} not allowed; expected one of {it.SECTORS}"
-                )
-            elif sector is not None and "technology" in entry:
-                routes = [t.name for t in it.TECHNOLOGIES if t.sector == sector]
-                if entry["technology"] not in routes:
-                    self.error(
-                        f"{dotted}.technology",
-                        f"{entry['technology']!r} is not a {sector} route; expected one of "
-                        f"{', '.join(routes)}",
-                    )
+            if sector is not None:
+                try:
+                    check_route(dotted, sector, entry.get("technology", ""))
+                except ConfigError as exc:
+                    if exc.field.endswith(".sector") or "technology" in entry:
+                        self.error(exc.field, exc.reason)
             out.append(entry)
         return out
 

@@ -28,10 +28,11 @@ from abm.agents.state import (
     Projects,
 )
 from abm.config import ScenarioConfig
-from abm.model import STAFF_USES, GovernanceModel
+from abm.model import GovernanceModel
 from abm.outputs import CITY_COLUMNS, SimulationResult
 from abm.policies import LEVER_NAMES, LeverSetting
-from abm.rules import capacity, industry
+from abm.rules import capacity, emissions, industry
+from abm.rules.staff import STAFF_USES
 
 # moves a project can make within one step (implement -> operate -> abandon happens in one)
 _EDGES = {
@@ -157,13 +158,13 @@ def _check_state(m: GovernanceModel, trace: Trace, step: int) -> None:
     s = m.smes
     z = m.citizens
     # --- non-negativity
-    sector = m.city_sector_emissions()
+    sector = emissions.city_sector_emissions(m)
     plants = industry.installation_emissions(m)
     trace.check("nonnegative", sector.min() >= 0.0, f"step {step}: city sector {sector.min()}")
     trace.check("nonnegative", plants.min() >= 0.0, f"step {step}: installation {plants.min()}")
     trace.check(
         "nonnegative",
-        m.city_industry_emissions().min() >= 0.0,
+        emissions.city_industry_emissions(m).min() >= 0.0,
         f"step {step}: city industry emissions",
     )
     arrays = {
@@ -225,11 +226,13 @@ def _check_state(m: GovernanceModel, trace: Trace, step: int) -> None:
     )
     trace.seen["money_conserved"] = a["awarded_eur"]
     trace.seen["decommitted"] = a["decommitted_eur"]
-    sme_rhs = a["sme_paid_eur"] + float(s.grant_due_eur.sum())
+    eu = m.eu
+    sme_awarded = eu.instruments["sme"].awarded_eur
+    sme_rhs = eu.sme_paid_eur + float(s.grant_due_eur.sum())
     trace.check(
         "sme_grants_conserved",
-        _rel_close(a["sme_awarded_eur"], sme_rhs),
-        f"step {step}: sme awarded {a['sme_awarded_eur']} != paid+due {sme_rhs}",
+        _rel_close(sme_awarded, sme_rhs),
+        f"step {step}: sme awarded {sme_awarded} != paid+due {sme_rhs}",
     )
     owed = s.grant_due_eur > 0.0
     trace.check(
@@ -237,7 +240,35 @@ def _check_state(m: GovernanceModel, trace: Trace, step: int) -> None:
         np.all(np.isin(s.status[owed], (SME_WAITING, SME_DEFAULTED))),
         f"step {step}: grant due on SMEs that are neither waiting nor defaulted",
     )
-    trace.seen["sme_grants_conserved"] = a["sme_awarded_eur"]
+    trace.seen["sme_grants_conserved"] = sme_awarded
+    # --- each money flow booked once: what the funders awarded is what the recipients got
+    calls = ("mission", "cohesion")
+    funders = sum(eu.instruments[k].awarded_eur for k in calls) + m.national.awarded_eur
+    trace.check(
+        "money_booked_once",
+        _rel_close(a["awarded_eur"], funders),
+        f"step {step}: cities got {a['awarded_eur']} != EU calls + national {funders}",
+    )
+    eu_total = sum(eu.instruments[k].awarded_eur for k in (*calls, "industry"))
+    trace.check(
+        "money_booked_once",
+        _rel_close(eu.awarded_eur, eu_total),
+        f"step {step}: EU ledger {eu.awarded_eur} != its instruments' awards {eu_total}",
+    )
+    aid = float(inst.aid_eur.sum())
+    givers = float(m.nations.aid_paid_eur.sum()) + eu.instruments["industry"].awarded_eur
+    trace.check(
+        "money_booked_once",
+        _rel_close(aid, givers),
+        f"step {step}: plants got aid {aid} != national aid + industry fund {givers}",
+    )
+    awarded_all = sum(instrument.awarded_eur for instrument in eu.instruments.values())
+    trace.check(
+        "money_booked_once",
+        awarded_all <= eu.offered_eur * (1 + REL),
+        f"step {step}: EU awarded {awarded_all} > offered {eu.offered_eur}",
+    )
+    trace.seen["money_booked_once"] = funders + aid
     # --- abatement of city sectors equals the operating projects' abatement
     pr = m.projects
     op = np.flatnonzero(pr.stage[: pr.size] == P_OPERATING)
@@ -325,6 +356,7 @@ INVARIANTS = (
     "unit_interval",
     "money_conserved",
     "sme_grants_conserved",
+    "money_booked_once",
     "abatement_matches_projects",
     "staff_within_capacity",
     "project_stages_forward",
@@ -342,6 +374,7 @@ def test_checks_were_not_vacuous(trace: Trace) -> None:
     """The run awarded and paid money, moved projects, compacted arrays and used staff."""
     assert trace.seen["money_conserved"] > 0
     assert trace.seen["sme_grants_conserved"] > 0
+    assert trace.seen["money_booked_once"] > 0
     assert trace.seen["abatement_matches_projects"] > 0
     assert trace.seen["staff_within_capacity"] > 0
     assert trace.seen["project_moves"] > 100

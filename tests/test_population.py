@@ -13,7 +13,13 @@ import pytest
 
 from abm.agents.state import SIZE_CLASSES
 from abm.config import DATA_DIR, Parameters, PopulationConfig
-from abm.population import NMC_SIZE_SHARES, SIZE_BOUNDS, Population, build_population
+from abm.population import (
+    NMC_SIZE_SHARES,
+    SIZE_BOUNDS,
+    Population,
+    build_population,
+    check_data_files,
+)
 from abm.rng import stream
 
 N_MISSION = 112
@@ -193,14 +199,19 @@ def _files(tmp_path: Path, **frames: pd.DataFrame) -> PopulationConfig:
 
 
 def _error(cfg: PopulationConfig, kind: type[Exception] = ValueError) -> str:
+    """The message building fails with; the cheap data-file check fails with the same one."""
     with pytest.raises(kind) as info:
         build(cfg)
+    with pytest.raises(kind) as checked:
+        check_data_files(cfg)
+    assert str(checked.value) == str(info.value)
     return str(info.value)
 
 
 def test_copied_files_build(tmp_path: Path) -> None:
     """Control: unmodified copies build, so the failures below come from the edits."""
     assert build(_files(tmp_path)).cities.n == N_MISSION + 5
+    check_data_files(_files(tmp_path))  # and pass the data-file check
 
 
 def test_missing_column_names_file_and_column(tmp_path: Path) -> None:

@@ -14,11 +14,13 @@ import pytest
 
 from abm.agents.state import P_PREPARED, SME_DEFAULTED, SME_GREEN, SME_IDLE, SME_WAITING
 from abm.config import PARAMETER_META, Parameters, registry
-from abm.model import STAFF_USES, GovernanceModel
+from abm.model import GovernanceModel
 from abm.policies import LEVER_NAMES, LeverSetting, LeverState
 from abm.rng import Streams, stream
 from abm.rules import capacity, citizens, funding, industry, politics, procurement, silos, smes
 from abm.rules import industry_tech as it
+from abm.rules._math import cumsum_within, rank_within
+from abm.rules.staff import STAFF_USES
 
 GRANT_MANAGEMENT = STAFF_USES.index("grant_management")
 STEEL = np.array([it.SECTOR_INDEX["steel"]])
@@ -66,10 +68,11 @@ def test_implementation_years_base_silo_and_learning() -> None:
         np.array([1, 3, 1, 3]),
         np.array([0.0, 0.0, 20.0, 20.0]),
         20.0,
+        2.0,
     )
     # base 2 y; silo 0.5 across 3 departments: 2*(1+0.5*0.5*2) = 3 y; 20 prior projects halve it
     np.testing.assert_allclose(years, [2.0, 3.0, 1.0, 1.5], rtol=1e-12)
-    assert years[0] == silos.BASE_IMPLEMENTATION_YEARS
+    assert years[0] == Parameters().base_implementation_years == 2.0
 
 
 def test_effective_coordination_mayor_backing(make_model) -> None:
@@ -86,23 +89,21 @@ def test_effective_coordination_mayor_backing(make_model) -> None:
 # --- funding helpers ----------------------------------------------------------------------------
 
 
-def test_rank_within_city() -> None:
+def test_rank_within_group() -> None:
     city = np.array([2, 0, 2, 1, 0, 2])
-    np.testing.assert_array_equal(funding._rank_within_city(city), [0, 0, 1, 0, 1, 2])
+    np.testing.assert_array_equal(rank_within(city), [0, 0, 1, 0, 1, 2])
 
 
-def test_cumsum_within_city() -> None:
+def test_cumsum_within_group() -> None:
     city = np.array([2, 0, 2, 1, 0, 2])
     values = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    np.testing.assert_allclose(
-        funding._cumsum_within_city(city, values), [1.0, 2.0, 4.0, 4.0, 7.0, 10.0]
-    )
+    np.testing.assert_allclose(cumsum_within(city, values), [1.0, 2.0, 4.0, 4.0, 7.0, 10.0])
 
 
 def test_within_city_helpers_on_empty_input() -> None:
     empty = np.zeros(0, dtype=np.int64)
-    assert funding._rank_within_city(empty).size == 0
-    assert funding._cumsum_within_city(empty, np.zeros(0)).size == 0
+    assert rank_within(empty).size == 0
+    assert cumsum_within(empty, np.zeros(0)).size == 0
 
 
 # --- funding: absorption pipeline ---------------------------------------------------------------
@@ -322,7 +323,7 @@ def test_free_allocation_path_cbam_sector() -> None:
     bench = it.BENCHMARK_T_PER_T["steel"]
 
     def fa(year: float) -> float:
-        return float(np.asarray(industry.free_allocation(STEEL, year)).ravel()[0])
+        return float(np.asarray(industry.free_allocation(Parameters(), STEEL, year)).ravel()[0])
 
     assert fa(2025.0) == pytest.approx(bench, rel=1e-12)
     assert fa(2025.9) == pytest.approx(bench, rel=1e-12)
@@ -336,7 +337,7 @@ def test_free_allocation_path_cbam_sector() -> None:
 
 def test_free_allocation_non_cbam_sector_declines_slowly() -> None:
     def fa(year: float) -> float:
-        return float(np.asarray(industry.free_allocation(CHEMICALS, year)).ravel()[0])
+        return float(np.asarray(industry.free_allocation(Parameters(), CHEMICALS, year)).ravel()[0])
 
     bench = it.BENCHMARK_T_PER_T["chemicals"]
     assert fa(2025.0) == pytest.approx(bench, rel=1e-12)
@@ -349,7 +350,10 @@ def test_eu_free_allocation_share_follows_the_path(make_model) -> None:
     for year in (2025.0, 2026.0, 2030.0, 2033.5, 2034.0, 2040.0):
         m.year = year
         m.eu.set_carbon_price(np.random.default_rng(0))
-        cbam = industry.free_allocation(STEEL, year).ravel()[0] / it.BENCHMARK_T_PER_T["steel"]
+        cbam = (
+            industry.free_allocation(Parameters(), STEEL, year).ravel()[0]
+            / it.BENCHMARK_T_PER_T["steel"]
+        )
         assert m.eu.free_allocation_share == pytest.approx(cbam, rel=1e-12, abs=1e-15), year
 
 
@@ -414,7 +418,7 @@ def test_waiting_sme_paid_after_delay_and_debt_repaid(make_model) -> None:
     m.params = m.params.replace(
         sme_interest_rate=0.07, sme_disbursement_delay_months=9.0, sme_default_debt_to_revenue=0.5
     )
-    assert smes.MARGIN_SHARE == 0.06
+    assert m.params.sme_margin_share == 0.06
     s = m.smes
     k = 0
     s.revenue_eur[k] = 1e6
@@ -425,7 +429,7 @@ def test_waiting_sme_paid_after_delay_and_debt_repaid(make_model) -> None:
     s.grant_due_eur[k] = 2e5
     paid_before = s.grants_paid_eur[k]
     emissions_before = s.emissions_t[k]
-    account0 = m.accounts["sme_paid_eur"]
+    account0 = m.eu.sme_paid_eur
     # profit 0.06*1e6*0.25 = 15,000 per quarter; interest 7%/yr on debt; delay 9 months
     smes.sme_finance(m)  # month 3: 15,000 - 1,750 repays debt
     assert s.status[k] == SME_WAITING
@@ -440,14 +444,14 @@ def test_waiting_sme_paid_after_delay_and_debt_repaid(make_model) -> None:
     assert s.grants_paid_eur[k] - paid_before == 2e5
     assert s.debt_eur[k] == 0.0
     assert s.cash_eur[k] == pytest.approx(140_449.6828125, rel=1e-12)
-    assert s.emissions_t[k] == pytest.approx(emissions_before * smes.GREEN_EMISSIONS_FACTOR)
-    assert m.accounts["sme_paid_eur"] - account0 >= 2e5
+    assert s.emissions_t[k] == pytest.approx(emissions_before * m.params.sme_green_emissions_factor)
+    assert m.eu.sme_paid_eur - account0 >= 2e5
 
 
 def test_sme_defaults_when_debt_exceeds_limit(make_model) -> None:
     m = mid_year_quarterly(make_model)
     m.params = m.params.replace(sme_interest_rate=0.07, sme_default_debt_to_revenue=0.5)
-    assert smes.MARGIN_SHARE == 0.06
+    assert m.params.sme_margin_share == 0.06
     s = m.smes
     s.revenue_eur[:2] = 1e6
     s.cash_eur[:2] = 0.0

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from abm.config import DATA_DIR, PARAMETER_META, Parameters, PopulationConfig, ScenarioConfig
+from abm.config import (
+    DATA_DIR,
+    PARAMETER_META,
+    CaseConfig,
+    Parameters,
+    PopulationConfig,
+    ScenarioConfig,
+)
 from abm.policies import LEVER_NAMES, LeverSetting
+from abm.validation import ConfigError
 from experiments.scenario import ScenarioError, list_scenarios, load_scenario, scenario_to_toml
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
@@ -519,3 +528,62 @@ def test_bad_case_tables_name_file_key_and_allowed(
         load_scenario(path)
     text = str(err.value)
     assert "case.toml" in text and key in text and allowed in text
+
+
+# --- the typed config is the one validation layer ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value", "allowed"),
+    [
+        (
+            lambda: PopulationConfig(min_citizens_per_city=0),
+            "population.min_citizens_per_city",
+            0,
+            "an integer >= 1",
+        ),
+        (
+            lambda: ScenarioConfig(steps_per_year=2),
+            "scenario.steps_per_year",
+            2,
+            "1 (yearly) or 4 (quarterly)",
+        ),
+        (
+            lambda: LeverSetting("simplification", intensity=1.5),
+            "levers.simplification.intensity",
+            1.5,
+            "a number in [0, 1]",
+        ),
+        (
+            lambda: CaseConfig("Dunkirk", kappa=2.0),
+            "case.kappa",
+            2.0,
+            "a number in [0, 1]",
+        ),
+        (
+            lambda: Parameters().replace(discount_rate=0.5),
+            "parameters.discount_rate",
+            0.5,
+            "a number in [0.04, 0.1]",
+        ),
+    ],
+)
+def test_config_error_names_field_value_and_allowed(
+    build: Callable[[], object], field: str, value: float, allowed: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        build()
+    err = info.value
+    assert (err.field, err.value, err.allowed) == (field, value, allowed)
+    assert str(err).startswith(f"{field}: ") and allowed in str(err)
+
+
+def test_file_messages_come_from_the_config_ranges() -> None:
+    """The reader's allowed ranges are the config's objects, not copies."""
+    from abm import config, policies
+    from experiments import scenario
+
+    assert scenario.POPULATION_RANGES is config.POPULATION_RANGES
+    assert scenario._LEVER_RANGES is policies.LEVER_RANGES
+    assert scenario._CASE_RANGES is config.CASE_RANGES
+    assert scenario._PARAMETER_RANGES is config.PARAMETER_RANGES

@@ -16,67 +16,63 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Instrument:
-    """A funding instrument: yearly budget, application burden, delay, co-finance."""
+    """A funding instrument: yearly budget, time to disbursement, this year's rest, awards."""
 
     name: str
     budget_eur_per_year: float
-    burden_person_months: float
-    delay_months: float
-    cofinance_share: float
+    delay_months: float  # award to first disbursement (read for city calls)
     remaining_eur: float = 0.0
+    awarded_eur: float = 0.0  # cumulative
 
 
-PRICE_PERSISTENCE_PER_YEAR = 0.7  # autocorrelation of EUA price shocks [assume]
+# instruments whose awards count in the EU total ``awarded_eur`` (calls to cities and the industry
+# fund); SME grants are a separate scheme, reported by their own instrument's ledger
+CALL_INSTRUMENTS: tuple[str, ...] = ("mission", "cohesion", "industry")
 
 
 class EUPlatform(mesa.Agent):
     """The Commission and the Mission Platform: calls, carbon price, free allocation, services.
 
     Budgets are set per modelled resident (registry) so that the model's share of EU money
-    scales with the population it represents.
+    scales with the population it represents. Other levels change the EU's budgets only through
+    :meth:`award` and :meth:`pay_sme`, which also keep the EU's ledger, so every EU money flow
+    is booked once, here.
     """
 
     def __init__(self, model: GovernanceModel) -> None:
         super().__init__(model)
         p = model.params
+        residents = model.modelled_residents
         self.instruments: dict[str, Instrument] = {
             "mission": Instrument(
                 "mission call",
-                p.mission_call_budget_eur_per_capita_per_year * model.modelled_residents,
-                p.mission_call_burden_person_months,
+                p.mission_call_budget_eur_per_capita_per_year * residents,
                 p.mission_call_delay_months,
-                0.0,
             ),
             "cohesion": Instrument(
                 "cohesion funds",
-                p.cohesion_budget_eur_per_capita_per_year * model.modelled_residents,
-                p.cohesion_burden_person_months,
+                p.cohesion_budget_eur_per_capita_per_year * residents,
                 p.cohesion_delay_months,
-                p.cohesion_cofinance_share,
             ),
             "industry": Instrument(
                 "industry fund",
-                p.industry_fund_budget_eur_per_capita_per_year * model.modelled_residents,
-                0.0,
-                12.0,
-                1.0 - p.industry_fund_max_capex_share,
+                p.industry_fund_budget_eur_per_capita_per_year * residents,
+                0.0,  # paid as the plant's switch is decided
             ),
             "sme": Instrument(
                 "SME grants",
-                p.sme_grant_budget_eur_per_capita_per_year * model.modelled_residents,
-                0.0,
+                p.sme_grant_budget_eur_per_capita_per_year * residents,
                 p.sme_disbursement_delay_months,
-                1.0 - p.sme_grant_share,
             ),
         }
         self.carbon_price_eur_per_t = p.carbon_price_2025_eur_per_t
         self._log_price_shock = 0.0
         self.free_allocation_share = 1.0
-        # money accounting (EUR, cumulative) for the conservation invariant
+        # the EU's ledger (EUR, cumulative): offered by the calls, awarded by CALL_INSTRUMENTS,
+        # SME grants paid (in advance and after the disbursement delay)
         self.offered_eur = 0.0
         self.awarded_eur = 0.0
-        self.paid_eur = 0.0
-        self.decommitted_eur = 0.0
+        self.sme_paid_eur = 0.0
 
     def open_calls(self) -> None:
         """Set this year's call budgets (levers included) and note what is offered."""
@@ -87,6 +83,22 @@ class EUPlatform(mesa.Agent):
             scale = boost if key in ("mission", "cohesion", "sme") else 1.0 + lv.enhanced_financing
             inst.remaining_eur = inst.budget_eur_per_year * scale
             self.offered_eur += inst.remaining_eur
+
+    def remaining_eur(self, key: str) -> float:
+        """What is left of instrument ``key`` this year."""
+        return self.instruments[key].remaining_eur
+
+    def award(self, key: str, eur: float) -> None:
+        """Award ``eur`` from instrument ``key``: its budget shrinks, the ledger grows."""
+        inst = self.instruments[key]
+        inst.remaining_eur -= eur
+        inst.awarded_eur += eur
+        if key in CALL_INSTRUMENTS:
+            self.awarded_eur += eur
+
+    def pay_sme(self, eur: float) -> None:
+        """Book SME grant money paid out (advance or the rest after the delay)."""
+        self.sme_paid_eur += eur
 
     def expected_carbon_price(self, year: float) -> float:
         """The announced carbon-price path (exponential interpolation), with the 2040 floor."""
@@ -114,11 +126,14 @@ class EUPlatform(mesa.Agent):
             1.0 - p.lever_pathway_uncertainty_cut * m.levers.predictable_pathway_2040
         )
         z = float(rng.standard_normal())
-        # AR(1) with persistence 0.7 per year, whatever the step length
-        self._log_price_shock = PRICE_PERSISTENCE_PER_YEAR**m.dt * self._log_price_shock + (
-            vol * np.sqrt(m.dt) * z
+        # AR(1) with the same persistence per year whatever the step length
+        self._log_price_shock = (
+            p.carbon_price_persistence_per_year** m.dt * self._log_price_shock
+            + (vol * np.sqrt(m.dt) * z)
         )
         self.carbon_price_eur_per_t = self.expected_carbon_price(m.year) * float(
             np.exp(self._log_price_shock)
         )
-        self.free_allocation_share = float(free_allocation_share(m.year)[0])
+        self.free_allocation_share = float(
+            free_allocation_share(m.year, p.non_cbam_free_decline_per_year)[0]
+        )

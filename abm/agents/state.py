@@ -1,8 +1,8 @@
 """Agent state as struct-of-arrays: nations, cities, installations, SMEs and citizens.
 
 The many (citizens, SMEs) and the numerous-but-homogeneous (cities, installations) live in numpy
-arrays so a rule updates all of them in one vectorised call; the Mesa agents in
-:mod:`abm.agents.views` give one-object-per-actor access to the same state.
+arrays so a rule updates all of them in one vectorised call; the deciding levels (the EU and the
+national governments) are Mesa agents in :mod:`abm.agents.eu` and :mod:`abm.agents.national`.
 """
 
 from __future__ import annotations

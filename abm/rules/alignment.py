@@ -13,20 +13,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules import staff
+from abm.rules._math import logistic
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
-BASELINE_DIALOGUE_ROUNDS = 0.2  # city networks and ad-hoc contacts without the lever [assume]
-CCC_BEFORE_LABEL_YEARS = 1.0  # a CCC is submitted about a year before the Label [assume]
-LABEL_HAZARD_PER_YEAR = 0.3  # assessment of a newly signed Mission City CCC [assume]
-# national programme +50% per unit of national coordination (at most 0.8, so +40%) [assume]
-NATIONAL_BUDGET_COORDINATION_GAIN = 0.5
-PERMITTING_ALIGNMENT_RANGE = 0.5  # delivery speed 0.75x at a=0 to 1.25x at a=1 (§3.4) [assume]
 
-
-def permitting_speed(alignment: np.ndarray) -> np.ndarray:
+def permitting_speed(alignment: np.ndarray, range_x: float) -> np.ndarray:
     """Delivery-speed multiplier from multilevel alignment (permits, national rules)."""
-    return 1.0 - PERMITTING_ALIGNMENT_RANGE / 2.0 + PERMITTING_ALIGNMENT_RANGE * alignment
+    return 1.0 - range_x / 2.0 + range_x * alignment
 
 
 def hold_dialogues(m: GovernanceModel) -> None:
@@ -39,12 +35,17 @@ def hold_dialogues(m: GovernanceModel) -> None:
     u_sign = rng.random(c.n)
     u_scope = rng.random(c.n)
     u_label = rng.random(c.n)
-    rounds = BASELINE_DIALOGUE_ROUNDS + p.lever_dialogue_rounds_per_year * lv.dialogue_platforms
-    met = m.use_staff("dialogue", np.full(c.n, p.dialogue_person_months_per_round * rounds * dt))
+    rounds = (
+        p.baseline_dialogue_rounds_per_year
+        + p.lever_dialogue_rounds_per_year * lv.dialogue_platforms
+    )
+    met = staff.use_staff(
+        m, "dialogue", np.full(c.n, p.dialogue_person_months_per_round * rounds * dt)
+    )
     c.alignment += p.dialogue_alignment_gain * rounds * dt * met * (1.0 - c.alignment)
     c.alignment += p.alignment_decay_per_year * dt * (c.alignment_base - c.alignment)
     np.clip(c.alignment, 0.0, 1.0, out=c.alignment)
-    m.nations.coordination[:] = 0.8 * lv.dialogue_platforms
+    m.national.offer_coordination(lv.dialogue_platforms)
     inst = m.installations
     inst.kappa = np.minimum(
         inst.kappa_base + p.lever_dialogue_kappa_gain * lv.dialogue_platforms, 1.0
@@ -55,7 +56,7 @@ def hold_dialogues(m: GovernanceModel) -> None:
     )
     # --- Climate City Contracts and the Mission Label
     scheduled = np.isfinite(m.label_year)
-    data_sign = scheduled & (m.label_year - CCC_BEFORE_LABEL_YEARS <= m.year) & ~c.ccc_signed
+    data_sign = scheduled & (m.label_year - p.ccc_before_label_years <= m.year) & ~c.ccc_signed
     logit = (
         p.ccc_adoption_logit
         + p.lever_ccc_hazard_boost * lv.climate_city_contracts
@@ -63,7 +64,7 @@ def hold_dialogues(m: GovernanceModel) -> None:
         + 1.5 * (c.skill - 0.3)
         + 1.0 * c.mission
     )
-    hazard = 1.0 - (1.0 - 1.0 / (1.0 + np.exp(-logit))) ** dt
+    hazard = 1.0 - (1.0 - logistic(logit)) ** dt
     new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard))
     if new.any():
         c.ccc_signed |= new
@@ -75,7 +76,7 @@ def hold_dialogues(m: GovernanceModel) -> None:
     if case is not None and case.industry_in_ccc is not None:
         # a case city's CCC scope is set by the case (e.g. Dunkirk's leaves industry out)
         c.industry_in_ccc[m.focus_city] = case.industry_in_ccc and c.ccc_signed[m.focus_city]
-    label_hazard = 1.0 - (1.0 - LABEL_HAZARD_PER_YEAR) ** dt
+    label_hazard = 1.0 - (1.0 - p.label_hazard_per_year) ** dt
     c.label |= (scheduled & (m.label_year <= m.year + dt)) | (
         c.mission & c.ccc_signed & ~scheduled & (u_label < label_hazard)
     )

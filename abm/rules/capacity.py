@@ -17,15 +17,12 @@ from abm.rules.projects import preparation_backlog
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
-PLATFORM_TRAINING_PER_YEAR = 0.03  # Mission Platform advisors and capability building [assume]
-TWINNING_BASELINE = 0.5  # share of the twinning effect available without the lever [assume]
-
 
 def staff_capacity_pm(m: GovernanceModel) -> np.ndarray:
     """Person-months of effective climate staff time per step for each city."""
     c = m.cities
     p = m.params
-    silo_loss = 1.0 - 0.3 * c.silo * (1.0 - c.coordination)
+    silo_loss = 1.0 - p.silo_capacity_loss * c.silo * (1.0 - c.coordination)
     return c.staff_fte * p.climate_time_share * 12.0 * m.dt * (0.5 + 0.5 * c.skill) * silo_loss
 
 
@@ -47,10 +44,10 @@ def learn_and_hire(m: GovernanceModel) -> None:
     p = m.params
     lv = m.levers
     dt = m.dt
-    platform = PLATFORM_TRAINING_PER_YEAR * (c.mission | c.label)
+    platform = p.platform_training_skill_per_year * (c.mission | c.label)
     training = p.training_skill_per_year + p.lever_capacity_training * lv.capacity_building
     twin = p.twinning_transfer_per_year * (
-        TWINNING_BASELINE + (1 - TWINNING_BASELINE) * lv.capacity_building
+        p.twinning_baseline_share + (1 - p.twinning_baseline_share) * lv.capacity_building
     )
     c.skill += (
         p.skill_learning_per_project * m.completed_step

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules import staff
+from abm.rules._math import logistic
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
-
-ADOPTION_RATE_PER_YEAR = 0.04  # low-carbon option uptake at full support [assume]
 
 
 def deffuant_round(
@@ -89,7 +90,7 @@ def update_opinions(m: GovernanceModel) -> None:
     np.clip(z.support, 0.0, 1.0, out=z.support)
     if m.is_year_start:
         z.adoption += (
-            np.float32(ADOPTION_RATE_PER_YEAR) * z.support * (np.float32(1.0) - z.adoption)
+            np.float32(p.adoption_rate_per_year) * z.support * (np.float32(1.0) - z.adoption)
         )
         m.adoption_city = mean_adoption(m)
     aggregate(m)
@@ -105,7 +106,7 @@ def engage_citizens(m: GovernanceModel) -> None:
     rng = m.streams["participation"]
     u = rng.random(z.n, dtype=np.float32)
     demand = p.engagement_person_months_per_100k * c.population / 1e5 * (c.engagement_mode + 1)
-    met = m.use_staff("engagement", demand)
+    met = staff.use_staff(m, "engagement", demand)
     mode_eff = (c.engagement_mode * met).astype(np.float32)
     logit = (
         np.float32(p.participation_intercept)
@@ -113,7 +114,7 @@ def engage_citizens(m: GovernanceModel) -> None:
         + np.float32(p.participation_mode_weight) * mode_eff[z.city]
         + np.float32(0.5) * z.participation
     )
-    part = u < 1.0 / (1.0 + np.exp(-logit))
+    part = u < logistic(logit)
     gain = np.float32(p.empower_trust_gain) * (mode_eff[z.city] / np.float32(2.0))
     z.trust += gain * part
     np.clip(z.trust, 0.0, 1.0, out=z.trust)

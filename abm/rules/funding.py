@@ -25,15 +25,16 @@ from abm.agents.state import (
     SRC_NATIONAL,
     SRC_OWN,
 )
+from abm.rules import staff
+from abm.rules._math import cumsum_within, logistic, rank_within
 from abm.rules.silos import implementation_years
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
-PROGRAMME_YEARS = 7.0  # the 0.95 FTE-years per EUR 1 M is spread over a programme period
-LABEL_SCORE_BONUS = 0.5  # the Mission Label opens privileged finance [assume]
-BORROWING_ROOM = 1.5  # extra capex per EUR of budget at full finance skill [assume]
-MISSION_SCORE_BONUS = 1.0  # Mission Cities first for mission calls (domain §2) [assume]
+# the unit of admin_fte_years_per_meur: FTE-years per EUR 1 M over a 7-year programme period
+# (DG REGIO 2018), not a parameter of its own
+PROGRAMME_YEARS = 7.0
 
 
 @dataclass(slots=True)
@@ -60,33 +61,6 @@ class YearFlows:
         return cls(**{f.name: np.zeros(n) for f in fields(cls)})
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-x)))
-
-
-def _rank_within_city(city: np.ndarray) -> np.ndarray:
-    """0, 1, 2 ... for the entries of each city, in their given order."""
-    order = np.argsort(city, kind="stable")
-    sorted_city = city[order]
-    first = np.searchsorted(sorted_city, sorted_city, side="left")
-    rank = np.empty(city.size, dtype=np.int64)
-    rank[order] = np.arange(city.size) - first
-    return rank
-
-
-def _cumsum_within_city(city: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Running total of ``values`` within each city, in the given order (inclusive)."""
-    order = np.argsort(city, kind="stable")
-    v = values[order]
-    cs = np.cumsum(v)
-    sorted_city = city[order]
-    first = np.searchsorted(sorted_city, sorted_city, side="left")
-    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0.0)
-    out = np.empty(city.size)
-    out[order] = cs - before
-    return out
-
-
 def absorb_funds(m: GovernanceModel) -> None:
     """Move grant money through the pipeline; staff shortfalls slow it; N+3 decommits."""
     c = m.cities
@@ -103,7 +77,7 @@ def absorb_funds(m: GovernanceModel) -> None:
         m.city_debt_eur += lost
     pipeline = c.committed_eur.sum(axis=1) + c.implemented_eur + c.certified_eur
     demand = p.admin_fte_years_per_meur * cut * 12.0 / PROGRAMME_YEARS * pipeline / 1e6 * dt
-    met = m.use_staff("grant_management", demand)
+    met = staff.use_staff(m, "grant_management", demand)
 
     def moved(delay_months: float) -> np.ndarray:
         # exponential stage delay; the stages cascade within a step so the expected time to
@@ -199,10 +173,10 @@ def _run_call(
         cofin = np.zeros(idx.size)
         eligible = np.ones(idx.size, dtype=bool)
     else:  # national programmes fund less where fiscal room is thin [assume]
-        cofin = 0.5 * (1.0 - fiscal)
+        cofin = p.national_cofinance_share_no_fiscal_room * (1.0 - fiscal)
         eligible = np.ones(idx.size, dtype=bool)
-    # the city pays its co-finance share less national help (half the share x fiscal room)
-    city_share = cofin * (1.0 - 0.5 * fiscal)
+    # the city pays its co-finance share less national help (a share of it x fiscal room)
+    city_share = cofin * (1.0 - p.national_cofinance_help_share * fiscal)
     eligible &= city_share * cost <= m.budget_left_eur[city]
     prepared_cost_city = np.bincount(city, weights=cost, minlength=n)
     has_fit = np.bincount(city[eligible], minlength=n) > 0
@@ -212,18 +186,18 @@ def _run_call(
         + p.apply_need_weight * _need(m, prepared_cost_city) * has_fit
         - p.apply_burden_weight * burden_pm / (m.free_pm * m.config.steps_per_year + 0.5)
     )
-    applies = (u_apply < 1.0 / (1.0 + np.exp(-logit))) & has_fit
+    applies = (u_apply < logistic(logit)) & has_fit
     # each application costs ``burden`` person-months, written over the year the call is open
     year_pm = m.free_pm * m.config.steps_per_year
     n_affordable = np.floor(year_pm / max(burden_pm, 1e-9))
-    rank = _rank_within_city(city)
+    rank = rank_within(city)
     submit = eligible & applies[city] & (rank < n_affordable[city])
     if not submit.any():
         return
     sub = idx[submit]
     scity = city[submit]
     n_sub = np.bincount(scity, minlength=n).astype(float)
-    m.use_staff("applications", n_sub * burden_pm, spread_over_year=True)
+    staff.use_staff(m, "applications", n_sub * burden_pm, spread_over_year=True)
     request = pr.cost_eur[sub] * (1.0 - cofin[submit])
     own_share = pr.cost_eur[sub] * city_share[submit]
     m.year_flows.applied_eur += np.bincount(scity, weights=request, minlength=n)
@@ -231,32 +205,22 @@ def _run_call(
     score = (
         p.award_staff_log2_weight * log_staff[scity]
         + p.award_alignment_weight * c.alignment[scity]
-        + 1.5 * (c.skill[scity] - 0.5)
-        + 1.0 * (c.finance_skill[scity] - 0.3)
-        + LABEL_SCORE_BONUS * c.label[scity]
+        + p.award_skill_weight * (c.skill[scity] - 0.5)
+        + p.award_finance_skill_weight * (c.finance_skill[scity] - 0.3)
+        + p.award_label_bonus * c.label[scity]
         + gumbel[submit]
     )
     if key == "mission":
-        score = score + MISSION_SCORE_BONUS * c.mission[scity]
+        score = score + p.award_mission_bonus * c.mission[scity]
     order = np.argsort(-score, kind="stable")
     if key == "national":
-        country = c.country[scity[order]]
-        spent_country = _cumsum_within_city(country, request[order])
-        win_sorted = spent_country <= m.nations.programme_budget_eur[country]
-        paid = np.bincount(
-            country[win_sorted], weights=request[order][win_sorted], minlength=m.nations.n
-        )
-        m.nations.programme_budget_eur -= paid
-        m.accounts["national_awarded_eur"] += float(paid.sum())
+        win_sorted = m.national.fund_programmes(c.country[scity[order]], request[order])
     else:
-        inst = m.eu.instruments[key]
-        win_sorted = np.cumsum(request[order]) <= inst.remaining_eur
+        win_sorted = np.cumsum(request[order]) <= m.eu.remaining_eur(key)
         if key == "mission":
             cap = int(np.ceil(p.mission_call_success_rate * order.size))
             win_sorted &= np.arange(order.size) < cap
-        total = float(request[order][win_sorted].sum())
-        inst.remaining_eur -= total
-        m.eu.awarded_eur += total
+        m.eu.award(key, float(request[order][win_sorted].sum()))
     win = order[win_sorted]
     won = sub[win]
     wcity = scity[win]
@@ -269,6 +233,7 @@ def _run_call(
         pr.n_departments[won],
         c.completed_projects[wcity],
         p.learning_projects_divisor,
+        p.base_implementation_years,
     )
     np.subtract.at(m.budget_left_eur, wcity, own_share[win])
     np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
@@ -280,14 +245,16 @@ def _run_call(
         c.committed_delay_months, c.committed_eur.sum(axis=1), per_city, delay
     )
     c.committed_eur[:, 0] += per_city
-    # the national share of co-finance (half the share x fiscal room) is booked, not spent here
+    # the national share of co-finance is booked, not spent here
     help_eur = pr.cost_eur[won] * (cofin[submit][win] - city_share[submit][win])
-    m.accounts["national_cofinance_eur"] += float(help_eur.sum())
+    m.national.book_cofinance(float(help_eur.sum()))
     m.accounts["awarded_eur"] += float(grant.sum())
     m.year_flows.awarded_eur += per_city
     m.year_flows.awards += np.bincount(wcity, minlength=n)
-    # a won grant rallies the council (domain §3.1) [assume: +0.02 per award]
-    c.commitment = np.minimum(c.commitment + 0.02 * np.bincount(wcity, minlength=n), 1.0)
+    # a won grant rallies the council (domain §3.1)
+    c.commitment = np.minimum(
+        c.commitment + p.award_commitment_gain * np.bincount(wcity, minlength=n), 1.0
+    )
 
 
 def _fund_from_own_budget(m: GovernanceModel) -> None:
@@ -304,11 +271,13 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
     # know climate finance (domain §3.2); the Label opens privileged finance
     instruments = (
         1.0
-        + BORROWING_ROOM * m.nations.enables_instruments[c.country] * c.finance_skill
-        + 0.2 * c.label
+        + p.borrowing_room_full_finance_skill
+        * m.nations.enables_instruments[c.country]
+        * c.finance_skill
+        + p.label_borrowing_room * c.label
     )
     capex_room = m.budget_left_eur * p.own_funding_share_of_budget * instruments
-    running = _cumsum_within_city(city, pr.cost_eur[idx])
+    running = cumsum_within(city, pr.cost_eur[idx])
     fund = running <= capex_room[city]
     won = idx[fund]
     wcity = city[fund]
@@ -319,6 +288,7 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
         pr.n_departments[won],
         c.completed_projects[wcity],
         p.learning_projects_divisor,
+        p.base_implementation_years,
     )
     spent = np.bincount(wcity, weights=pr.cost_eur[won], minlength=n)
     m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)

@@ -22,20 +22,8 @@ if TYPE_CHECKING:
     from abm.config import Parameters
     from abm.model import GovernanceModel
 
-FULL_UTILISATION = 0.85
-MIN_UTILISATION = 0.3
-EQUITY_SHARE = 0.2  # 20/80 equity/debt (Steel-IQ) [src]
-SCRAP_PREMIUM_EUR_PER_T = 40.0  # scrap scarcity cost for scrap-EAF routes [assume]
-CITY_PRESSURE_VALUE = 0.15  # share of capex a fully empowered city's pressure is worth [assume]
-CLOSE_LOSS_MULTIPLE = 1.0  # close when cumulative losses exceed capex * capacity (Steel-IQ)
 STEEL = it.SECTOR_INDEX["steel"]
 EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHNOLOGIES])
-# private buyers follow public green demand (a lead market): green volume is this multiple of
-# the public green volume [assume]
-LEAD_MARKET_MULTIPLIER = 4.0
-OTHER_PUBLIC_DEMAND_SHARE = 0.1  # public buyers' share for sectors without a figure [assume]
-RESCUE_OMEGA_ECON = 0.5  # nations weighing jobs above this keep failing asset plants open [assume]
-NON_CBAM_FREE_DECLINE_PER_YEAR = 0.022  # ETS linear reduction factor as a proxy [assume]
 
 
 def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.ndarray:
@@ -49,7 +37,7 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
         * learning
         * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
     )
-    scrap = SCRAP_PREMIUM_EUR_PER_T * (1.0 - 0.5 * lv.research_innovation)
+    scrap = p.scrap_premium_eur_per_t * (1.0 - 0.5 * lv.research_innovation)
     return np.asarray(
         it.OPEX[tech]
         + it.USES_H2[tech] * np.multiply.outer(h2, np.ones(tech.shape))
@@ -57,18 +45,20 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
     )
 
 
-def free_allocation_share(year: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def free_allocation_share(
+    year: float | np.ndarray, non_cbam_decline_per_year: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Free-allocation share for CBAM and other sectors in ``year`` (arrays broadcast)."""
     y = np.asarray(year, dtype=float)
     # CBAM sectors: -2.5% in 2026, linearly to zero by 2034 (DEHSt) [src]
     cbam = np.where(y < 2026.0, 1.0, np.clip(0.975 * (2034.0 - y) / 8.0, 0.0, 1.0))
-    other = np.clip(1.0 - NON_CBAM_FREE_DECLINE_PER_YEAR * np.maximum(y - 2025.0, 0.0), 0.0, 1.0)
+    other = np.clip(1.0 - non_cbam_decline_per_year * np.maximum(y - 2025.0, 0.0), 0.0, 1.0)
     return cbam, other
 
 
-def free_allocation(sector: np.ndarray, year: float | np.ndarray) -> np.ndarray:
+def free_allocation(p: Parameters, sector: np.ndarray, year: float | np.ndarray) -> np.ndarray:
     """Free allowances per tonne of product by sector (years along a leading axis)."""
-    cbam, other = free_allocation_share(year)
+    cbam, other = free_allocation_share(year, p.non_cbam_free_decline_per_year)
     share = np.where(
         it.CBAM_BY_SECTOR[sector],
         np.multiply.outer(cbam, np.ones(sector.shape)),
@@ -86,10 +76,10 @@ def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> 
         np.where(
             sector == it.SECTOR_INDEX["cement"],
             p.public_demand_share_cement,
-            OTHER_PUBLIC_DEMAND_SHARE,
+            p.other_public_demand_share,
         ),
     )
-    green_share = np.minimum(public * m.green_demand_share * LEAD_MARKET_MULTIPLIER, 1.0)
+    green_share = np.minimum(public * m.green_demand_share * p.lead_market_multiplier, 1.0)
     return np.asarray(it.IS_CLEAN[tech] * p.green_premium_eur_per_t * green_share)
 
 
@@ -106,7 +96,7 @@ def unit_margin(
     per year.
     """
     price = np.asarray(carbon_price, dtype=float)
-    net = np.maximum(it.INTENSITY[tech] - free_allocation(sector, year), 0.0)
+    net = np.maximum(it.INTENSITY[tech] - free_allocation(m.params, sector, year), 0.0)
     carbon = net * (price[..., None] if price.ndim else price)
     return np.asarray(
         it.PRICE_BY_SECTOR[sector] + _green_premium(m, sector, tech) - _opex(m, tech, year) - carbon
@@ -139,7 +129,7 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
         inst.open
         * inst.capacity_mt
         * inst.utilisation
-        / FULL_UTILISATION
+        / p.full_utilisation
         * inst.jobs_per_mt
         * factor
     )
@@ -157,7 +147,7 @@ def _npv_per_option(
     years = np.arange(start, horizon) + m.year
     disc = (1.0 + rate) ** -(years - m.year)
     prices = np.array([m.eu.expected_carbon_price(y) for y in years])
-    q = inst.capacity_mt[plants] * 1e6 * FULL_UTILISATION
+    q = inst.capacity_mt[plants] * 1e6 * p.full_utilisation
     shock = inst.margin_shock_eur_per_t[plants][None, :]
     shock_year = inst.margin_shock_year[plants][None, :]
     npv = np.zeros(options.shape)
@@ -193,9 +183,9 @@ def decide_investments(m: GovernanceModel) -> None:
         m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, float(m.year)
     ) - inst.margin_shock_eur_per_t * (m.year >= inst.margin_shock_year)
     inst.utilisation = np.clip(
-        FULL_UTILISATION * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
-        MIN_UTILISATION,
-        FULL_UTILISATION,
+        p.full_utilisation * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
+        p.min_utilisation,
+        p.full_utilisation,
     )
     profit = margin * inst.capacity_mt * 1e6 * inst.utilisation
     inst.equity_eur += np.maximum(profit, 0.0) * 0.3 * inst.open
@@ -208,17 +198,12 @@ def decide_investments(m: GovernanceModel) -> None:
         p.eaf_job_change_share
     )
     # closures, unless the state protects a national asset by covering its losses
-    threshold = CLOSE_LOSS_MULTIPLE * it.CAPEX[inst.tech].clip(min=50.0) * inst.capacity_mt * 1e6
+    threshold = p.close_loss_multiple * it.CAPEX[inst.tech].clip(min=50.0) * inst.capacity_mt * 1e6
     failing = inst.open & (inst.cum_loss_eur > threshold)
-    protect = (
-        failing
-        & inst.national_asset
-        & nat.protects_assets[inst.country]
-        & (nat.omega_econ[inst.country] > RESCUE_OMEGA_ECON)
-    )
+    protect = failing & inst.national_asset & m.national.rescues(inst.country)
     aid = np.where(protect, inst.cum_loss_eur, 0.0)
     inst.aid_eur += aid
-    nat.aid_paid_eur += np.bincount(inst.country, weights=aid, minlength=nat.n)
+    m.national.pay_aid(inst.country, aid)
     inst.cum_loss_eur[protect] = 0.0
     inst.open &= ~(failing & ~protect)
     # reinvestment points
@@ -246,7 +231,7 @@ def decide_investments(m: GovernanceModel) -> None:
         p.state_aid_capex_share
         * inst.national_asset[deciding]
         * nat.omega_econ[inst.country[deciding]]
-        / 0.7
+        / p.state_aid_reference_omega_econ
         * nat.fiscal_room[inst.country[deciding]]
     )
     pressure = (
@@ -257,20 +242,19 @@ def decide_investments(m: GovernanceModel) -> None:
     fund_share = p.industry_fund_max_capex_share
     clean_switch = switching & it.IS_CLEAN[None, :]
     value = npv - capex * (1.0 - np.where(switching, aid_share[:, None], 0.0))
-    value = value + clean_switch * capex * CITY_PRESSURE_VALUE * pressure[:, None]
+    value = value + clean_switch * capex * p.city_pressure_capex_share * pressure[:, None]
     # first pass with the fund's grant expected; rank candidates by grant per tonne abated
     with_fund = value + clean_switch * capex * fund_share
     best = np.argmax(with_fund, axis=1)
     rows = np.arange(deciding.size)
     cand = (best != cur) & np.isfinite(with_fund[rows, best])
-    abated = (it.INTENSITY[cur] - it.INTENSITY[best]) * q_cap[:, 0] * FULL_UTILISATION
+    abated = (it.INTENSITY[cur] - it.INTENSITY[best]) * q_cap[:, 0] * p.full_utilisation
     grant = np.where(cand & it.IS_CLEAN[best], capex[rows, best] * fund_share, 0.0)
     per_t = np.where(abated > 0, grant / np.maximum(abated, 1e-9), np.inf)
     order = np.argsort(per_t, kind="stable")
-    fund = m.eu.instruments["industry"]
     applying = grant[order] > 0
     awarded_sorted = applying & (
-        np.cumsum(np.where(applying, grant[order], 0.0)) <= fund.remaining_eur
+        np.cumsum(np.where(applying, grant[order], 0.0)) <= m.eu.remaining_eur("industry")
     )
     awarded = np.zeros(deciding.size, dtype=bool)
     awarded[order[awarded_sorted]] = True
@@ -281,20 +265,18 @@ def decide_investments(m: GovernanceModel) -> None:
     net_capex = capex[rows, choice] * (1.0 - aid_share) - np.where(
         awarded & (choice == best), grant, 0.0
     )
-    can_pay = inst.equity_eur[deciding] >= EQUITY_SHARE * net_capex
+    can_pay = inst.equity_eur[deciding] >= p.equity_share * net_capex
     switch = (choice != cur) & (gain > 0.0) & can_pay
     postpone = (choice != cur) & (gain > 0.0) & ~can_pay
     got = switch & awarded & (choice == best)
-    fund.remaining_eur -= float(grant[got].sum())
-    m.eu.awarded_eur += float(grant[got].sum())
-    m.accounts["industry_fund_paid_eur"] += float(grant[got].sum())
+    m.eu.award("industry", float(grant[got].sum()))  # paid out as the switch is decided
     sw = deciding[switch]
     inst.pending_tech[sw] = choice[switch]
     inst.pending_online_year[sw] = m.year + p.construction_years
     state_aid = (aid_share * capex[rows, choice])[switch]
     inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
-    nat.aid_paid_eur += np.bincount(inst.country[sw], weights=state_aid, minlength=nat.n)
-    inst.equity_eur[sw] -= EQUITY_SHARE * net_capex[switch]
+    m.national.pay_aid(inst.country[sw], state_aid)
+    inst.equity_eur[sw] -= p.equity_share * net_capex[switch]
     inst.next_decision_year[sw] = (
         m.year + p.construction_years + p.investment_cycle_years + cycle_noise[sw]
     )
@@ -302,5 +284,5 @@ def decide_investments(m: GovernanceModel) -> None:
     stay = deciding[~switch & ~postpone]
     inst.next_decision_year[stay] = m.year + p.investment_cycle_years + cycle_noise[stay]
     # relining the current route is paid partly from equity too (never below zero)
-    reline = it.CAPEX[inst.tech[stay]] * inst.capacity_mt[stay] * 1e6 * EQUITY_SHARE
+    reline = it.CAPEX[inst.tech[stay]] * inst.capacity_mt[stay] * 1e6 * p.equity_share
     inst.equity_eur[stay] = np.maximum(inst.equity_eur[stay] - reline, 0.0)

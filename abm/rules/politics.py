@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules._math import logistic
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
-
-REVERSAL_DROP = 0.15  # openness lost on a reversal [assume]
-ELECTION_SHIFT = 0.05  # delta on the [0, 1] openness scale (rescaled from +-5) [der]
-LOCKED_FUNDING_WEIGHT = 1.0  # rho3 [assume]
 
 
 def update_commitment(m: GovernanceModel) -> None:
@@ -38,14 +36,14 @@ def update_commitment(m: GovernanceModel) -> None:
             p.reversal_intercept
             + p.reversal_support_weight * (1.0 - m.support)
             - p.reversal_ccc_weight * c.ccc_signed
-            - LOCKED_FUNDING_WEIGHT * locked
+            - p.reversal_locked_funding_weight * locked
         )
-        reverse = election & (u_rev < 1.0 / (1.0 + np.exp(-logit)))
-        shift = np.sign(m.support - 0.5) * u_shift * ELECTION_SHIFT
-        c.commitment += np.where(reverse, -REVERSAL_DROP, np.where(election, shift, 0.0))
+        reverse = election & (u_rev < logistic(logit))
+        shift = np.sign(m.support - 0.5) * u_shift * p.election_shift
+        c.commitment += np.where(reverse, -p.reversal_drop, np.where(election, shift, 0.0))
         demote = reverse & (c.target_status == 2) & (u_target < 0.3) & ~c.mission
         c.target_status[demote] = 1
-        adopt = ~reverse & (u_target < 1.0 / (1.0 + np.exp(-(-3.0 + 4.0 * c.commitment))))
+        adopt = ~reverse & (u_target < logistic(-3.0 + 4.0 * c.commitment))
         c.target_status = np.where(
             adopt & (c.target_status < 2), c.target_status + 1, c.target_status
         )

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules._math import logistic
+
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
-
-FRAMEWORK_EFFORT_CUT = 0.2  # a standard framework acts like extra procurement skill [assume]
 
 
 def adopt_green_procurement(m: GovernanceModel) -> None:
@@ -26,12 +26,12 @@ def adopt_green_procurement(m: GovernanceModel) -> None:
     peer = c.gpp_share[c.peers].mean(axis=1)
     logit = (
         p.gpp_intercept
-        + p.gpp_skill_weight * (c.procurement_skill + FRAMEWORK_EFFORT_CUT * g)
+        + p.gpp_skill_weight * (c.procurement_skill + p.gpp_framework_skill_equivalent * g)
         + p.gpp_framework_weight * g
         + p.gpp_mandate_weight * g * c.target_status.astype(float) / 2.0
         + p.gpp_peer_weight * (peer - 0.3)
     )
-    target = 1.0 / (1.0 + np.exp(-logit))
+    target = logistic(logit)
     c.gpp_share += p.gpp_adjust_per_year * m.dt * (target - c.gpp_share)
     np.clip(c.gpp_share, 0.0, 1.0, out=c.gpp_share)
     m.green_demand_share = float(np.average(c.gpp_share, weights=c.population))

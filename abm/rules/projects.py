@@ -24,18 +24,15 @@ from abm.agents.state import (
     P_OPERATING,
     P_PREPARED,
 )
+from abm.rules import emissions, staff
+from abm.rules._math import cumsum_within
 from abm.rules.alignment import permitting_speed
-from abm.rules.funding import _cumsum_within_city
 from abm.rules.silos import coordination_pm, effective_coordination, proceed_probability
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
-MAX_IDEAS_PER_CITY = 12
-COUNCIL_THRESHOLD = 0.45  # project threshold on the openness scale [assume]
-COUNCIL_SD = 0.2 / sqrt(5.0)  # political variety 0.2, N = 5 councillors [assume]
-WASTE = 3
-CIRCULAR_WITHOUT_RNI = 0.5  # circular projects half as effective without secondary markets
+WASTE = 3  # index of the waste sector in SECTORS_CITY
 
 
 def generate_ideas(m: GovernanceModel) -> None:
@@ -52,7 +49,7 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
     c = m.cities
     p = m.params
     pr = m.projects
-    current = m.city_sector_emissions()
+    current = emissions.city_sector_emissions(m)
     gap = current.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
     waiting = np.bincount(pr.city[: pr.size][pr.stage[: pr.size] == P_IDEA], minlength=c.n)
     lam = (
@@ -63,7 +60,7 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
         * (0.5 + c.commitment)
         * np.clip(gap, 0.0, 1.0)
     )
-    k = np.minimum(rng.poisson(lam), np.maximum(MAX_IDEAS_PER_CITY - waiting, 0))
+    k = np.minimum(rng.poisson(lam), np.maximum(int(p.max_waiting_ideas_per_city) - waiting, 0))
     total = int(k.sum())
     city = np.repeat(np.arange(c.n), k)
     # sector chosen in proportion to the city's current sector emissions
@@ -119,18 +116,19 @@ def prepare_projects(m: GovernanceModel) -> None:
     ndep = pr.n_departments[idx]
     # staff time goes to ideas in age order and accumulates until an idea is fully prepared
     remaining = pr.work_pm[idx]
-    before = _cumsum_within_city(city, remaining) - remaining
+    before = cumsum_within(city, remaining) - remaining
     spent = np.clip(m.free_pm[city] - before, 0.0, remaining)
     prep, coord = _preparation_pm(m, city, pr.cost_eur[idx], ndep)
     coord_share = coord / np.maximum(prep + coord, 1e-12)
     spent_coord = np.bincount(city, weights=spent * coord_share, minlength=c.n)
     spent_prep = np.bincount(city, weights=spent * (1.0 - coord_share), minlength=c.n)
-    m.charge_staff("preparation", spent_prep)
-    m.charge_staff("coordination", spent_coord)
+    staff.charge_staff(m, "preparation", spent_prep)
+    staff.charge_staff(m, "coordination", spent_coord)
     pr.work_pm[idx] = remaining - spent
     covered = pr.work_pm[idx] <= 1e-9
     c_eff = effective_coordination(m)
-    p_council = np.asarray(ndtr((c.commitment[city] - COUNCIL_THRESHOLD) / COUNCIL_SD))
+    council_sd = p.council_opinion_variety / sqrt(p.council_size)  # sd of the mean of N draws
+    p_council = np.asarray(ndtr((c.commitment[city] - p.council_threshold) / council_sd))
     p_joint = proceed_probability(c.silo[city], c_eff[city], ndep, p.veto_conflict)
     # buildings and transport measures also need residents' acceptance (domain §3.7)
     people = np.where(pr.sector[idx] <= 1, 0.6 + 0.4 * m.support[city], 1.0)
@@ -162,9 +160,9 @@ def implement_projects(m: GovernanceModel) -> None:
     ndep = pr.n_departments[idx]
     mgmt = 0.3 * p.project_prep_person_months_per_meur * pr.cost_eur[idx] / 1e6 * m.dt
     coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department) * m.dt
-    met_impl = m.use_staff("implementation", np.bincount(city, weights=mgmt, minlength=c.n))
-    met_coord = m.use_staff("coordination", np.bincount(city, weights=coord, minlength=c.n))
-    speed = permitting_speed(c.alignment[city])
+    met_impl = staff.use_staff(m, "implementation", np.bincount(city, weights=mgmt, minlength=c.n))
+    met_coord = staff.use_staff(m, "coordination", np.bincount(city, weights=coord, minlength=c.n))
+    speed = permitting_speed(c.alignment[city], p.permitting_alignment_range)
     progress = m.dt * speed * met_impl[city] * np.where(ndep > 1, met_coord[city], 1.0)
     pr.remaining_years[idx] -= progress
     # cross-silo projects can stall for good (hazard grows with s(1-c) and departments)
@@ -179,7 +177,7 @@ def implement_projects(m: GovernanceModel) -> None:
     dcity = pr.city[done]
     factor = np.where(
         pr.sector[done] == WASTE,
-        CIRCULAR_WITHOUT_RNI + (1.0 - CIRCULAR_WITHOUT_RNI) * m.levers.research_innovation,
+        p.circular_without_rni + (1.0 - p.circular_without_rni) * m.levers.research_innovation,
         1.0,
     )
     pr.abatement_t[done] *= factor

@@ -16,8 +16,6 @@ import numpy as np
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
-BASE_IMPLEMENTATION_YEARS = 2.0  # single-department project [assume]; lead times 5-10 y in all
-
 
 def effective_coordination(m: GovernanceModel) -> np.ndarray:
     """Coordination strength including the mayor's backing (council commitment above 0.5)."""
@@ -40,11 +38,15 @@ def coordination_pm(silo: np.ndarray, n_departments: np.ndarray, h_pm: float) ->
 
 
 def implementation_years(
-    silo: np.ndarray, n_departments: np.ndarray, completed: np.ndarray, divisor: float
+    silo: np.ndarray,
+    n_departments: np.ndarray,
+    completed: np.ndarray,
+    divisor: float,
+    base_years: float,
 ) -> np.ndarray:
     """Delivery time: longer across silos, shorter with experience (1 + n_prior/20)."""
     return (
-        BASE_IMPLEMENTATION_YEARS
+        base_years
         * (1.0 + 0.5 * silo * np.maximum(n_departments - 1, 0))
         / (1.0 + completed / divisor)
     )

@@ -14,14 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.agents.state import SME_DEFAULTED, SME_GREEN, SME_IDLE, SME_WAITING
+from abm.rules._math import logistic
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
-
-MARGIN_SHARE = 0.06  # operating profit share of revenue [assume]
-CAPEX_SHARE = 0.25  # green investment as share of yearly revenue [assume]
-CONSIDER_PER_YEAR = 0.3  # yearly chance an innovative SME considers a project [assume]
-GREEN_EMISSIONS_FACTOR = 0.6  # emissions after the green investment [assume]
 
 
 def sme_finance(m: GovernanceModel) -> None:
@@ -36,7 +32,9 @@ def sme_finance(m: GovernanceModel) -> None:
     active = s.status != SME_DEFAULTED
     # capacity building for local actors includes SMEs' funding know-how (the brief)
     s.know_how += p.lever_capacity_training * lv.capacity_building * dt * (1.0 - s.know_how)
-    s.cash_eur += active * (MARGIN_SHARE * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
+    s.cash_eur += (
+        active * (p.sme_margin_share * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
+    )
     cut = p.lever_simplification_burden_cut * lv.simplification
     delay_m = p.sme_disbursement_delay_months * (1.0 - cut)
     phi = min(p.sme_advance_share + 0.3 * lv.simplification, 0.9)
@@ -46,17 +44,17 @@ def sme_finance(m: GovernanceModel) -> None:
     paid = waiting & (s.wait_months >= delay_m)
     s.cash_eur += np.where(paid, s.grant_due_eur, 0.0)
     s.grants_paid_eur += np.where(paid, s.grant_due_eur, 0.0)
-    m.accounts["sme_paid_eur"] += float(s.grant_due_eur[paid].sum())
+    m.eu.pay_sme(float(s.grant_due_eur[paid].sum()))
     s.grant_due_eur[paid] = 0.0
     s.status[paid] = SME_GREEN
-    s.emissions_t[paid] *= GREEN_EMISSIONS_FACTOR
+    s.emissions_t[paid] *= p.sme_green_emissions_factor
     if m.is_year_start:
-        capex = CAPEX_SHARE * s.revenue_eur
+        capex = p.sme_capex_share * s.revenue_eur
         grant = p.sme_grant_share * capex
-        p_win = 1.0 / (1.0 + np.exp(-(-0.5 + 2.0 * s.know_how + 1.0 * lv.enhanced_financing)))
+        p_win = logistic(-0.5 + 2.0 * s.know_how + 1.0 * lv.enhanced_financing)
         prep = p.sme_prep_cost_share * grant * (1.0 - 0.5 * lv.enhanced_financing)
         value = p_win * grant - prep - grant * (1.0 - phi) * p.sme_interest_rate * delay_m / 12.0
-        consider = u_consider < CONSIDER_PER_YEAR * s.innovation * (
+        consider = u_consider < p.sme_consider_per_year * s.innovation * (
             1.0 + 0.5 * lv.research_innovation
         )
         applies = (s.status == SME_IDLE) & consider & (value > 0.0)
@@ -65,17 +63,15 @@ def sme_finance(m: GovernanceModel) -> None:
         gumbel = -np.log(-np.log(np.clip(u_score[idx], 1e-12, 1.0 - 1e-12)))
         score = s.know_how[idx] + lv.enhanced_financing * 0.5 + gumbel
         order = idx[np.argsort(-score, kind="stable")]
-        fund = m.eu.instruments["sme"]
-        win = order[np.cumsum(grant[order]) <= fund.remaining_eur]
+        win = order[np.cumsum(grant[order]) <= m.eu.remaining_eur("sme")]
         # a winner that cannot bridge the delay from cash drops the project (domain §3.6)
         bridge = s.cash_eur[win] + phi * grant[win] - capex[win]
         go = ~((bridge < 0) & (delay_m > p.sme_max_wait_months))
         win = win[go]
-        fund.remaining_eur -= float(grant[win].sum())
-        m.accounts["sme_awarded_eur"] += float(grant[win].sum())
+        m.eu.award("sme", float(grant[win].sum()))
         s.cash_eur[win] += phi * grant[win] - capex[win]
         s.grants_paid_eur[win] += phi * grant[win]
-        m.accounts["sme_paid_eur"] += float((phi * grant[win]).sum())
+        m.eu.pay_sme(float((phi * grant[win]).sum()))
         s.grant_due_eur[win] = (1.0 - phi) * grant[win]
         s.capex_eur[win] = capex[win]
         s.wait_months[win] = 0.0
