@@ -41,6 +41,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
+	$(PY) benchmarks/bench_ratio.py --json benchmarks/results/bench_ratio.json
 	$(PY) benchmarks/bench_model.py
 	$(PY) benchmarks/bench_citizens.py
 
