@@ -16,9 +16,7 @@ import hashlib
 import json
 import shlex
 import shutil
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +44,21 @@ EXPORTED_DIAGNOSTICS = (
     "ppc_fit.png",
     "ppc_held_out.png",
 )
+# every file write_diagnostics writes into the run directory (replaced together)
+DIAGNOSTIC_FILES = (
+    "generations.csv",
+    "posterior.csv",
+    "draws.csv",
+    "posterior_summary.csv",
+    "fit_table.csv",
+    "ppc.csv",
+    "posterior_marginals.png",
+    "posterior_pairs.png",
+    "epsilon_ess.png",
+    "ppc_fit.png",
+    "ppc_held_out.png",
+    "manifest.json",
+)
 DEFAULT_PPC_DRAWS = 100
 NMC_SAMPLE_SIZE = 62
 
@@ -62,10 +75,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
     model = warm_up(config, args.seed)
     rng = seeds.generator(args.seed, "survey")
     table = administer(model, rng, sample_size=args.sample_size)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(out)
+    with results.atomic_file(out) as tmp:
+        table.to_csv(tmp, index=False)
     respondents = table[table["respondent"]]
     print(
         f"wrote {out}: {table['city_id'].nunique()} cities, {table['item'].nunique()} items, "
@@ -112,7 +123,7 @@ def _prepare_out(out: Path, spec: smc.CalibrationSpec, overwrite: bool) -> None:
                 )
             return
     out.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"digest": _spec_digest(spec), "spec": spec.as_dict()}, indent=2))
+    results.write_json(stamp, {"digest": _spec_digest(spec), "spec": spec.as_dict()})
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -145,7 +156,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs)
     abc_wall = time.perf_counter() - started
-    run_id = f"calibration-{datetime.now(UTC):%Y%m%dT%H%MZ}-{_spec_digest(spec)[:6]}"
+    run_id = results.run_id_for("calibration", _spec_digest(spec))
     info = write_diagnostics(
         out,
         spec=spec,
@@ -158,14 +169,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     if args.export is not None:
         dest = Path(args.export) if args.export else posterior.POSTERIOR_DIR
-        posterior.write_posterior(
-            dest,
-            pd.read_csv(out / "posterior.csv"),
-            pd.read_csv(out / "draws.csv"),
-            {**info, "exported_from": str(out.resolve())},
-        )
-        for name in EXPORTED_DIAGNOSTICS:
-            shutil.copy2(out / name, dest / name)
+        with results.staged_files(dest, [*posterior.FILES, *EXPORTED_DIAGNOSTICS]) as tmp:
+            posterior.write_posterior(
+                tmp,
+                pd.read_csv(out / "posterior.csv"),
+                pd.read_csv(out / "draws.csv"),
+                {**info, "exported_from": str(out.resolve())},
+            )
+            for name in EXPORTED_DIAGNOSTICS:
+                shutil.copy2(out / name, tmp / name)
         print(f"exported the posterior and its diagnostics to {dest}")
     return 0
 
@@ -194,8 +206,7 @@ def write_diagnostics(
     fit_table, ppc = diagnostics.fit_tables(checked, roles, pred)
     fit_table = diagnostics.add_not_modelled(fit_table, targets)
     summary = posterior.summarise(particles)
-    tmp = Path(tempfile.mkdtemp(prefix=".diagnostics.", dir=out))
-    try:
+    with results.staged_files(out, DIAGNOSTIC_FILES) as tmp:
         generations.to_csv(tmp / "generations.csv", index=False)
         particles.to_csv(tmp / "posterior.csv", index=False)
         draws.to_csv(tmp / "draws.csv", index=False)
@@ -214,11 +225,7 @@ def write_diagnostics(
             )
         info = _manifest(spec, generations, summary, fit_table, run_id, command, abc_wall_s)
         info["ppc_draws"] = int(min(ppc_draws, len(draws)))
-        (tmp / "manifest.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
-        for f in tmp.iterdir():
-            f.replace(out / f.name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        results.write_manifest(tmp, info)
     _print_summary(generations, fit_table, out)
     return info
 
@@ -232,17 +239,22 @@ def _manifest(
     command: str,
     abc_wall_s: float,
 ) -> dict[str, Any]:
-    base = results.provenance([load_scenario(spec.scenario)])
-    return {
-        "kind": "calibration",
-        "run_id": run_id,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": command,
-        "reproduce": command,
-        **base,
-        "spec": spec.as_dict(),
-        "targets_sha256": _targets_sha256(),
-        "parameters": [
+    """The calibration's manifest (kind ``calibration``): provenance, spec, fit, cost.
+
+    ``calibration.posterior`` reads ``kind`` and ``run_id``; ``govsim report`` reads
+    ``parameters``, ``generations``, ``population_size``, ``targets_fit`` and
+    ``targets_held_out``; ``spec`` and ``targets_sha256`` say what was fitted to what, and
+    ``seeds`` holds the ABC sampling seed.
+    """
+    return results.new_manifest(
+        "calibration",
+        run_id,
+        command=command,
+        configs=[load_scenario(spec.scenario)],
+        seeds=[spec.seed],
+        spec=spec.as_dict(),
+        targets_sha256=_targets_sha256(),
+        parameters=[
             {
                 "name": r["name"],
                 "unit": r["unit"],
@@ -254,16 +266,14 @@ def _manifest(
             }
             for r in summary.to_dict("records")
         ],
-        "generations": len(generations),
-        "population_size": spec.population_size,
-        "n_simulations": int(generations["n_simulations"].sum()) if len(generations) else 0,
-        "wall_time_s": round(float(generations["wall_s"].sum()), 1) if len(generations) else 0,
-        "wall_time_this_session_s": round(abc_wall_s, 1),
-        "targets_fit": [str(i) for i in fit_table.loc[fit_table["role"] == "fit", "item"]],
-        "targets_held_out": [
-            str(i) for i in fit_table.loc[fit_table["role"] == "held_out", "item"]
-        ],
-    }
+        generations=len(generations),
+        population_size=spec.population_size,
+        n_simulations=int(generations["n_simulations"].sum()) if len(generations) else 0,
+        wall_time_s=round(float(generations["wall_s"].sum()), 1) if len(generations) else 0,
+        wall_time_this_session_s=round(abc_wall_s, 1),
+        targets_fit=[str(i) for i in fit_table.loc[fit_table["role"] == "fit", "item"]],
+        targets_held_out=[str(i) for i in fit_table.loc[fit_table["role"] == "held_out", "item"]],
+    )
 
 
 def _print_summary(generations: pd.DataFrame, fit_table: pd.DataFrame, out: Path) -> None:

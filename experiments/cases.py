@@ -13,7 +13,6 @@ import dataclasses
 import shlex
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -311,9 +310,12 @@ def cmd_case(args: argparse.Namespace) -> int:
     )
     variants = case_variants(config, levers_dir)
     seeds = replicate_seeds(args.seed, args.replicates)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
-    run_id = f"case-{config.name}-{stamp}"
-    out = Path(args.out) if args.out else Path(args.out_root) / run_id
+    run_id = results.make_run_id("case", variants, seeds)
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.out_root) / f"case-{config.name}-{results.stamp()}"
+    )
     if out.exists() and any(out.iterdir()):
         raise BadInput(f"output directory {out} exists and is not empty")
     started = time.perf_counter()
@@ -321,58 +323,55 @@ def cmd_case(args: argparse.Namespace) -> int:
     metrics = run_metrics(city, plants)
     summary = summarise(metrics)
     effects = paired_effects(metrics)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.mkdir(parents=True, exist_ok=False)
-    city.to_csv(tmp / "trajectories.csv", index=False)
-    plants.to_csv(tmp / "plants.csv", index=False)
-    metrics.to_csv(tmp / "runs.csv", index=False)
-    summary.to_csv(tmp / "summary.csv", index=False)
-    effects.to_csv(tmp / "effects.csv", index=False)
-    focus = config.case.focus_city
-    plot_case(
-        city,
-        plants,
-        f"{focus}: case baseline vs full package ({len(seeds)} seeds)",
-        run_id,
-        tmp / "trajectories.png",
-    )
-    plot_effects(
-        effects,
-        "with_industry_cut_2050_pct",
-        "cut in territorial emissions by 2050 incl. industry (pp)",
-        run_id,
-        tmp / "effect_with_industry_cut_2050.png",
-    )
-    plot_effects(
-        effects,
-        "plant_jobs_2050",
-        "direct plant jobs in 2050",
-        run_id,
-        tmp / "effect_plant_jobs_2050.png",
-    )
-    command = "govsim " + shlex.join(args.argv)
-    info = results.new_manifest(
-        "case",
-        run_id,
-        command=command,
-        configs=variants,
-        seeds=seeds,
-        scenario=config.name,
-        config=config.as_dict(),
-        scenarios=[v.name for v in variants],
-    )
-    results.write_manifest(tmp, info)
-    (tmp / "README.md").write_text(
-        f"# Case {focus} (`{run_id}`)\n\nScenarios: {', '.join(v.name for v in variants)}; "
-        f"{len(seeds)} seeds each (common random numbers).\n\nReproduce: `{command}`\n\n"
-        "- `trajectories.csv`: the focus city per scenario, seed and year\n"
-        "- `plants.csv`: the city's large plants per scenario, seed and year\n"
-        "- `runs.csv`: the case metrics per run; `summary.csv`: mean and 90% interval\n"
-        "- `effects.csv`: paired differences from the case baseline with 95% t-intervals\n"
-    )
-    if out.exists():
-        out.rmdir()
-    tmp.rename(out)
+    with results.atomic_dir(out) as tmp:
+        city.to_csv(tmp / "trajectories.csv", index=False)
+        plants.to_csv(tmp / "plants.csv", index=False)
+        metrics.to_csv(tmp / "runs.csv", index=False)
+        summary.to_csv(tmp / "summary.csv", index=False)
+        effects.to_csv(tmp / "effects.csv", index=False)
+        focus = config.case.focus_city
+        plot_case(
+            city,
+            plants,
+            f"{focus}: case baseline vs full package ({len(seeds)} seeds)",
+            run_id,
+            tmp / "trajectories.png",
+        )
+        plot_effects(
+            effects,
+            "with_industry_cut_2050_pct",
+            "cut in territorial emissions by 2050 incl. industry (pp)",
+            run_id,
+            tmp / "effect_with_industry_cut_2050.png",
+        )
+        plot_effects(
+            effects,
+            "plant_jobs_2050",
+            "direct plant jobs in 2050",
+            run_id,
+            tmp / "effect_plant_jobs_2050.png",
+        )
+        command = "govsim " + shlex.join(args.argv)
+        info = results.new_manifest(
+            "case",
+            run_id,
+            command=command,
+            configs=variants,
+            seeds=seeds,
+            scenario=config.name,
+            config=config.as_dict(),
+            scenarios=[v.name for v in variants],
+        )
+        results.write_manifest(tmp, info)
+        results.write_text(
+            tmp / "README.md",
+            f"# Case {focus} (`{run_id}`)\n\nScenarios: {', '.join(v.name for v in variants)}; "
+            f"{len(seeds)} seeds each (common random numbers).\n\nReproduce: `{command}`\n\n"
+            "- `trajectories.csv`: the focus city per scenario, seed and year\n"
+            "- `plants.csv`: the city's large plants per scenario, seed and year\n"
+            "- `runs.csv`: the case metrics per run; `summary.csv`: mean and 90% interval\n"
+            "- `effects.csv`: paired differences from the case baseline with 95% t-intervals\n",
+        )
     base = summary[summary["scenario"] == "baseline"].set_index("metric")["mean"]
     seconds = time.perf_counter() - started
     print(

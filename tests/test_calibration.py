@@ -13,9 +13,10 @@ import pytest
 
 from abm.rng import parameter_seed
 from abm.survey import ITEM_BY_ID
-from calibration import distance, posterior, smc
-from calibration.targets import Target, TargetSet, load_targets
+from calibration import diagnostics, distance, posterior, smc
+from calibration.targets import TARGETS_DIR, Target, TargetSet, load_targets
 from experiments.cli import main
+from experiments.results import read_manifest
 from experiments.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,14 +211,28 @@ def test_parameter_recovery_full(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+def _fail(*args: object, **kwargs: object) -> None:
+    raise OSError("disk full")
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_calibrate_cli_resumes_writes_diagnostics_and_exports(tmp_path: Path) -> None:
+def test_calibrate_cli_resumes_writes_diagnostics_and_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "cal"
     export = tmp_path / "posterior"
     base = ["calibrate", "--out", str(out), "--population", "20", "--ppc-draws", "4"]
     assert main([*base, "--generations", "1"]) == 0
     first = pd.read_csv(out / "generations.csv")
     assert len(first) == 1
+    written = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix in (".csv", ".json")}
+    # diagnostics that fail half-way replace none of the files of the run before
+    with monkeypatch.context() as patch:
+        patch.setattr(diagnostics, "plot_pairs", _fail)
+        with pytest.raises(OSError, match="disk full"):
+            main([*base, "--generations", "1"])
+    assert {n: (out / n).read_bytes() for n in written} == written
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert main([*base, "--generations", "2", "--export", str(export)]) == 0  # resumes
     gens = pd.read_csv(out / "generations.csv")
     assert list(gens["generation"]) == [0, 1]
@@ -244,8 +259,18 @@ def test_calibrate_cli_resumes_writes_diagnostics_and_exports(tmp_path: Path) ->
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "calibration" and manifest["generations"] == 2
     assert [p["name"] for p in manifest["parameters"]] == list(spec.parameters)
+    assert read_manifest(out, ("calibration",)).run_id == manifest["run_id"]
+    assert manifest["run_id"].startswith("calibration-") and manifest["seeds"] == [spec.seed]
+    assert manifest["population_size"] == 20 and manifest["spec"]["population_size"] == 20
+    assert set(manifest["targets_held_out"]) == set(spec.held_out)
+    assert manifest["targets_fit"] and set(manifest["targets_sha256"]) == {
+        f.name for f in TARGETS_DIR.glob("*.toml")
+    }
     post = posterior.load_posterior(export)
     assert post.names == spec.parameters and len(post.draws) == 1000
+    assert post.run_id == manifest["run_id"]
+    assert post.manifest["exported_from"] == str(out.resolve())
+    assert not [p.name for p in export.iterdir() if p.name.startswith(".")]
     # a comparison carries the calibrated uncertainty: one posterior draw per seed
     cmp_out = tmp_path / "cmp"
     args = ["compare", str(ROOT / "experiments" / "calibration.toml")]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import experiments.cases
 from abm.config import CaseConfig, NewInstallation, PopulationConfig, ScenarioConfig
 from abm.model import GovernanceModel
 from abm.policies import LEVER_NAMES
+from abm.rng import replicate_seeds
 from experiments.cli import main
+from experiments.results import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = PopulationConfig(
@@ -122,6 +126,26 @@ def test_govsim_case_writes_the_report(tmp_path: Path) -> None:
     assert len(effects) > 50
     assert (effects["ci_low"] <= effects["mean_difference"] + 1e-9).all()
     assert (effects["mean_difference"] <= effects["ci_high"] + 1e-9).all()
+    manifest = read_manifest(out, ("case",))
+    assert re.fullmatch(r"case-\d{8}T\d{4}Z-[0-9a-f]{6}", manifest.run_id), manifest.run_id
+    assert manifest.data["seeds"] == list(replicate_seeds(0, 2))
+    assert f"(`{manifest.run_id}`)" in (out / "README.md").read_text()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_govsim_case_that_fails_while_writing_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(experiments.cases, "plot_effects", broken)
+    out = tmp_path / "deep" / "report"
+    argv = ["case", str(_case_file(tmp_path)), "--replicates", "1", "--jobs", "1"]
+    with pytest.raises(OSError, match="disk full"):
+        main([*argv, "--out", str(out), "--no-progress"])
+    assert not (tmp_path / "deep").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small_case.toml"]
 
 
 def test_govsim_case_rejects_a_file_without_case(tmp_path: Path, capsys) -> None:

@@ -7,7 +7,10 @@ trajectory is worked out by hand.
 
 from __future__ import annotations
 
+import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -292,9 +295,13 @@ def write_sweep(folder: Path, manifest: bool = True) -> Path:
             {"name": "enhanced_financing", "kind": "lever", "low": 0, "high": 1, "group": "f"},
             {"name": "full_package", "kind": "package", "low": 0, "high": 1, "group": "full"},
         ]
-        (folder / "manifest.json").write_text(
-            json.dumps({"factors": factors, "outcomes": [OUTCOME, "funds_absorbed_eur"]})
-        )
+        manifest_data = {
+            "kind": "sweep",
+            "run_id": "sweep-20260101T0000Z-abc123",
+            "factors": factors,
+            "outcomes": [OUTCOME, "funds_absorbed_eur"],
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest_data))
     return path
 
 
@@ -393,6 +400,28 @@ def test_cli_bad_input_exits_2_naming_the_problem(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({"kind": "case", "run_id": "case-x"}, "key 'kind' is \"case\"; expected one of sweep"),
+        ({"factors": []}, "key 'kind' is missing"),
+        ("{not json", "is not valid JSON"),
+    ],
+)
+def test_cli_reads_the_manifest_kind_and_refuses_what_is_not_a_sweep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], manifest: Any, message: str
+) -> None:
+    runs = write_sweep(tmp_path / "sweep", manifest=False)
+    text = manifest if isinstance(manifest, str) else json.dumps(manifest)
+    (runs.parent / "manifest.json").write_text(text)
+    out = tmp_path / "disc"
+    argv = ["discover", str(runs), "--outcome", OUTCOME, "--above", "50", "--out", str(out)]
+    assert main([*argv, "--inputs", f"{STAFF},enhanced_financing"]) == 2
+    err = capsys.readouterr().err
+    assert f"{runs.parent / 'manifest.json'}" in err and message in err, err
+    assert "Traceback" not in err and not out.exists()
+
+
 def test_cli_missing_or_unreadable_runs_file_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -415,3 +444,37 @@ def test_cli_refuses_a_non_empty_out_dir_unless_overwrite(
     assert main(argv) == 2
     assert "not empty" in capsys.readouterr().err
     assert (out / "keep.txt").read_text() == "mine"
+
+
+# --- the package ---------------------------------------------------------------------------
+
+SUBMODULES = ("prim", "describe", "figures", "inputs", "command")
+
+
+@pytest.mark.parametrize("first", SUBMODULES)
+def test_each_submodule_imports_first_without_an_import_cycle(first: str) -> None:
+    """A fresh interpreter imports one submodule first, then the package (a cycle would fail)."""
+    code = (
+        f"import experiments.discovery.{first}\n"
+        "import experiments.discovery as d\n"
+        "assert all(hasattr(d, name) for name in d.__all__), 'missing re-export'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_prim_depends_on_no_other_govsim_module() -> None:
+    """prim.py stays self-contained, so a different PRIM can replace it as one module."""
+    # the package re-exports the function prim, which shadows the submodule as an attribute
+    source = Path(importlib.import_module("experiments.discovery.prim").__file__ or "").read_text(
+        encoding="utf-8"
+    )
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert imports and not [i for i in imports if "experiments" in i or "abm" in i], imports

@@ -80,6 +80,10 @@ def make_results(root: Path, sweep: bool = True) -> Path:
     return root
 
 
+COMPARE_MANIFEST = json.dumps({"kind": "compare", "run_id": "compare-20260101T0000Z-abc123"})
+CALIBRATION_MANIFEST = json.dumps({"kind": "calibration", "run_id": "calibration-x"})
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with one results directory of each kind."""
@@ -97,6 +101,26 @@ def test_discover_finds_each_kind_below_a_root(root: Path) -> None:
     assert data.kind_of(root) is None
 
 
+def test_kind_and_run_id_come_from_the_manifest_not_the_names(root: Path, tmp_path: Path) -> None:
+    manifest = json.loads((root / "cmp" / "manifest.json").read_text())
+    assert data.load(root / "cmp").metadata()["kind"] == "compare"
+    named = tmp_path / "run-20260101T0000Z-ffffff"  # a name that looks like another run
+    named.mkdir()
+    for name in ("pathways.csv", "comparison.csv", "summary.csv", "runs.csv"):
+        (named / name).write_bytes((root / "cmp" / name).read_bytes())
+    (named / "manifest.json").write_text(json.dumps({**manifest, "kind": "demo"}))
+    results = data.load(named)
+    assert results.kind == "experiment" and results.results_kind == "demo"
+    assert results.run_id == manifest["run_id"] and results.metadata()["kind"] == "demo"
+    assert data.export_name(results, "effects").startswith(manifest["run_id"])
+    # the same tables under a manifest of another kind are not an experiment
+    for kind in ("sweep", "case"):
+        (named / "manifest.json").write_text(json.dumps({**manifest, "kind": kind}))
+        assert data.kind_of(named) is None
+    with pytest.raises(BadInput, match="holds no govsim results"):
+        data.discover(tmp_path)
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
@@ -104,8 +128,16 @@ def test_discover_finds_each_kind_below_a_root(root: Path) -> None:
         (lambda p: p.write_text("x"), "is not a directory"),
         (lambda p: p.mkdir(), "holds no govsim results (it has no manifest.json)"),
         (
-            lambda p: (p.mkdir(), (p / "manifest.json").write_text("{}")),
+            lambda p: (p.mkdir(), (p / "manifest.json").write_text(COMPARE_MANIFEST)),
             "has no recognised tables",
+        ),
+        (
+            lambda p: (p.mkdir(), (p / "manifest.json").write_text("{}")),
+            "manifest.json: key 'kind' is missing; expected one of compare, demo, run, sweep",
+        ),
+        (
+            lambda p: (p.mkdir(), (p / "manifest.json").write_text(CALIBRATION_MANIFEST)),
+            "manifest.json: key 'kind' is \"calibration\"; expected one of compare",
         ),
     ],
 )
@@ -124,9 +156,12 @@ def test_load_names_the_bad_file(root: Path, tmp_path: Path) -> None:
     for name in ("pathways.csv", "comparison.csv", "summary.csv", "runs.csv"):
         (broken / name).write_bytes((root / "cmp" / name).read_bytes())
     (broken / "manifest.json").write_text("{not json")
-    with pytest.raises(BadInput, match=r"broken/manifest.json cannot be read as JSON"):
+    with pytest.raises(BadInput, match=r"broken/manifest.json is not valid JSON"):
         data.load(broken)
-    (broken / "manifest.json").write_text("{}")
+    (broken / "manifest.json").write_text(CALIBRATION_MANIFEST)
+    with pytest.raises(BadInput, match=r"broken/manifest.json: key 'kind' is \"calibration\""):
+        data.load(broken)
+    (broken / "manifest.json").write_text(COMPARE_MANIFEST)
     pd.read_csv(root / "cmp" / "pathways.csv").drop(columns="mean_t").to_csv(
         broken / "pathways.csv", index=False
     )

@@ -145,6 +145,9 @@ def test_serve_end_to_end(served: tuple[str, Path, Path], tmp_path: Path) -> Non
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
+    # expect() has its own 5 s default, too short on a loaded machine; use the page's timeout
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+
     url, root, log = served
     port = int(url.rstrip("/").rsplit(":", 1)[1])
     manifest = json.loads((root / "cmp" / "manifest.json").read_text())

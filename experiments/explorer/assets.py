@@ -10,7 +10,6 @@ never fetches anything. Run ``python -m experiments.explorer.assets`` to fill th
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from experiments.errors import BadInput
+from experiments.results import atomic_dir
 
 # ``{{cdn}}/@scope/name@1.2.3/...`` or ``{{cdn}}/name@1.2.3/...`` in solara's page template
 _CDN_SPEC = re.compile(r"\{\{\s*cdn\s*\}\}/((?:@[\w.-]+/)?[\w.-]+@\d[\w.+-]*)/")
@@ -56,23 +56,19 @@ def missing_packages(specs: list[str], directory: Path) -> list[str]:
 
 
 def unpack(tarball: Path, target: Path) -> None:
-    """Unpack an npm tarball (files under ``package/``) into ``target``, all or nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        with tarfile.open(tarball, "r:gz") as archive:
-            members = []
-            for member in archive.getmembers():
-                head, _, rest = member.name.partition("/")
-                if head != "package" or not rest:
-                    continue
-                member.name = rest
-                members.append(member)
-            archive.extractall(staging, members=members, filter="data")
-        os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """Unpack an npm tarball (files under ``package/``) into ``target``, all or nothing.
+
+    An earlier copy of the package in ``target`` is replaced.
+    """
+    with atomic_dir(target, overwrite=True) as staging, tarfile.open(tarball, "r:gz") as archive:
+        members = []
+        for member in archive.getmembers():
+            head, _, rest = member.name.partition("/")
+            if head != "package" or not rest:
+                continue
+            member.name = rest
+            members.append(member)
+        archive.extractall(staging, members=members, filter="data")
 
 
 def fetch_packages(specs: list[str], directory: Path, npm: str = "npm") -> None:

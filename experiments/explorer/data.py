@@ -1,11 +1,13 @@
 """Results directories as tidy frames for the explorer: find them, load them, slice, export.
 
-Three kinds of directory are recognised, each by a ``manifest.json`` and its tables:
+A directory is recognised by the ``kind`` in its ``manifest.json`` (read with
+:func:`experiments.results.read_manifest`, never guessed from names) and the tables beside it;
+each kind opens in one of three views:
 
-- ``experiment``: ``govsim compare --out DIR`` and ``govsim demo`` (``summary.csv``,
+- ``experiment``: kinds ``compare`` (``govsim compare --out DIR``) and ``demo`` (``summary.csv``,
   ``comparison.csv`` or ``lever_effects.csv``, ``pathways.csv``, ``runs.csv``);
-- ``run``: ``govsim run`` (``city_year``, ``installation_year`` and ``eu_year`` as Parquet);
-- ``sweep``: ``govsim sweep`` (``runs.parquet``).
+- ``run``: kind ``run`` (``city_year``, ``installation_year`` and ``eu_year`` as Parquet);
+- ``sweep``: kind ``sweep`` (``runs.parquet``).
 
 A folder holding several of them (e.g. ``results/`` with ``demo-*`` subfolders) is a root
 from which the user picks one. Every view returns the rows it shows, so what the page draws
@@ -16,7 +18,6 @@ is what the CSV download holds; :func:`export_csv` writes it with its provenance
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,9 +29,17 @@ import pandas as pd
 
 from experiments.errors import BadInput
 from experiments.figures import describe_outcome
+from experiments.results import MANIFEST, read_manifest
 from experiments.runner import PATHWAY_SERIES
 
 EXPERIMENT_DIFF_FILES: tuple[str, ...] = ("comparison.csv", "lever_effects.csv")
+# the results kinds (manifest key 'kind') the explorer shows, and the view each opens in
+VIEWS: dict[str, str] = {
+    "compare": "experiment",
+    "demo": "experiment",
+    "run": "run",
+    "sweep": "sweep",
+}
 RUN_TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
 SEARCH_DEPTH = 3  # how deep below a root results directories are looked for
 SERIES_LABELS: dict[str, str] = dict(
@@ -73,14 +82,19 @@ class Results:
     """One loaded results directory: its kind, manifest and tables (keyed by role)."""
 
     path: Path
-    kind: str  # "experiment", "run" or "sweep"
+    kind: str  # the view: "experiment", "run" or "sweep" (VIEWS of the manifest's kind)
     manifest: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
-        """The manifest's run id, else the directory name."""
-        return str(self.manifest.get("run_id") or self.path.name)
+        """The manifest's run ID."""
+        return str(self.manifest["run_id"])
+
+    @property
+    def results_kind(self) -> str:
+        """The manifest's kind: the govsim command that wrote the directory."""
+        return str(self.manifest["kind"])
 
     @property
     def baseline(self) -> str | None:
@@ -96,7 +110,7 @@ class Results:
         """Provenance of the directory: run id, kind, command, code version, creation time."""
         info = {
             "results_dir": str(self.path),
-            "kind": self.kind,
+            "kind": self.results_kind,
             "run_id": self.run_id,
             "command": str(self.manifest.get("command", "unknown")),
             "code_version": str(self.manifest.get("code_version", "unknown")),
@@ -112,27 +126,38 @@ class Results:
 # --- finding and loading ------------------------------------------------------------------
 
 
+def _has_tables(path: Path, view: str) -> bool:
+    """Whether ``path`` holds the tables the ``view`` shows."""
+    if view == "experiment":
+        return (
+            any((path / name).is_file() for name in EXPERIMENT_DIFF_FILES)
+            and (path / "pathways.csv").is_file()
+        )
+    if view == "run":
+        return all((path / f"{name}.parquet").is_file() for name in RUN_TABLES)
+    return (path / "runs.parquet").is_file()
+
+
 def kind_of(path: Path) -> str | None:
-    """The kind of results directory ``path`` is, or None if it is not one."""
-    if not (path / "manifest.json").is_file():
+    """The view of results directory ``path`` (from its manifest's kind), or None if none fits.
+
+    None when there is no readable manifest of a kind in :data:`VIEWS` or its tables are missing.
+    """
+    if not (path / MANIFEST).is_file():
         return None
-    if (
-        any((path / name).is_file() for name in EXPERIMENT_DIFF_FILES)
-        and (path / "pathways.csv").is_file()
-    ):
-        return "experiment"
-    if all((path / f"{name}.parquet").is_file() for name in RUN_TABLES):
-        return "run"
-    if (path / "runs.parquet").is_file():
-        return "sweep"
-    return None
+    try:
+        view = VIEWS[read_manifest(path, tuple(VIEWS)).kind]
+    except BadInput:
+        return None
+    return view if _has_tables(path, view) else None
 
 
 def _expected() -> str:
     return (
-        "manifest.json with comparison.csv or lever_effects.csv and pathways.csv (govsim "
-        "compare --out, govsim demo), with city_year/installation_year/eu_year.parquet "
-        "(govsim run) or with runs.parquet (govsim sweep)"
+        "manifest.json of kind compare or demo with comparison.csv or lever_effects.csv and "
+        "pathways.csv (govsim compare --out, govsim demo), of kind run with "
+        "city_year/installation_year/eu_year.parquet (govsim run) or of kind sweep with "
+        "runs.parquet (govsim sweep)"
     )
 
 
@@ -160,27 +185,19 @@ def discover(root: str | Path) -> list[Path]:
         found.extend(p for p in children if kind_of(p))
         level = [p for p in children if not kind_of(p)]
     if not found:
-        detail = (
-            "it has no manifest.json"
-            if not (root / "manifest.json").is_file()
-            else "its manifest.json has no recognised tables beside it"
-        )
+        if not (root / MANIFEST).is_file():
+            detail = "it has no manifest.json"
+        else:
+            try:
+                read_manifest(root, tuple(VIEWS))
+                detail = "its manifest.json has no recognised tables beside it"
+            except BadInput as exc:
+                detail = str(exc)
         raise BadInput(
             f"{root} holds no govsim results ({detail}); expected {_expected()}, or "
             "subdirectories that hold them"
         )
     return found
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    file = path / "manifest.json"
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"{file} cannot be read as JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise BadInput(f"{file} is not a JSON object")
-    return data
 
 
 def _read_table(file: Path, role: str) -> pd.DataFrame:
@@ -198,10 +215,14 @@ def _read_table(file: Path, role: str) -> pd.DataFrame:
 def load(path: str | Path) -> Results:
     """Load one results directory (see the module docstring for the kinds)."""
     path = Path(path)
-    kind = kind_of(path)
-    if kind is None:
+    if not (path / MANIFEST).is_file():
         raise BadInput(f"{path} is not a govsim results directory; expected {_expected()}")
-    manifest = _read_manifest(path)
+    read = read_manifest(path, tuple(VIEWS))
+    kind, manifest = VIEWS[read.kind], read.data
+    if not _has_tables(path, kind):
+        raise BadInput(
+            f"{path} (kind {read.kind}) lacks the tables the explorer shows; expected {_expected()}"
+        )
     tables: dict[str, pd.DataFrame] = {}
     if kind == "experiment":
         diff_name = str(manifest.get("diff_file", ""))
