@@ -24,9 +24,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments import report, report_figures
+from experiments import report
 from experiments.cli import main
 from experiments.errors import BadInput
+from experiments.report import figures as report_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
