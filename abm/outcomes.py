@@ -4,7 +4,8 @@ One table (:data:`OUTCOMES`) says, for each headline outcome of a run, what it m
 which unit it is stored and shown, its human label, and how :func:`headline_outcomes` computes
 it from the run's tables. The runner, ``govsim compare``, sweeps, sensitivity studies, reports,
 the explorer and ``docs/ODD.md`` read the table; none keeps a list of its own. The named
-selections (:data:`SELECTIONS`) are the outcomes each view shows first.
+selections (:data:`SELECTIONS`) are the outcomes each view shows first; :data:`CASE_OUTCOMES`
+are the metrics of a case study (one focus city) with ``{year}`` templates.
 
 The output tables' columns have the same treatment in :data:`COLUMNS` (table, column, unit,
 meaning), which a test checks against the parquet schema of a run.
@@ -222,6 +223,50 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 OUTCOME_BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOME_BY_NAME)
+
+# the case metrics a report shows (``govsim case``, experiments/cases.py run_metrics), most
+# important first; ``{year}`` stands for a year the runs reach (the report takes the latest)
+CASE_OUTCOMES: tuple[Outcome, ...] = (
+    Outcome(
+        "with_industry_cut_{year}_pct",
+        "territorial emissions cut by {year}, incl. industry",
+        "%",
+        _PP,
+        "cut in the focus city's territorial emissions, its four sectors and its industry, from "
+        "the start year to {year}",
+        "100 * (1 - emissions_with_industry_t in {year} / in the start year), focus city",
+        group="case",
+    ),
+    Outcome(
+        "city_scope_cut_{year}_pct",
+        "city-scope emissions cut by {year}",
+        "%",
+        _PP,
+        "cut in the focus city's own four sectors (buildings, transport, energy, waste) from the "
+        "start year to {year}",
+        "100 * (1 - emissions_city_scope_t in {year} / in the start year), focus city",
+        group="case",
+    ),
+    Outcome(
+        "plant_jobs_{year}",
+        "direct jobs at the city's large plants in {year}",
+        "jobs",
+        "jobs",
+        "direct jobs at the focus city's large industrial plants (SMEs not counted) in {year}",
+        "sum of installation_year jobs of the focus city's plants in {year}",
+        group="case",
+    ),
+    Outcome(
+        "route_decision_year",
+        "first year a local plant changes route",
+        "year",
+        "years",
+        "first year any of the focus city's plants has a change of production route under way "
+        "or done (NaN if none does)",
+        "min year with pending_technology != none or technology != the start year's",
+        group="case",
+    ),
+)
 
 # the outcomes each view shows first, most important first
 SELECTIONS: dict[str, tuple[str, ...]] = {

@@ -6,10 +6,13 @@ Runs use a small synthetic EU (20 non-mission cities, one citizen agent per 20 0
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +33,7 @@ from experiments.runner import (
     summary_table,
 )
 from experiments.scenario import load_scenario
+from experiments.text import ci, fmt
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
 RUN_FILES = {"manifest.json", "city_year.parquet", "installation_year.parquet", "eu_year.parquet"}
@@ -315,6 +319,125 @@ def test_compare_rejects_duplicate_names_and_bad_files_before_running(
     assert str(bad) in err and "scenario.end_year" in err
     no_traceback(err)
     assert not out.exists()
+
+
+COMPARE_FILES = [
+    "summary.csv",
+    "comparison.csv",
+    "pathways.csv",
+    "runs.csv",
+    "emission_pathways.png",
+    "industry_emissions.png",
+    "city_groups.png",
+    "effect_emissions_reduction_2050_pct.png",
+    "effect_industry_emissions_reduction_2050_pct.png",
+    "effect_funds_absorbed_eur.png",
+    "manifest.json",
+    "README.md",
+]
+COMPARE_MANIFEST_KEYS = [
+    "kind", "run_id", "created_utc", "command", "reproduce", "code_version", "code_dirty",
+    "package_versions", "data_sha256", "seeds", "posterior", "argv", "baseline", "diff_file",
+    "master_seed", "replicates", "n_jobs", "wall_time_s", "fingerprint_sha256", "scenarios",
+    "files",
+]  # fmt: skip
+
+
+def test_compare_writes_the_same_files_and_prints_the_rows_of_its_table(
+    small_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The files, manifest keys, printed table and README of compare are those of its CSV."""
+    out = tmp_path / "cmp"
+    lever = small_dir / "levers" / "enhanced_financing.toml"
+    argv = ["compare", str(small_dir / "baseline.toml"), str(lever), "--replicates", "2"]
+    assert main([*argv, "--jobs", "1", "--no-progress", "--out", str(out)]) == 0
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["files"] == COMPARE_FILES
+    assert sorted(p.name for p in out.iterdir()) == sorted(COMPARE_FILES)
+    assert list(man) == COMPARE_MANIFEST_KEYS
+    assert man["kind"] == "compare" and man["diff_file"] == "comparison.csv"
+    diffs = pd.read_csv(out / "comparison.csv")
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        r"paired differences from 'baseline' over 2 replicates \(common seeds from master seed "
+        r"0; 95% t-interval\), \d+\.\d s",
+        lines[0],
+    )
+    header = ["outcome", "scenario", "baseline", "scenario mean", "difference", "95% CI"]
+    assert re.split(r"\s{2,}", lines[1].strip()) == header
+    assert set(lines[2]) == {"-", " "}
+    rows = lines[3 : 3 + len(diffs)]
+    assert lines[3 + len(diffs)] == f"wrote {out}"
+    for line, rec in zip(rows, diffs.to_dict("records"), strict=True):
+        info = figures.describe_outcome(rec["outcome"])
+        s = info.scale
+        cells = [
+            f"{info.label} ({info.unit})",
+            rec["scenario"],
+            fmt(rec["mean_baseline"] * s),
+            fmt(rec["mean_scenario"] * s),
+            fmt(rec["mean_difference"] * s),
+            ci(rec, s),
+        ]
+        assert re.split(r"\s{2,}", line.strip()) == cells
+    readme = (out / "README.md").read_text()
+    assert readme.startswith(f"# govsim compare `{man['run_id']}`\n")
+    (key,) = diffs[diffs["outcome"] == "emissions_reduction_2050_pct"].to_dict("records")
+    row = f"| enhanced_financing | {fmt(key['mean_difference'])} | {ci(key, 1.0)} |\n"
+    assert readme.endswith("|---|---|---|\n" + row)
+
+
+# --- layers: no import cycles ----------------------------------------------------------------
+
+
+def _internal_imports(path: Path, modules: set[str]) -> set[str]:
+    """The experiments modules a file imports (anywhere in it, also inside functions)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name in modules}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for a in node.names:
+                name = f"{node.module}.{a.name}"
+                if name in modules:
+                    found.add(name)  # a submodule: from experiments.report import figures
+                elif node.module in modules:
+                    found.add(node.module)
+    return found
+
+
+def test_experiments_modules_import_each_other_without_cycles() -> None:
+    """No experiments module imports, directly or through others, a module importing it."""
+    root = EXPERIMENTS_DIR.parent
+    files = {}
+    for path in EXPERIMENTS_DIR.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {name: _internal_imports(path, set(files)) - {name} for name, path in files.items()}
+    assert "experiments.report.schema" in graph["experiments.report"]
+    assert "experiments.report" in graph["experiments.compare"]
+    for start in graph:
+        chains = [[start, name] for name in sorted(graph[start])]
+        seen: set[str] = set()
+        while chains:
+            chain = chains.pop()
+            assert chain[-1] != start, "import cycle: " + " -> ".join(chain)
+            if chain[-1] not in seen:
+                seen.add(chain[-1])
+                chains += [[*chain, name] for name in sorted(graph[chain[-1]])]
+
+
+def test_the_report_does_not_import_the_command_line() -> None:
+    """In a fresh interpreter, the report package loads without experiments.cli or compare."""
+    code = (
+        "import sys, experiments.report.schema, experiments.report; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('experiments'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert {"experiments.report.schema", "experiments.report.command"} <= loaded
+    assert not loaded & {"experiments.cli", "experiments.compare", "experiments.commands"}
 
 
 # --- govsim demo, levers, params -------------------------------------------------------------

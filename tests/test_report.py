@@ -24,9 +24,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments import report, report_figures
+from abm.outcomes import CASE_OUTCOMES
+from experiments import report
 from experiments.cli import main
 from experiments.errors import BadInput
+from experiments.figures import OutcomeInfo
+from experiments.report import figures as report_figures
+from experiments.report.case import case_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -304,6 +308,33 @@ def test_case_report_shows_the_city_panels_and_lever_effects(
     assert "Košice" in md or "Kosice" in md
     assert (results / "report" / "tables" / "effects.csv").is_file()
     assert "each with the same 2 seeds" in md
+    # the case metrics' labels are the outcomes table's, with the latest year filled in
+    quantities = set(pd.read_csv(results / "report" / "tables" / "headline.csv")["quantity"])
+    for label in (
+        "territorial emissions cut by 2030, incl. industry",
+        "city-scope emissions cut by 2030",
+        "direct jobs at the city's large plants in 2032",
+    ):
+        assert label in quantities and f"{label}: largest difference" in " ".join(quantities)
+
+
+def test_case_metrics_come_from_the_outcomes_table_latest_year_first() -> None:
+    names = [
+        "plant_jobs_2025", "with_industry_cut_2030_pct", "route_decision_year",
+        "with_industry_cut_2050_pct", "plant_jobs_2050", "industry_share_2050_pct",
+    ]  # fmt: skip
+    metrics = case_metrics(names)
+    assert list(metrics) == ["with_industry_cut_2050_pct", "plant_jobs_2050", "route_decision_year"]
+    table = {o.name: o for o in CASE_OUTCOMES}
+    jobs = table["plant_jobs_{year}"]
+    assert metrics["plant_jobs_2050"] == OutcomeInfo(
+        jobs.label.replace("{year}", "2050"), jobs.unit, jobs.diff_unit
+    )
+    assert metrics["with_industry_cut_2050_pct"].diff_unit == "percentage points"
+    assert metrics["route_decision_year"].label == "first year a local plant changes route"
+    for o in CASE_OUTCOMES:
+        assert o.group == "case" and o.label and o.unit and o.description and o.computed
+        assert ("{year}" in o.name) == ("{year}" in o.label), o.name
 
 
 # --- calibration: a fake directory in the documented format --------------------------------

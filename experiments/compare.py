@@ -1,0 +1,354 @@
+"""``govsim compare`` and ``govsim demo``: scenarios run with common seeds, paired differences.
+
+``govsim compare`` runs the scenario files given, the first being the reference; ``govsim
+demo`` runs the shipped baseline, one scenario per lever and the full package, and ends by
+writing the report of its results directory. Both print the paired differences from the
+reference and (compare with ``--out``, demo always) write tables, figures, a manifest and a
+README into a directory that is renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import textwrap
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import experiments
+from abm.config import ScenarioConfig
+from abm.outcomes import selection
+from abm.policies import LEVER_NAMES
+from abm.rng import replicate_seeds
+from calibration.posterior import Posterior, PosteriorError, load_posterior
+from experiments import figures
+from experiments.errors import EXIT_OK, BadInput
+from experiments.report import write_report
+from experiments.results import (
+    MANIFEST,
+    atomic_dir,
+    check_out_dir,
+    experiment_fingerprint,
+    make_run_id,
+    new_manifest,
+    write_manifest,
+)
+from experiments.runner import (
+    RunSummary,
+    check_data_files,
+    headline_frame,
+    paired_differences,
+    pathway_table,
+    run_scenarios,
+    summary_table,
+)
+from experiments.scenario import ScenarioError, load_scenario
+from experiments.text import ci, fmt, plain_table
+
+# outcomes shown in the printed tables and given a lever-effect figure (abm/outcomes.py)
+KEY_OUTCOMES: tuple[str, ...] = selection("key")
+
+
+def load_all(paths: Sequence[str | Path]) -> list[ScenarioConfig]:
+    """Load every scenario file; report the problems of all files together."""
+    configs: list[ScenarioConfig] = []
+    problems: list[str] = []
+    for path in paths:
+        try:
+            configs.append(load_scenario(path))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(problems)
+    names = [c.name for c in configs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise BadInput(
+            f"scenario names must be unique, but {', '.join(repeated)} is used by more than "
+            "one file; give each file its own [scenario] name"
+        )
+    return configs
+
+
+def load_posterior_option(args: argparse.Namespace) -> Posterior:
+    """The posterior named by ``--posterior`` (empty: the committed one); records it in args."""
+    try:
+        post = load_posterior(Path(args.posterior) if args.posterior else None)
+    except PosteriorError as exc:
+        raise BadInput(str(exc)) from exc
+    args.posterior_info = post.describe()
+    return post
+
+
+def _difference_rows(diffs: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:
+    rows = []
+    for outcome in outcomes:
+        info = figures.describe_outcome(outcome)
+        for rec in diffs[diffs["outcome"] == outcome].to_dict("records"):
+            s = info.scale
+            rows.append(
+                [
+                    f"{info.label} ({info.unit})",
+                    str(rec["scenario"]),
+                    fmt(rec["mean_baseline"] * s),
+                    fmt(rec["mean_scenario"] * s),
+                    fmt(rec["mean_difference"] * s),
+                    ci(rec, s),
+                ]
+            )
+    return rows
+
+
+def _experiment(
+    args: argparse.Namespace, configs: list[ScenarioConfig]
+) -> tuple[list[int], dict[str, list[RunSummary]], pd.DataFrame, float]:
+    """Validate data, run all scenarios with common seeds and compute paired differences."""
+    check_data_files(configs)
+    seeds = replicate_seeds(args.seed, args.replicates)
+    draws = None
+    if getattr(args, "posterior", None) is not None:
+        post = load_posterior_option(args)
+        draws = post.sample(len(seeds), args.seed)
+        print(
+            f"sampling the calibrated parameters from {post.directory} "
+            f"(calibration {post.run_id}): one posterior draw per seed, the same in every "
+            "scenario"
+        )
+    started = time.perf_counter()
+    summaries = run_scenarios(
+        configs, seeds, n_jobs=args.jobs, progress=not args.no_progress, parameter_sets=draws
+    )
+    wall = time.perf_counter() - started
+    diffs = paired_differences(summaries, configs[0].name)
+    return seeds, summaries, diffs, wall
+
+
+def _write_experiment(
+    out: Path,
+    *,
+    kind: str,
+    run_id: str,
+    files: Sequence[Path],
+    configs: Sequence[ScenarioConfig],
+    seeds: Sequence[int],
+    args: argparse.Namespace,
+    summaries: Mapping[str, Sequence[RunSummary]],
+    diffs: pd.DataFrame,
+    diff_file: str,
+    wall_s: float,
+    reproduce: str,
+) -> list[str]:
+    """Write tables, figures, manifest and README of a compare or demo run into ``out``."""
+    baseline = configs[0].name
+    summary_table(summaries).to_csv(out / "summary.csv", index=False)
+    diffs.to_csv(out / diff_file, index=False)
+    pathway_table(summaries, baseline_name=baseline).to_csv(out / "pathways.csv", index=False)
+    headline_frame(summaries).to_csv(out / "runs.csv", index=False)
+    written = ["summary.csv", diff_file, "pathways.csv", "runs.csv"]
+    pathway_plots = (
+        ("emission_pathways.png", figures.plot_emission_pathways),
+        ("industry_emissions.png", figures.plot_industry),
+        ("city_groups.png", figures.plot_city_groups),
+    )
+    for name, plot in pathway_plots:
+        plot(summaries, out / name, run_id, baseline)
+        written.append(name)
+    for outcome in KEY_OUTCOMES:
+        if outcome in set(diffs["outcome"]):
+            name = f"effect_{outcome}.png"
+            figures.plot_lever_effects(diffs, outcome, out / name, run_id)
+            written.append(name)
+    info = new_manifest(
+        kind,
+        run_id,
+        command="govsim " + shlex.join(args.argv),
+        reproduce=reproduce,
+        configs=configs,
+        seeds=seeds,
+        posterior=getattr(args, "posterior_info", None),
+        argv=list(args.argv),
+        baseline=baseline,
+        diff_file=diff_file,
+        master_seed=args.seed,
+        replicates=args.replicates,
+        n_jobs=args.jobs,
+        wall_time_s=round(wall_s, 2),
+        fingerprint_sha256=experiment_fingerprint(configs, seeds),
+        scenarios=[
+            {"name": c.name, "file": str(f), "config": c.as_dict()}
+            for c, f in zip(configs, files, strict=True)
+        ],
+        files=[*written, MANIFEST, "README.md"],
+    )
+    write_manifest(out, info)
+    (out / "README.md").write_text(_readme(info, diffs))
+    return info["files"]
+
+
+def _readme(info: Mapping[str, Any], diffs: pd.DataFrame) -> str:
+    """The README of a results directory: what it is, how to reproduce it, what is in it."""
+    names = [s["name"] for s in info["scenarios"]]
+    rows = _difference_rows(diffs, KEY_OUTCOMES[:1])
+    table = "\n".join(
+        f"| {r[1]} | {r[4]} | {r[5]} |" for r in sorted(rows, key=lambda r: -float(r[4]))
+    )
+    return textwrap.dedent(
+        f"""\
+        # govsim {info["kind"]} `{info["run_id"]}`
+
+        Scenarios: {", ".join(names)}. Reference (baseline): `{info["baseline"]}`.
+        {info["replicates"]} replicates per scenario with common random numbers: every
+        scenario ran with the same seeds, derived from master seed {info["master_seed"]}
+        (`experiments.runner.replicate_seeds`), so differences are paired by seed.
+
+        ## Reproduce
+
+            {info["reproduce"]}
+
+        with code version `{info["code_version"]}` (see `manifest.json` for package versions,
+        data-file hashes and every scenario's full configuration). Results do not depend on
+        `--jobs`. The hash at the end of the run id identifies the inputs (configs, data
+        content, seeds): a rerun gets the same hash and a new timestamp.
+
+        ## Files
+
+        - `summary.csv`: per scenario and headline outcome, mean, sd and 90% interval over
+          replicates.
+        - `{info["diff_file"]}`: paired difference from the baseline per scenario and
+          outcome, with its 95% t-interval over seeds.
+        - `pathways.csv`: yearly EU, industry, mission-city and other-city emissions (t CO2e),
+          mean and 90% band, and the paired difference from the baseline.
+        - `runs.csv`: every headline outcome of every run (scenario, seed).
+        - `emission_pathways.png`, `industry_emissions.png`, `city_groups.png`: pathways.
+        - `effect_*.png`: lever effects (paired differences with 95% CI) on key outcomes.
+
+        ## 2050 EU emission cut: difference from the baseline (percentage points)
+
+        | scenario | mean difference | 95% CI |
+        |---|---|---|
+        """
+    ) + (table + "\n" if table else "")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run several scenarios with common seeds; print paired differences from the first."""
+    files = [Path(p) for p in args.scenarios]
+    configs = load_all(files)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_out_dir(out, args.overwrite)
+    seeds, summaries, diffs, wall = _experiment(args, configs)
+    print(
+        f"paired differences from '{configs[0].name}' over {args.replicates} replicates "
+        f"(common seeds from master seed {args.seed}; 95% t-interval), {wall:.1f} s"
+    )
+    outcomes = list(dict.fromkeys(diffs["outcome"]))
+    print(
+        plain_table(
+            ["outcome", "scenario", "baseline", "scenario mean", "difference", "95% CI"],
+            _difference_rows(diffs, outcomes),
+        )
+    )
+    if out is not None:
+        run_id = make_run_id("compare", configs, seeds)
+        with atomic_dir(out, args.overwrite) as tmp:
+            _write_experiment(
+                tmp,
+                kind="compare",
+                run_id=run_id,
+                files=[f.resolve() for f in files],
+                configs=configs,
+                seeds=seeds,
+                args=args,
+                summaries=summaries,
+                diffs=diffs,
+                diff_file="comparison.csv",
+                wall_s=wall,
+                reproduce="govsim " + shlex.join(args.argv),
+            )
+        print(f"wrote {out}")
+    return EXIT_OK
+
+
+def demo_files(scenario_dir: Path) -> list[Path]:
+    """The demo's scenario files: baseline, one per lever, full package."""
+    return [
+        scenario_dir / "baseline.toml",
+        *(scenario_dir / "levers" / f"{name}.toml" for name in LEVER_NAMES),
+        scenario_dir / "full_package.toml",
+    ]
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Baseline vs each lever vs the full package; write a results directory with figures."""
+    shipped = Path(experiments.__file__).resolve().parent
+    scenario_dir = Path(args.scenario_dir).resolve() if args.scenario_dir else shipped
+    files = demo_files(scenario_dir)
+    configs = load_all(files)
+    seeds_preview = replicate_seeds(args.seed, args.replicates)
+    run_id = make_run_id("demo", configs, seeds_preview)
+    root = Path(args.out_root)
+    out = root / run_id
+    k = 2
+    while out.exists():
+        out = root / f"{run_id}-{k}"
+        k += 1
+    run_id = out.name
+    print(
+        f"govsim demo: {len(configs)} scenarios x {args.replicates} replicates "
+        f"(master seed {args.seed}) -> {out}",
+        flush=True,
+    )
+    seeds, summaries, diffs, wall = _experiment(args, configs)
+    reproduce = f"govsim demo --replicates {args.replicates} --seed {args.seed}"
+    if args.scenario_dir:
+        reproduce += f" --scenario-dir {shlex.quote(str(scenario_dir))}"
+    with atomic_dir(out, overwrite=False) as tmp:
+        written = _write_experiment(
+            tmp,
+            kind="demo",
+            run_id=run_id,
+            files=files,
+            configs=configs,
+            seeds=seeds,
+            args=args,
+            summaries=summaries,
+            diffs=diffs,
+            diff_file="lever_effects.csv",
+            wall_s=wall,
+            reproduce=reproduce,
+        )
+    print(f"simulated {len(configs) * len(seeds)} runs in {wall:.1f} s")
+    print(f"results: {out}  ({', '.join(written)})")
+    reference = summaries[configs[0].name]
+    parts = []
+    for outcome in KEY_OUTCOMES:
+        info = figures.describe_outcome(outcome)
+        mean = sum(run.headline[outcome] for run in reference) / len(reference)
+        parts.append(f"{info.label} {fmt(mean * info.scale)} {info.unit}")
+    print(f"baseline '{configs[0].name}' means: " + "; ".join(parts))
+    print(_demo_table(diffs))
+    print(f"report: {write_report(out)}")
+    return EXIT_OK
+
+
+def _demo_table(diffs: pd.DataFrame) -> str:
+    """Scenario rows, key-outcome columns: mean paired difference [95% CI], best first."""
+    headers = ["difference from baseline"]
+    cells: dict[str, list[str]] = {}
+    order: list[str] = []
+    for k, outcome in enumerate(KEY_OUTCOMES):
+        info = figures.describe_outcome(outcome)
+        headers.append(f"{outcome} ({info.diff_unit})")
+        rows = diffs[diffs["outcome"] == outcome]
+        if k == 0:
+            order = rows.sort_values("mean_difference", ascending=False)["scenario"].tolist()
+        for rec in rows.to_dict("records"):
+            cells.setdefault(str(rec["scenario"]), []).append(
+                f"{fmt(rec['mean_difference'] * info.scale)} {ci(rec, info.scale)}"
+            )
+    return plain_table(headers, [[name, *cells[name]] for name in order])
