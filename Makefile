@@ -29,8 +29,8 @@ run: $(STAMP)
 	$(VENV)/bin/govsim demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check abm experiments calibration tests benchmarks scripts
-	$(VENV)/bin/ruff format --check abm experiments calibration tests benchmarks scripts
+	$(VENV)/bin/ruff check abm experiments calibration govsim tests benchmarks scripts
+	$(VENV)/bin/ruff format --check abm experiments calibration govsim tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

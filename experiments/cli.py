@@ -24,11 +24,13 @@ import argparse
 import importlib
 import os
 import sys
+from importlib import metadata
 
 from experiments.argtypes import int_at_least, jobs
 from experiments.commands import cmd_levers, cmd_params, cmd_run
 from experiments.compare import cmd_compare, cmd_demo
 from experiments.errors import EXIT_BAD_INPUT, BadInput
+from experiments.results import code_version
 from experiments.runner import DataFileError
 from experiments.scenario import ScenarioError
 
@@ -61,11 +63,22 @@ def posterior_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _version() -> str:
+    """The installed govsim version."""
+    try:
+        return metadata.version("govsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one subparser per subcommand."""
     parser = argparse.ArgumentParser(
         prog="govsim",
         description="Agent-based model of EU multilevel climate governance.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"govsim {_version()} (code {code_version()})"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -127,22 +127,41 @@ def _experiment(
     return seeds, summaries, diffs, wall
 
 
-def _write_experiment(
+def _call_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """What the manifest records of the command line that made a comparison."""
+    return {
+        "argv": list(args.argv),
+        "master_seed": args.seed,
+        "replicates": args.replicates,
+        "n_jobs": args.jobs,
+        "posterior": getattr(args, "posterior_info", None),
+    }
+
+
+def write_comparison(
     out: Path,
     *,
     kind: str,
     run_id: str,
-    files: Sequence[Path],
+    files: Sequence[Path | str],
     configs: Sequence[ScenarioConfig],
     seeds: Sequence[int],
-    args: argparse.Namespace,
+    argv: Sequence[str],
+    master_seed: int,
+    replicates: int,
+    n_jobs: int,
+    posterior: Mapping[str, Any] | None,
     summaries: Mapping[str, Sequence[RunSummary]],
     diffs: pd.DataFrame,
     diff_file: str,
     wall_s: float,
     reproduce: str,
 ) -> list[str]:
-    """Write tables, figures, manifest and README of a compare or demo run into ``out``."""
+    """Write tables, figures, manifest and README of a compare or demo run into ``out``.
+
+    ``argv`` is the command (``govsim`` arguments, or a description of the Python call) that
+    made the runs; ``files`` names each scenario's source file (or how it was made in code).
+    """
     baseline = configs[0].name
     summary_table(summaries).to_csv(out / "summary.csv", index=False)
     diffs.to_csv(out / diff_file, index=False)
@@ -165,17 +184,17 @@ def _write_experiment(
     info = new_manifest(
         kind,
         run_id,
-        command="govsim " + shlex.join(args.argv),
+        command="govsim " + shlex.join(argv),
         reproduce=reproduce,
         configs=configs,
         seeds=seeds,
-        posterior=getattr(args, "posterior_info", None),
-        argv=list(args.argv),
+        posterior=posterior,
+        argv=list(argv),
         baseline=baseline,
         diff_file=diff_file,
-        master_seed=args.seed,
-        replicates=args.replicates,
-        n_jobs=args.jobs,
+        master_seed=master_seed,
+        replicates=replicates,
+        n_jobs=n_jobs,
         wall_time_s=round(wall_s, 2),
         fingerprint_sha256=experiment_fingerprint(configs, seeds),
         scenarios=[
@@ -256,14 +275,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if out is not None:
         run_id = make_run_id("compare", configs, seeds)
         with atomic_dir(out, args.overwrite) as tmp:
-            _write_experiment(
+            write_comparison(
                 tmp,
                 kind="compare",
                 run_id=run_id,
                 files=[f.resolve() for f in files],
                 configs=configs,
                 seeds=seeds,
-                args=args,
+                **_call_fields(args),
                 summaries=summaries,
                 diffs=diffs,
                 diff_file="comparison.csv",
@@ -308,14 +327,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.scenario_dir:
         reproduce += f" --scenario-dir {shlex.quote(str(scenario_dir))}"
     with atomic_dir(out, overwrite=False) as tmp:
-        written = _write_experiment(
+        written = write_comparison(
             tmp,
             kind="demo",
             run_id=run_id,
             files=files,
             configs=configs,
             seeds=seeds,
-            args=args,
+            **_call_fields(args),
             summaries=summaries,
             diffs=diffs,
             diff_file="lever_effects.csv",
