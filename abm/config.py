@@ -320,6 +320,87 @@ class Parameters:
         "[assume]",
         "effectiveness of circular (waste) projects without R&I secondary markets",
     )
+    apply_free_capacity_offset_person_months: float = _p(
+        0.5,
+        "person-months",
+        0.1,
+        2.0,
+        "[assume]",
+        "added to a city's free staff time of the year in the burden ratio of P(apply), so "
+        "cities with no free time get a large but finite burden",
+    )
+    ideas_commitment_offset: float = _p(
+        0.5,
+        "x idea rate",
+        0.0,
+        1.0,
+        "[assume]",
+        "idea rate factor at zero council openness (the rate scales with offset + openness)",
+    )
+    initial_pipeline_years: float = _p(
+        1.0,
+        "years of ideas",
+        0.0,
+        3.0,
+        "[assume]",
+        "projects cities hold prepared at the start, in years of new ideas",
+    )
+    project_cost_log_sd: float = _p(
+        0.6,
+        "log sd",
+        0.2,
+        1.0,
+        "[assume]",
+        "spread of a project's cost around project_size_eur_per_resident x population",
+    )
+    project_cost_min_eur: float = _p(
+        2e5, "EUR", 5e4, 1e6, "[assume]", "smallest project an idea can become"
+    )
+    project_cost_max_eur: float = _p(
+        5e8, "EUR", 1e8, 2e9, "[assume]", "largest project an idea can become"
+    )
+    extra_departments_max: float = _p(
+        3.0,
+        "departments",
+        1.0,
+        5.0,
+        "[assume]",
+        "most departments beyond the lead one a project can need (binomial n, rounded)",
+    )
+    extra_department_probability: float = _p(
+        0.35,
+        "probability",
+        0.1,
+        0.6,
+        "[assume]",
+        "chance that a project needs each further department (binomial p)",
+    )
+    acceptance_at_zero_support: float = _p(
+        0.6,
+        "probability",
+        0.3,
+        1.0,
+        "domain §3.7 [assume]",
+        "residents accept a buildings or transport project at zero support; rises linearly "
+        "to 1 at full support",
+    )
+    management_share_of_preparation: float = _p(
+        0.3,
+        "x preparation intensity per year",
+        0.1,
+        0.6,
+        "[assume]",
+        "delivery management per year of a funded project, as a share of "
+        "project_prep_person_months_per_meur",
+    )
+    stall_hazard_per_year: float = _p(
+        0.05,
+        "probability per year per extra department",
+        0.0,
+        0.15,
+        "[assume]",
+        "a cross-silo project stalls for good, at s (1 - c) = 1 (scaled by s (1 - c))",
+    )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
         0.667,
@@ -401,6 +482,58 @@ class Parameters:
         "domain §3.2 [assume]",
         "staff time lost to silos at s = 1 and c = 0",
     )
+    skill_capacity_floor: float = _p(
+        0.5,
+        "share of full productivity",
+        0.2,
+        0.8,
+        "[assume]",
+        "staff productivity at skill 0; rises linearly to 1 at skill 1",
+    )
+    finance_training_share: float = _p(
+        0.5,
+        "share of training",
+        0.0,
+        1.0,
+        "[assume]",
+        "part of the skill training (baseline and capacity lever) that builds climate-finance "
+        "skill",
+    )
+    procurement_training_share: float = _p(
+        0.5,
+        "share of training",
+        0.0,
+        1.0,
+        "[assume]",
+        "part of the capacity lever's training that builds procurement skill",
+    )
+    procurement_turnover_share: float = _p(
+        0.5,
+        "share of turnover",
+        0.2,
+        1.0,
+        "[assume]",
+        "procurement skill is lost at this share of skill_turnover_per_year",
+    )
+    awareness_gain_per_year: float = _p(
+        0.05,
+        "share of gap per year",
+        0.0,
+        0.15,
+        "[assume]",
+        "baseline growth of a city's awareness of funding calls (share of the gap to 1)",
+    )
+    awareness_gain_mission_per_year: float = _p(
+        0.15,
+        "share of gap per year",
+        0.0,
+        0.3,
+        "[assume]",
+        "extra awareness growth of Mission and labelled cities (Mission Platform)",
+    )
+    awareness_decay_per_year: float = _p(
+        0.03, "share per year", 0.0, 0.1, "[assume]", "awareness lost to staff turnover"
+    )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
         0.0107,
@@ -433,6 +566,14 @@ class Parameters:
         4.0,
         "[assume]",
         "delivery time of a single-department project before learning",
+    )
+    silo_delivery_slowdown: float = _p(
+        0.5,
+        "x delivery time per extra department at s = 1",
+        0.0,
+        1.0,
+        "domain §3.3 [assume]",
+        "delivery takes 1 + slowdown x s x (departments - 1) times the base time",
     )
     # --- Multilevel alignment (§3.4) -----------------------------------------------------------
     dialogue_alignment_gain: float = _p(
@@ -515,6 +656,49 @@ class Parameters:
         0.6,
         "[assume]",
         "Label for a Mission City CCC without a Label date in the data",
+    )
+    industry_dialogue_gain_lever_per_year: float = _p(
+        0.3,
+        "share of gap per year",
+        0.0,
+        0.6,
+        "[assume]",
+        "growth of city-industry dialogue at dialogue-lever intensity 1",
+    )
+    industry_dialogue_gain_ccc_per_year: float = _p(
+        0.3,
+        "share of gap per year",
+        0.0,
+        0.6,
+        "[assume]",
+        "growth of city-industry dialogue where the city's CCC covers its industrial zone",
+    )
+    industry_dialogue_decay_per_year: float = _p(
+        0.05, "share per year", 0.0, 0.2, "[assume]", "city-industry dialogue fades"
+    )
+    ccc_commitment_weight: float = _p(
+        2.0,
+        "logit per unit openness",
+        0.0,
+        4.0,
+        "[assume]",
+        "council openness (centred at 0.5) in the yearly CCC hazard of non-scheduled cities",
+    )
+    ccc_skill_weight: float = _p(
+        1.5,
+        "logit per unit skill",
+        0.0,
+        3.0,
+        "[assume]",
+        "project-delivery skill (centred at 0.3) in the yearly CCC hazard",
+    )
+    ccc_mission_weight: float = _p(
+        1.0,
+        "logit",
+        0.0,
+        3.0,
+        "[assume]",
+        "Mission Cities without a Label date sign a CCC more readily",
     )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(
@@ -645,6 +829,62 @@ class Parameters:
         "[assume]",
         "national weight on jobs at which capex aid is the full state_aid_capex_share",
     )
+    capex_noise_log_sd: float = _p(
+        0.15,
+        "log sd",
+        0.0,
+        0.4,
+        "[assume]",
+        "plant-specific spread of a route's capex around its table value",
+    )
+    reinvestment_timing_spread_years: float = _p(
+        3.0,
+        "years",
+        0.0,
+        6.0,
+        "MPP ST-STSM: 20+-3 [src]",
+        "half-width of the uniform spread of a plant's next reinvestment date",
+    )
+    equity_retention_share: float = _p(
+        0.3,
+        "share of profit",
+        0.1,
+        0.6,
+        "[assume]",
+        "share of a plant's positive profit kept as equity for investment",
+    )
+    loss_memory_per_year: float = _p(
+        0.9,
+        "share per year",
+        0.5,
+        1.0,
+        "[assume]",
+        "cumulative losses carried over a profitable year (the rest is written off)",
+    )
+    job_risk_per_margin_loss: float = _p(
+        3.0,
+        "job risk per unit loss/price",
+        1.0,
+        6.0,
+        "[assume]",
+        "job risk of a loss-making plant per unit loss relative to the world price (capped at 1)",
+    )
+    close_capex_floor_eur_per_t: float = _p(
+        50.0,
+        "EUR per t/yr",
+        20.0,
+        100.0,
+        "[assume]",
+        "floor of the capex per tonne in the closure threshold, for routes that are cheap to build",
+    )
+    city_pressure_without_dialogue: float = _p(
+        0.5,
+        "x pressure",
+        0.0,
+        1.0,
+        "[assume]",
+        "city pressure on a plant without city-industry dialogue (full dialogue adds 1)",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"
@@ -685,6 +925,20 @@ class Parameters:
     )
     sme_green_emissions_factor: float = _p(
         0.6, "ratio", 0.3, 0.9, "[assume]", "SME emissions after the green investment"
+    )
+    sme_advance_share_max: float = _p(
+        0.9, "share of grant", 0.5, 1.0, "[assume]", "cap on the advance share phi"
+    )
+    sme_win_intercept: float = _p(
+        -0.5, "logit", -2.0, 1.0, "[assume]", "SME's expected log-odds of winning a grant"
+    )
+    sme_win_know_how_weight: float = _p(
+        2.0,
+        "logit per unit know-how",
+        0.0,
+        4.0,
+        "[assume]",
+        "funding know-how in an SME's expected chance of winning",
     )
     # --- Citizens (§3.7) -----------------------------------------------------------------------
     confidence_bound_mean: float = _p(
@@ -744,6 +998,14 @@ class Parameters:
         "[assume]",
         "cut of buildings and transport emissions at full citizen adoption",
     )
+    participation_offset_weight: float = _p(
+        0.5,
+        "logit",
+        0.0,
+        1.5,
+        "[assume]",
+        "pi3: weight of each citizen's own participation propensity (offset ~ N(0, 1))",
+    )
     # --- Political commitment (§3.10) ----------------------------------------------------------
     election_interval_years: float = _p(
         5.0, "years", 4.0, 6.0, "domain §3.10 [src]", "municipal election cycle"
@@ -776,6 +1038,33 @@ class Parameters:
     )
     reversal_locked_funding_weight: float = _p(
         1.0, "logit", 0.0, 3.0, "[assume]", "rho3: locked-in funding protects against reversal"
+    )
+    target_demote_probability: float = _p(
+        0.3,
+        "probability per reversal",
+        0.0,
+        0.6,
+        "[assume]",
+        "an election reversal demotes an existing target to planned (not in Mission Cities)",
+    )
+    target_adoption_intercept: float = _p(
+        -3.0, "logit", -5.0, -1.0, "[assume]", "log-odds of adopting a target at an election"
+    )
+    target_adoption_commitment_weight: float = _p(
+        4.0,
+        "logit per unit openness",
+        1.0,
+        6.0,
+        "[assume]",
+        "council openness in the log-odds of adopting a target",
+    )
+    commitment_initial_support_weight: float = _p(
+        0.5,
+        "share",
+        0.0,
+        1.0,
+        "[assume]",
+        "initial council openness blends the drawn openness with citizens' initial support",
     )
     # --- Green public procurement (§3.8) -------------------------------------------------------
     gpp_intercept: float = _p(-1.0, "logit", -2.5, 0.5, "Renda et al. 2012 [assume]", "gamma0")
@@ -840,6 +1129,76 @@ class Parameters:
     )
     lever_pathway_price_2040_eur_per_t: float = _p(
         200.0, "EUR/tCO2", 120.0, 300.0, "EU 2040 target alignment [assume]", "committed price"
+    )
+
+    # capacity and silos
+    lever_simplification_awareness_gain: float = _p(
+        0.3,
+        "share of gap per year",
+        0.0,
+        0.5,
+        "[assume]",
+        "awareness growth from simpler calls and one-stop information at intensity 1",
+    )
+    lever_capacity_awareness_gain: float = _p(
+        0.1, "share of gap per year", 0.0, 0.3, "[assume]", "awareness growth from training"
+    )
+    lever_procurement_training: float = _p(
+        0.05,
+        "skill per year",
+        0.0,
+        0.15,
+        "[assume]",
+        "procurement training that comes with the green-procurement lever at intensity 1",
+    )
+    lever_dialogue_coordination_gain_per_year: float = _p(
+        0.02, "per year", 0.0, 0.05, "[assume]", "mandated dialogue raises c at intensity 1"
+    )
+    lever_ccc_industry_scope_per_year: float = _p(
+        0.5,
+        "probability per year",
+        0.0,
+        1.0,
+        "[assume]",
+        "an existing CCC takes in the city's industrial zone, at CCC-lever intensity 1",
+    )
+    # financing: ELENA-type project development assistance, O&M eligibility, SME advisory
+    lever_financing_prep_cut: float = _p(
+        0.5,
+        "share",
+        0.0,
+        0.8,
+        "ELENA-type assistance [assume]",
+        "preparation staff time cut by project development assistance",
+    )
+    lever_financing_om_cut: float = _p(
+        0.5, "share", 0.0, 0.8, "[assume]", "O&M cost to the city cut by grant eligibility"
+    )
+    lever_financing_sme_prep_cut: float = _p(
+        0.5, "share", 0.0, 0.8, "[assume]", "SME application cost cut by advisory branches"
+    )
+    lever_financing_sme_win_weight: float = _p(
+        1.0,
+        "logit",
+        0.0,
+        3.0,
+        "[assume]",
+        "advisory branches raise an SME's expected log-odds of winning",
+    )
+    lever_simplification_sme_advance: float = _p(
+        0.3, "share of grant", 0.0, 0.6, "domain §3.6 [assume]", "advance share phi added"
+    )
+    # research and innovation
+    lever_rni_scrap_premium_cut: float = _p(
+        0.5, "share", 0.0, 0.8, "[assume]", "scrap premium cut (secondary-material markets)"
+    )
+    lever_rni_sme_consider_boost: float = _p(
+        0.5,
+        "x consideration rate",
+        0.0,
+        1.0,
+        "[assume]",
+        "more SMEs consider a green project",
     )
 
     # --- Synthetic survey: measurement model (domain §6) ------------------------------------

@@ -99,7 +99,9 @@ class GovernanceModel(mesa.Model):
         self.national = NationalGovernments(self)
         self.recorder = Recorder(self)
         citizens.aggregate(self)
-        self.cities.commitment = 0.5 * self.cities.commitment + 0.5 * self.support
+        # initial openness lies between the drawn value and citizens' support
+        w = self.params.commitment_initial_support_weight
+        self.cities.commitment = (1.0 - w) * self.cities.commitment + w * self.support
         projects.seed_pipeline(self)
         # plants see the green demand of the initial procurement shares from the first year
         self.green_demand_share = float(

@@ -69,10 +69,12 @@ def test_implementation_years_base_silo_and_learning() -> None:
         np.array([0.0, 0.0, 20.0, 20.0]),
         20.0,
         2.0,
+        Parameters().silo_delivery_slowdown,
     )
     # base 2 y; silo 0.5 across 3 departments: 2*(1+0.5*0.5*2) = 3 y; 20 prior projects halve it
     np.testing.assert_allclose(years, [2.0, 3.0, 1.0, 1.5], rtol=1e-12)
     assert years[0] == Parameters().base_implementation_years == 2.0
+    assert Parameters().silo_delivery_slowdown == 0.5
 
 
 def test_effective_coordination_mayor_backing(make_model) -> None:

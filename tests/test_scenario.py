@@ -581,9 +581,9 @@ def test_config_error_names_field_value_and_allowed(
 def test_file_messages_come_from_the_config_ranges() -> None:
     """The reader's allowed ranges are the config's objects, not copies."""
     from abm import config, policies
-    from experiments import scenario
+    from experiments import validation
 
-    assert scenario.POPULATION_RANGES is config.POPULATION_RANGES
-    assert scenario._LEVER_RANGES is policies.LEVER_RANGES
-    assert scenario._CASE_RANGES is config.CASE_RANGES
-    assert scenario._PARAMETER_RANGES is config.PARAMETER_RANGES
+    assert validation.POPULATION_RANGES is config.POPULATION_RANGES
+    assert validation._LEVER_RANGES is policies.LEVER_RANGES
+    assert validation._CASE_RANGES is config.CASE_RANGES
+    assert validation._PARAMETER_RANGES is config.PARAMETER_RANGES

@@ -51,8 +51,12 @@ def hold_dialogues(m: GovernanceModel) -> None:
         inst.kappa_base + p.lever_dialogue_kappa_gain * lv.dialogue_platforms, 1.0
     )
     c.industry_dialogue += dt * (
-        (0.3 * lv.dialogue_platforms + 0.3 * c.industry_in_ccc) * (1.0 - c.industry_dialogue)
-        - 0.05 * c.industry_dialogue
+        (
+            p.industry_dialogue_gain_lever_per_year * lv.dialogue_platforms
+            + p.industry_dialogue_gain_ccc_per_year * c.industry_in_ccc
+        )
+        * (1.0 - c.industry_dialogue)
+        - p.industry_dialogue_decay_per_year * c.industry_dialogue
     )
     # --- Climate City Contracts and the Mission Label
     scheduled = np.isfinite(m.label_year)
@@ -60,9 +64,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
     logit = (
         p.ccc_adoption_logit
         + p.lever_ccc_hazard_boost * lv.climate_city_contracts
-        + 2.0 * (c.commitment - 0.5)
-        + 1.5 * (c.skill - 0.3)
-        + 1.0 * c.mission
+        + p.ccc_commitment_weight * (c.commitment - 0.5)
+        + p.ccc_skill_weight * (c.skill - 0.3)
+        + p.ccc_mission_weight * c.mission
     )
     hazard = 1.0 - (1.0 - logistic(logit)) ** dt
     new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard))
@@ -71,7 +75,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
         c.alignment_base = np.minimum(c.alignment_base + p.ccc_alignment_gain * new, 1.0)
         c.industry_in_ccc |= new & (u_scope < lv.climate_city_contracts)
     # the lever also brings industry into the scope of existing contracts over time
-    c.industry_in_ccc |= c.ccc_signed & (u_scope < lv.climate_city_contracts * dt * 0.5)
+    c.industry_in_ccc |= c.ccc_signed & (
+        u_scope < lv.climate_city_contracts * dt * p.lever_ccc_industry_scope_per_year
+    )
     case = m.config.case
     if case is not None and case.industry_in_ccc is not None:
         # a case city's CCC scope is set by the case (e.g. Dunkirk's leaves industry out)

@@ -1,7 +1,8 @@
 """Administrative capacity: staff time supply, skills, twinning, turnover and hiring (domain §3.2).
 
-Capacity ``C_i = FTE_i * share * 12 * dt * (0.5 + 0.5 skill_i) * (1 - 0.3 s_i (1 - c_i))`` person-
-months per step, after the domain's ``C_i = sum_d FTE_id * skill_id * (1 - s_i o_coord)``. Skill
+Capacity ``C_i = FTE_i * share * 12 * dt * (f + (1 - f) skill_i) * (1 - loss s_i (1 - c_i))``
+person-months per step (``f = skill_capacity_floor``, ``loss = silo_capacity_loss``), after the
+domain's ``C_i = sum_d FTE_id * skill_id * (1 - s_i o_coord)``. Skill
 follows ``skill += eta*completed + lambda_train*(1-skill) + kappa_tw*(peer gap) - delta*skill``
 (domain §3.2 and §3.9; fcruztorres ABM_Energy_Transition for learning; [assume] for ranges).
 """
@@ -23,7 +24,9 @@ def staff_capacity_pm(m: GovernanceModel) -> np.ndarray:
     c = m.cities
     p = m.params
     silo_loss = 1.0 - p.silo_capacity_loss * c.silo * (1.0 - c.coordination)
-    return c.staff_fte * p.climate_time_share * 12.0 * m.dt * (0.5 + 0.5 * c.skill) * silo_loss
+    floor = p.skill_capacity_floor
+    productivity = floor + (1.0 - floor) * c.skill
+    return c.staff_fte * p.climate_time_share * 12.0 * m.dt * productivity * silo_loss
 
 
 def give_staff_time(m: GovernanceModel) -> None:
@@ -56,22 +59,28 @@ def learn_and_hire(m: GovernanceModel) -> None:
         - p.skill_turnover_per_year * dt * c.skill
     )
     c.finance_skill += (
-        (0.5 * training + platform) * dt * (1.0 - c.finance_skill)
+        (p.finance_training_share * training + platform) * dt * (1.0 - c.finance_skill)
         + twin * dt * _peer_gap(c.finance_skill, c.peers)
         - p.skill_turnover_per_year * dt * c.finance_skill
     )
     c.procurement_skill += (
-        0.5 * p.lever_capacity_training * lv.capacity_building + 0.05 * lv.green_procurement
+        p.procurement_training_share * p.lever_capacity_training * lv.capacity_building
+        + p.lever_procurement_training * lv.green_procurement
     ) * dt * (
         1.0 - c.procurement_skill
-    ) - 0.5 * p.skill_turnover_per_year * dt * c.procurement_skill
+    ) - p.procurement_turnover_share * p.skill_turnover_per_year * dt * c.procurement_skill
     np.clip(c.skill, 0.01, 0.99, out=c.skill)
     np.clip(c.finance_skill, 0.01, 0.99, out=c.finance_skill)
     np.clip(c.procurement_skill, 0.01, 0.99, out=c.procurement_skill)
     aware_gain = (
-        0.05 + 0.15 * (c.mission | c.label) + 0.3 * lv.simplification + 0.1 * lv.capacity_building
+        p.awareness_gain_per_year
+        + p.awareness_gain_mission_per_year * (c.mission | c.label)
+        + p.lever_simplification_awareness_gain * lv.simplification
+        + p.lever_capacity_awareness_gain * lv.capacity_building
     )
-    c.awareness += dt * (aware_gain * (1.0 - c.awareness) - 0.03 * c.awareness)
+    c.awareness += dt * (
+        aware_gain * (1.0 - c.awareness) - p.awareness_decay_per_year * c.awareness
+    )
     np.clip(c.awareness, 0.0, 1.0, out=c.awareness)
     # hiring: a backlog beyond capacity draws extra staff where national fiscal room allows
     cap_year = staff_capacity_pm(m) / dt

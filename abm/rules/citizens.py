@@ -112,7 +112,7 @@ def engage_citizens(m: GovernanceModel) -> None:
         np.float32(p.participation_intercept)
         + np.float32(p.participation_trust_weight) * z.trust
         + np.float32(p.participation_mode_weight) * mode_eff[z.city]
-        + np.float32(0.5) * z.participation
+        + np.float32(p.participation_offset_weight) * z.participation
     )
     part = u < logistic(logit)
     gain = np.float32(p.empower_trust_gain) * (mode_eff[z.city] / np.float32(2.0))

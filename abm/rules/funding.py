@@ -180,11 +180,12 @@ def _run_call(
     eligible &= city_share * cost <= m.budget_left_eur[city]
     prepared_cost_city = np.bincount(city, weights=cost, minlength=n)
     has_fit = np.bincount(city[eligible], minlength=n) > 0
+    room_pm = m.free_pm * m.config.steps_per_year + p.apply_free_capacity_offset_person_months
     logit = (
         p.apply_intercept
         + p.apply_awareness_weight * c.awareness
         + p.apply_need_weight * _need(m, prepared_cost_city) * has_fit
-        - p.apply_burden_weight * burden_pm / (m.free_pm * m.config.steps_per_year + 0.5)
+        - p.apply_burden_weight * burden_pm / room_pm
     )
     applies = (u_apply < logistic(logit)) & has_fit
     # each application costs ``burden`` person-months, written over the year the call is open
@@ -234,6 +235,7 @@ def _run_call(
         c.completed_projects[wcity],
         p.learning_projects_divisor,
         p.base_implementation_years,
+        p.silo_delivery_slowdown,
     )
     np.subtract.at(m.budget_left_eur, wcity, own_share[win])
     np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
@@ -289,6 +291,7 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
         c.completed_projects[wcity],
         p.learning_projects_divisor,
         p.base_implementation_years,
+        p.silo_delivery_slowdown,
     )
     spent = np.bincount(wcity, weights=pr.cost_eur[won], minlength=n)
     m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)

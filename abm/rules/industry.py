@@ -4,10 +4,11 @@ Plants compare routes only at reinvestment points (every ~20 years; MPP ST-STSM)
 allowed from the current one, ``NPV = sum_t CF_t/(1+r)^t - capex*(1 - subsidy)`` with
 ``CF = Q*(price + green premium - opex - (E - FA)*P_EUA)`` (Steel-IQ), ``r`` = discount rate plus
 the policy-uncertainty premium ``pi_unc``; the plant switches if the best route beats staying
-and equity covers 20% of the net capex, otherwise it relines or (if losses pile up) closes.
-Switches come online after ``construction_years``. The Innovation-Fund-type instrument funds
-switches cheapest-per-tonne first; national governments give aid to national-asset plants and
-keep them open (``omega_econ``). Output leaks abroad when the carbon cost is not passed on.
+and equity covers ``equity_share`` of the net capex, otherwise it relines or (if losses pile
+up) closes. Switches come online after ``construction_years``. The Innovation-Fund-type
+instrument funds switches cheapest-per-tonne first; national governments give aid to
+national-asset plants and keep them open (``omega_econ``). Output leaks abroad when the carbon
+cost is not passed on.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
         * learning
         * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
     )
-    scrap = p.scrap_premium_eur_per_t * (1.0 - 0.5 * lv.research_innovation)
+    scrap = p.scrap_premium_eur_per_t * (
+        1.0 - p.lever_rni_scrap_premium_cut * lv.research_innovation
+    )
     return np.asarray(
         it.OPEX[tech]
         + it.USES_H2[tech] * np.multiply.outer(h2, np.ones(tech.shape))
@@ -166,8 +169,9 @@ def decide_investments(m: GovernanceModel) -> None:
     nat = m.nations
     rng = m.streams["industry"]
     n = inst.n
-    noise = rng.lognormal(0.0, 0.15, (n, it.N_TECH))
-    cycle_noise = rng.uniform(-3.0, 3.0, n)
+    noise = rng.lognormal(0.0, p.capex_noise_log_sd, (n, it.N_TECH))
+    spread = p.reinvestment_timing_spread_years
+    cycle_noise = rng.uniform(-spread, spread, n)
     if not m.is_year_start:
         return
     # plants entering this year (case cities, e.g. a gigafactory) start operating
@@ -188,17 +192,23 @@ def decide_investments(m: GovernanceModel) -> None:
         p.full_utilisation,
     )
     profit = margin * inst.capacity_mt * 1e6 * inst.utilisation
-    inst.equity_eur += np.maximum(profit, 0.0) * 0.3 * inst.open
+    inst.equity_eur += np.maximum(profit, 0.0) * p.equity_retention_share * inst.open
     inst.cum_loss_eur = (
-        np.where(profit < 0, inst.cum_loss_eur - profit, inst.cum_loss_eur * 0.9) * inst.open
+        np.where(profit < 0, inst.cum_loss_eur - profit, inst.cum_loss_eur * p.loss_memory_per_year)
+        * inst.open
     )
     # jobs at risk: negative margins, or an announced move to a leaner EAF route
     pending_eaf = (inst.pending_tech >= 0) & EAF_ROUTES[np.maximum(inst.pending_tech, 0)]
-    m.job_risk = np.clip(-margin / price * 3.0, 0.0, 1.0) * inst.open + pending_eaf * abs(
-        p.eaf_job_change_share
-    )
+    m.job_risk = np.clip(
+        -margin / price * p.job_risk_per_margin_loss, 0.0, 1.0
+    ) * inst.open + pending_eaf * abs(p.eaf_job_change_share)
     # closures, unless the state protects a national asset by covering its losses
-    threshold = p.close_loss_multiple * it.CAPEX[inst.tech].clip(min=50.0) * inst.capacity_mt * 1e6
+    threshold = (
+        p.close_loss_multiple
+        * it.CAPEX[inst.tech].clip(min=p.close_capex_floor_eur_per_t)
+        * inst.capacity_mt
+        * 1e6
+    )
     failing = inst.open & (inst.cum_loss_eur > threshold)
     protect = failing & inst.national_asset & m.national.rescues(inst.country)
     aid = np.where(protect, inst.cum_loss_eur, 0.0)
@@ -237,7 +247,7 @@ def decide_investments(m: GovernanceModel) -> None:
     pressure = (
         inst.kappa[deciding]
         * m.cities.commitment[inst.city[deciding]]
-        * (0.5 + m.cities.industry_dialogue[inst.city[deciding]])
+        * (p.city_pressure_without_dialogue + m.cities.industry_dialogue[inst.city[deciding]])
     )
     fund_share = p.industry_fund_max_capex_share
     clean_switch = switching & it.IS_CLEAN[None, :]

@@ -41,9 +41,14 @@ def update_commitment(m: GovernanceModel) -> None:
         reverse = election & (u_rev < logistic(logit))
         shift = np.sign(m.support - 0.5) * u_shift * p.election_shift
         c.commitment += np.where(reverse, -p.reversal_drop, np.where(election, shift, 0.0))
-        demote = reverse & (c.target_status == 2) & (u_target < 0.3) & ~c.mission
+        demote = (
+            reverse & (c.target_status == 2) & (u_target < p.target_demote_probability) & ~c.mission
+        )
         c.target_status[demote] = 1
-        adopt = ~reverse & (u_target < logistic(-3.0 + 4.0 * c.commitment))
+        adopt_logit = (
+            p.target_adoption_intercept + p.target_adoption_commitment_weight * c.commitment
+        )
+        adopt = ~reverse & (u_target < logistic(adopt_logit))
         c.target_status = np.where(
             adopt & (c.target_status < 2), c.target_status + 1, c.target_status
         )

@@ -42,7 +42,7 @@ def generate_ideas(m: GovernanceModel) -> None:
 
 def seed_pipeline(m: GovernanceModel) -> None:
     """Projects cities already have ready at the start: one year of ideas, prepared."""
-    _add_ideas(m, m.streams["initial_pipeline"], 1.0, P_PREPARED)
+    _add_ideas(m, m.streams["initial_pipeline"], m.params.initial_pipeline_years, P_PREPARED)
 
 
 def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage: int) -> None:
@@ -57,7 +57,7 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
         * c.population
         / 1e5
         * years
-        * (0.5 + c.commitment)
+        * (p.ideas_commitment_offset + c.commitment)
         * np.clip(gap, 0.0, 1.0)
     )
     k = np.minimum(rng.poisson(lam), np.maximum(int(p.max_waiting_ideas_per_city) - waiting, 0))
@@ -67,9 +67,10 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
     share = current[city] / np.maximum(current[city].sum(axis=1, keepdims=True), 1e-9)
     u = rng.random(total)
     sector = (u[:, None] > np.cumsum(share, axis=1)).sum(axis=1).clip(0, 3)
-    cost = p.project_size_eur_per_resident * c.population[city] * rng.lognormal(0.0, 0.6, total)
-    cost = np.clip(cost, 2e5, 5e8)
-    n_dep = 1 + rng.binomial(3, 0.35, total)
+    spread = rng.lognormal(0.0, p.project_cost_log_sd, total)
+    cost = p.project_size_eur_per_resident * c.population[city] * spread
+    cost = np.clip(cost, p.project_cost_min_eur, p.project_cost_max_eur)
+    n_dep = 1 + rng.binomial(round(p.extra_departments_max), p.extra_department_probability, total)
     prep, coord = _preparation_pm(m, city, cost, n_dep)
     pr.add(
         city=city,
@@ -87,7 +88,8 @@ def _preparation_pm(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Preparation and coordination staff time a project idea needs (person-months)."""
     p = m.params
-    elena = 1.0 - 0.5 * m.levers.enhanced_financing  # ELENA-type preparation support
+    # ELENA-type project development assistance
+    elena = 1.0 - p.lever_financing_prep_cut * m.levers.enhanced_financing
     prep = p.project_prep_person_months_per_meur * cost / 1e6 * elena
     coord = coordination_pm(m.cities.silo[city], n_dep, p.coordination_person_months_per_department)
     return prep, coord
@@ -131,7 +133,8 @@ def prepare_projects(m: GovernanceModel) -> None:
     p_council = np.asarray(ndtr((c.commitment[city] - p.council_threshold) / council_sd))
     p_joint = proceed_probability(c.silo[city], c_eff[city], ndep, p.veto_conflict)
     # buildings and transport measures also need residents' acceptance (domain §3.7)
-    people = np.where(pr.sector[idx] <= 1, 0.6 + 0.4 * m.support[city], 1.0)
+    accept = p.acceptance_at_zero_support
+    people = np.where(pr.sector[idx] <= 1, accept + (1.0 - accept) * m.support[city], 1.0)
     ok = u < p_council * p_joint * people
     done = idx[covered & ok]
     failed = idx[covered & ~ok]
@@ -158,7 +161,13 @@ def implement_projects(m: GovernanceModel) -> None:
         return
     city = pr.city[idx]
     ndep = pr.n_departments[idx]
-    mgmt = 0.3 * p.project_prep_person_months_per_meur * pr.cost_eur[idx] / 1e6 * m.dt
+    mgmt = (
+        p.management_share_of_preparation
+        * p.project_prep_person_months_per_meur
+        * pr.cost_eur[idx]
+        / 1e6
+        * m.dt
+    )
     coord = coordination_pm(c.silo[city], ndep, p.coordination_person_months_per_department) * m.dt
     met_impl = staff.use_staff(m, "implementation", np.bincount(city, weights=mgmt, minlength=c.n))
     met_coord = staff.use_staff(m, "coordination", np.bincount(city, weights=coord, minlength=c.n))
@@ -167,7 +176,13 @@ def implement_projects(m: GovernanceModel) -> None:
     pr.remaining_years[idx] -= progress
     # cross-silo projects can stall for good (hazard grows with s(1-c) and departments)
     c_eff = effective_coordination(m)
-    hazard = 0.05 * c.silo[city] * (1.0 - c_eff[city]) * np.maximum(ndep - 1, 0) * m.dt
+    hazard = (
+        p.stall_hazard_per_year
+        * c.silo[city]
+        * (1.0 - c_eff[city])
+        * np.maximum(ndep - 1, 0)
+        * m.dt
+    )
     fail = u < hazard
     pr.stage[idx[fail]] = P_DROPPED
     np.add.at(m.year_flows.dropped, city[fail], 1.0)
@@ -200,7 +215,7 @@ def operate_projects(m: GovernanceModel) -> None:
     if idx.size == 0:
         return
     city = pr.city[idx]
-    eligible = 1.0 - 0.5 * m.levers.enhanced_financing  # O&M made grant-eligible
+    eligible = 1.0 - p.lever_financing_om_cut * m.levers.enhanced_financing  # O&M grant-eligible
     om = p.om_share_per_year * pr.cost_eur[idx] * m.dt * eligible
     need = np.bincount(city, weights=om, minlength=c.n)
     paid = np.minimum(need, m.budget_left_eur)

@@ -43,11 +43,12 @@ def implementation_years(
     completed: np.ndarray,
     divisor: float,
     base_years: float,
+    slowdown: float,
 ) -> np.ndarray:
-    """Delivery time: longer across silos, shorter with experience (1 + n_prior/20)."""
+    """Delivery time: longer across silos, shorter with experience (1 + n_prior/divisor)."""
     return (
         base_years
-        * (1.0 + 0.5 * silo * np.maximum(n_departments - 1, 0))
+        * (1.0 + slowdown * silo * np.maximum(n_departments - 1, 0))
         / (1.0 + completed / divisor)
     )
 
@@ -61,7 +62,10 @@ def integrate_departments(m: GovernanceModel) -> None:
     c.silo -= p.silo_reduction_ccc_per_year * dt * c.ccc_signed * (1.0 + lv.climate_city_contracts)
     body = c.structure == 0
     c.coordination += (
-        (p.coordination_gain_body_per_year * body + 0.02 * lv.dialogue_platforms)
+        (
+            p.coordination_gain_body_per_year * body
+            + p.lever_dialogue_coordination_gain_per_year * lv.dialogue_platforms
+        )
         * dt
         * (1.0 - c.coordination)
     )

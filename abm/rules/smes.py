@@ -37,7 +37,10 @@ def sme_finance(m: GovernanceModel) -> None:
     )
     cut = p.lever_simplification_burden_cut * lv.simplification
     delay_m = p.sme_disbursement_delay_months * (1.0 - cut)
-    phi = min(p.sme_advance_share + 0.3 * lv.simplification, 0.9)
+    phi = min(
+        p.sme_advance_share + p.lever_simplification_sme_advance * lv.simplification,
+        p.sme_advance_share_max,
+    )
     # payments of earlier awards come first; this step's winners start waiting next step
     waiting = s.status == SME_WAITING
     s.wait_months += waiting * 12.0 * dt
@@ -51,11 +54,19 @@ def sme_finance(m: GovernanceModel) -> None:
     if m.is_year_start:
         capex = p.sme_capex_share * s.revenue_eur
         grant = p.sme_grant_share * capex
-        p_win = logistic(-0.5 + 2.0 * s.know_how + 1.0 * lv.enhanced_financing)
-        prep = p.sme_prep_cost_share * grant * (1.0 - 0.5 * lv.enhanced_financing)
+        p_win = logistic(
+            p.sme_win_intercept
+            + p.sme_win_know_how_weight * s.know_how
+            + p.lever_financing_sme_win_weight * lv.enhanced_financing
+        )
+        prep = (
+            p.sme_prep_cost_share
+            * grant
+            * (1.0 - p.lever_financing_sme_prep_cut * lv.enhanced_financing)
+        )
         value = p_win * grant - prep - grant * (1.0 - phi) * p.sme_interest_rate * delay_m / 12.0
         consider = u_consider < p.sme_consider_per_year * s.innovation * (
-            1.0 + 0.5 * lv.research_innovation
+            1.0 + p.lever_rni_sme_consider_boost * lv.research_innovation
         )
         applies = (s.status == SME_IDLE) & consider & (value > 0.0)
         s.cash_eur -= np.where(applies, prep, 0.0)
