@@ -90,8 +90,13 @@ def sobol_runs(samples: int, factors: int) -> int:
 # --- (a) the reduced study, end to end ------------------------------------------------------------
 
 
-def reduced_study(exp: Experiment, samples: int, jobs: int, out_dir: Path) -> dict[str, Any]:
-    """Run the reduced Sobol study (small EU, one replicate) with timing of each part."""
+def reduced_study(
+    exp: Experiment, samples: int, jobs: int, out_dir: Path, command: str = ""
+) -> dict[str, Any]:
+    """Run the reduced Sobol study (small EU, one replicate) with timing of each part.
+
+    ``command`` (the benchmark's command line) goes into the study's manifest.
+    """
     small = one_replicate(exp, SMALL_POPULATION)
     study = sa.Study("sobol", sa.factors_of(small), samples, seed=small.seed)
     if out_dir.exists():
@@ -101,7 +106,8 @@ def reduced_study(exp: Experiment, samples: int, jobs: int, out_dir: Path) -> di
         evaluator = sa.sweep_evaluator(small, Path(tmp) / "sweep", jobs=jobs, progress=False)
         result = sa.run_study(study, evaluator, small.outcomes, bootstrap=0)
     run_done = time.perf_counter()
-    sa.write_outputs(result, out_dir, {"purpose": "bench_sobol reduced study", "jobs": jobs})
+    info = {"purpose": "bench_sobol reduced study", "jobs": jobs}
+    sa.write_outputs(result, out_dir, info, command=command, configs=[small.base])
     total = time.perf_counter() - started
     runs = result.unique_points * len(result.seeds)
     top: dict[str, list[str]] = {}
@@ -329,7 +335,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "command": command("bench_sobol.py", argv),
         "environment": environment(),
     }
-    result["reduced_study"] = reduced_study(exp, samples, args.jobs, args.reduced_out)
+    result["reduced_study"] = reduced_study(
+        exp, samples, args.jobs, args.reduced_out, result["command"]
+    )
     result["throughput"] = throughput(exp, runs, args.jobs, quick)
     result["estimate"] = estimate(result["throughput"], len(exp.factors), exp.replicates)
     result["environment"]["load_average_1min_end"] = os.getloadavg()[0]

@@ -249,7 +249,7 @@ def test_sweep_report_shows_outcome_distributions_and_the_design(tmp_path: Path)
 def test_sensitivity_report_ranks_factors_against_the_dummy(tmp_path: Path) -> None:
     results = tmp_path / "sa"
     run_cli(
-        "sensitivity", "--model", "experiments.sensitivity:ishigami", "--factors", ISHIGAMI,
+        "sensitivity", "--model", "known_answer:ishigami", "--factors", ISHIGAMI,
         "--method", "sobol", "--samples", "512", "--bootstrap", "20", "--no-progress",
         "--out", str(results),
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Known-answer and behaviour tests of the sensitivity analysis (experiments/sensitivity.py).
+"""Known-answer and behaviour tests of the sensitivity analysis (experiments/sensitivity/).
 
 Known answers: the analytic Sobol indices of the Ishigami function (Ishigami and Homma 1990;
 Sobol' and Levitan 1999), its grouped indices, its Morris mu* on SALib's 4-level grid (worked
@@ -18,17 +18,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from known_answer import ishigami, ishigami_indices
 
 from abm.rng import child_seed
 from experiments import sensitivity as sa
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.experiment import load_experiment
+from experiments.results import data_hashes
 
 PI = math.pi
 ISHIGAMI_FACTORS = tuple(sa.FactorSpec(name, -PI, PI) for name in ("x1", "x2", "x3"))
 ISHIGAMI_SPEC = "x1=-3.14159265,3.14159265 x2=-3.14159265,3.14159265 x3=-3.14159265,3.14159265"
-EXPERIMENTS = Path(sa.__file__).resolve().parent
+EXPERIMENTS = Path(sa.__file__).resolve().parents[1]
 NOISE_SD = 2.0
 
 
@@ -49,26 +51,26 @@ def values(result: sa.StudyResult, index: str) -> dict[str, float]:
 
 
 def run_ishigami(study: sa.Study, bootstrap: int = 0) -> sa.StudyResult:
-    return sa.run_study(study, sa.function_evaluator(sa.ishigami, study, [0]), bootstrap=bootstrap)
+    return sa.run_study(study, sa.function_evaluator(ishigami, study, [0]), bootstrap=bootstrap)
 
 
 def noisy_ishigami(x1: float, x2: float, x3: float, seed: int) -> float:
     """Ishigami plus N(0, NOISE_SD^2) noise, independent across points and seeds."""
     point = np.array([x1, x2, x3]).view(np.uint64)
     rng = np.random.default_rng([seed, *(int(w) for w in point)])
-    return sa.ishigami(x1, x2, x3) + NOISE_SD * float(rng.standard_normal())
+    return ishigami(x1, x2, x3) + NOISE_SD * float(rng.standard_normal())
 
 
 def seeded_ishigami(x1: float, x2: float, x3: float, seed: int) -> float:
     """Takes a seed but ignores it: no noise."""
-    return sa.ishigami(x1, x2, x3)
+    return ishigami(x1, x2, x3)
 
 
 # --- known answers -------------------------------------------------------------------------------
 
 
 def test_ishigami_analytic_indices_match_the_literature() -> None:
-    exact = sa.ishigami_indices()
+    exact = ishigami_indices()
     assert exact["S1"] == pytest.approx((0.3139, 0.4424, 0.0), abs=1e-4)
     assert exact["ST"] == pytest.approx((0.5576, 0.4424, 0.2437), abs=1e-4)
 
@@ -76,7 +78,7 @@ def test_ishigami_analytic_indices_match_the_literature() -> None:
 def test_sobol_reproduces_the_ishigami_indices() -> None:
     """N = 2048 base points: over 30 seeds the largest error at N = 1024 was 0.042."""
     result = run_ishigami(ishigami_study("sobol", 2048))
-    exact = sa.ishigami_indices()
+    exact = ishigami_indices()
     for index in ("S1", "ST"):
         got = values(result, index)
         assert [got[n] for n in ("x1", "x2", "x3")] == pytest.approx(exact[index], abs=0.05)
@@ -92,7 +94,7 @@ def test_sobol_reproduces_the_ishigami_indices() -> None:
 def test_grouped_sobol_gives_the_closed_and_total_group_indices() -> None:
     """Groups A = {x1, x2}, B = {x3}: ST_B = ST_x3 = 0.2437, S1_A = S1_x1 + S1_x2 = 0.7563."""
     result = run_ishigami(ishigami_study("sobol", 2048, grouped=True))
-    exact = sa.ishigami_indices()
+    exact = ishigami_indices()
     st, s1 = values(result, "ST"), values(result, "S1")
     assert set(st) == {"A", "B", sa.DUMMY}
     assert st["B"] == pytest.approx(exact["ST"][2], abs=0.05)
@@ -128,16 +130,18 @@ def test_pawn_ranks_the_dummy_lowest(tmp_path: Path) -> None:
     pawn = values(result, "pawn_median")
     assert min(pawn, key=pawn.__getitem__) == sa.DUMMY
     assert 0.0 < pawn[sa.DUMMY] < pawn["x3"] < pawn["x1"] < pawn["x2"]
-    files = sa.write_outputs(result, tmp_path, {"kind": "test"})
+    files = sa.write_outputs(result, tmp_path, {"purpose": "test"})
     assert {"indices_y.csv", "indices_y.png", "manifest.json"} <= set(files)
     assert all((tmp_path / name).is_file() for name in files)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["kind"] == "sensitivity" and manifest["purpose"] == "test"
 
 
 @pytest.mark.slow
 def test_sobol_ishigami_indices_tighten_with_a_larger_sample() -> None:
     """N = 16384: every estimate within 0.015 of the analytic value and inside its interval."""
     result = run_ishigami(ishigami_study("sobol", 16384, seed=3))
-    exact = sa.ishigami_indices()
+    exact = ishigami_indices()
     frame = result.results[0].indices.set_index(["index", "name"])
     for index in ("S1", "ST"):
         for name, value in zip(("x1", "x2", "x3"), exact[index], strict=True):
@@ -201,7 +205,7 @@ def test_noise_summary_is_a_one_way_anova() -> None:
 def test_failed_runs_are_left_out_of_point_means_and_a_point_without_runs_skips() -> None:
     study = ishigami_study("sobol", 64)
     X = study.design()
-    y = np.array([sa.ishigami(*row[:3]) for row in X])
+    y = np.array([ishigami(*row[:3]) for row in X])
     Y = np.column_stack([y, y + 1.0])
     Y[3, 1] = np.nan  # one failed replicate: the point mean uses the other
     assert not sa.analyse_outcome(study, X, Y, "y", bootstrap=0).skipped
@@ -318,7 +322,7 @@ def test_cli_model_path_writes_every_output(tmp_path: Path, capsys: pytest.Captu
     argv = [
         "sensitivity",
         "--model",
-        "experiments.sensitivity:ishigami",
+        "known_answer:ishigami",
         "--factors",
         ISHIGAMI_SPEC,
         "--method",
@@ -346,11 +350,17 @@ def test_cli_model_path_writes_every_output(tmp_path: Path, capsys: pytest.Captu
     assert st["x3"] == pytest.approx(0.2437, abs=0.05)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["study"]["method"] == "sobol" and manifest["design_rows"] == 512 * 6
-    assert manifest["model"] == "experiments.sensitivity:ishigami"
+    assert manifest["model"] == "known_answer:ishigami"
+    assert manifest["kind"] == "sensitivity" and manifest["run_id"].startswith("sensitivity-")
+    assert manifest["data_sha256"] == {}  # a Python function reads no scenario data
     assert (out / "indices_y.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "x3" in capsys.readouterr().out
-    # the same study again resumes into the same directory; a different one is refused
+    # the same study again resumes into the same directory, leaving nothing of a killed run
+    # (whose temporary sibling directory was not renamed into place); a different one is refused
+    (tmp_path / ".sa.k1ll3d").mkdir()
+    (tmp_path / ".sa.k1ll3d" / "indices_y.csv").write_text("half written")
     assert main(argv) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["sa"]
     changed = [*argv[:-4], "256", "--out", str(out), "--no-progress"]
     assert main(changed) == 2
     assert "holds a different study" in capsys.readouterr().err
@@ -370,7 +380,7 @@ def test_cli_bad_input_exits_2(
 ) -> None:
     argv = ["sensitivity", "--out", str(tmp_path / "o"), "--no-progress"]
     if "--model" not in extra:
-        argv += ["--model", "experiments.sensitivity:ishigami"]
+        argv += ["--model", "known_answer:ishigami"]
     if "--factors" not in extra:
         argv += ["--factors", ISHIGAMI_SPEC]
     assert main(argv + extra) == 2
@@ -390,6 +400,7 @@ def test_cli_runs_the_model_through_the_sweep_and_resumes(
 ) -> None:
     """Morris on the smoke experiment (3 factors, 2 seeds, small EU to 2035): 32 runs."""
     out = tmp_path / "smoke"
+    exp = load_experiment(EXPERIMENTS / "smoke.toml")
     argv = [
         "sensitivity",
         str(EXPERIMENTS / "smoke.toml"),
@@ -415,9 +426,19 @@ def test_cli_runs_the_model_through_the_sweep_and_resumes(
     mu_star = indices.query("index == 'mu_star'").set_index("name")
     assert mu_star.loc["finance", "above_dummy"]  # the finance package moves absorbed funds
     assert mu_star.loc["finance", "noise_ci_low"] <= mu_star.loc["finance", "value"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sensitivity" and manifest["seeds"] == exp.seeds()
+    assert manifest["data_sha256"] == data_hashes([exp.base])  # the scenario actually run
+    # what a run killed while writing leaves: a staging directory and temporary files
+    (out / ".staged.k1ll3d").mkdir()
+    (out / ".staged.k1ll3d" / "manifest.json").write_text("{")
+    (out / ".study.json.k1ll3d").write_text("{")
+    (out / "sweep" / ".runs.parquet.k1ll3d").write_text("")
     assert main(argv) == 0  # rerun: every run comes from the store
     again = json.loads((out / "sweep" / "manifest.json").read_text())
     assert again["runs"]["simulated"] == 0 and again["runs"]["reused"] == 32
+    for directory in (out, out / "sweep"):
+        assert not [p.name for p in directory.iterdir() if p.name.startswith(".")]
     capsys.readouterr()
 
 

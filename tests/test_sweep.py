@@ -26,7 +26,9 @@ from abm.outputs import SimulationResult
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.experiment import Experiment, design_points, load_experiment
+from experiments.results import data_hashes
 from experiments.store import RunStore, StoredRun, code_version, run_key, run_keys
+from experiments.sweep import backends, worker
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENTS_DIR = REPO / "experiments"
@@ -53,13 +55,13 @@ def serial(
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Count the simulations of the in-process (jobs=1) path: (config name, seed) per run."""
     calls: list[tuple[str, int]] = []
-    real = sweep.simulate
+    real = worker.simulate
 
     def counting(config: ScenarioConfig, seed: int) -> SimulationResult:
         calls.append((config.name, seed))
         return real(config, seed)
 
-    monkeypatch.setattr(sweep, "simulate", counting)
+    monkeypatch.setattr(worker, "simulate", counting)
     return calls
 
 
@@ -142,6 +144,10 @@ def test_manifest_and_replicate_adequacy_files(
     assert info["backend"]["kind"] == "in-process"
     assert info["code_version"] == code_version()["git"]
     assert {"numpy", "dask", "distributed"} <= set(info["package_versions"])
+    assert info["kind"] == "sweep" and info["run_id"].startswith("sweep-")
+    assert info["data_sha256"] == data_hashes([smoke.base])  # the scenario the runs read
+    assert info["packages"] == {name: list(levers) for name, levers in smoke.packages.items()}
+    assert info["posterior"] is None and info["reproduce"] == info["command"]
     adequacy = pd.read_csv(out / "replicate_adequacy.csv")
     assert len(adequacy) == len(smoke.outcomes) * 2
     assert set(adequacy["replicates"]) == {1, 2}
@@ -223,6 +229,20 @@ def test_interrupted_sweep_resumes(
     assert_frame_equal(runs, serial[1])
 
 
+def test_a_rerun_removes_what_a_killed_write_left(
+    smoke: Experiment, serial: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Temporaries of a sweep killed while writing its files are gone after the next sweep."""
+    shutil.copy(serial[0] / "store.sqlite", tmp_path / "store.sqlite")
+    debris = [tmp_path / ".runs.parquet.k1ll3d", tmp_path / ".manifest.json.k1ll3d"]
+    for path in debris:
+        path.write_text("half written", encoding="utf-8")
+    runs = sweep.run_sweep(smoke, None, tmp_path, jobs=1, progress=False)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert manifest_of(tmp_path)["runs"]["reused"] == 16
+    assert_frame_equal(runs, serial[1])
+
+
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     smoke: Experiment,
     serial: tuple[Path, pd.DataFrame],
@@ -230,7 +250,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One run raising leaves a 'failed' row with its error; a later sweep retries it."""
-    real = sweep.simulate
+    real = worker.simulate
     bad_seed = smoke.seeds()[1]
 
     def flaky(config: ScenarioConfig, seed: int) -> SimulationResult:
@@ -238,7 +258,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
             raise FloatingPointError("overflow in the test")
         return real(config, seed)
 
-    monkeypatch.setattr(sweep, "simulate", flaky)
+    monkeypatch.setattr(worker, "simulate", flaky)
     runs = sweep.run_sweep(smoke, None, tmp_path, jobs=1, progress=False)
     failed = runs[runs["status"] == "failed"]
     assert failed[["point", "replicate"]].values.tolist() == [[4, 1]]
@@ -251,7 +271,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(
         runs[ok].drop(columns="error"), serial[1][ok].drop(columns="error"), check_dtype=False
     )
     assert manifest_of(tmp_path)["runs"]["failed"] == 1
-    monkeypatch.setattr(sweep, "simulate", real)
+    monkeypatch.setattr(worker, "simulate", real)
     rerun = sweep.run_sweep(smoke, None, tmp_path, jobs=1, progress=False)
     assert_frame_equal(rerun, serial[1])
     assert manifest_of(tmp_path)["runs"]["simulated"] == 1
@@ -310,7 +330,7 @@ def test_chunk_size() -> None:
 def test_chunker_covers_every_task_once_with_shrinking_chunks() -> None:
     """Chunks partition the tasks in order; their size follows the observed run time."""
     tasks = [(f"k{i}", i, (0.0,), 1) for i in range(100)]
-    chunker = sweep._Chunker(tasks, workers=2)
+    chunker = backends._Chunker(tasks, workers=2)
     chunks = []
     for chunk in chunker:
         chunks.append(chunk)

@@ -1,0 +1,216 @@
+"""How a study's design points are evaluated: a Python function or the governance model.
+
+:func:`function_evaluator` calls ``f(**factors[, seed])`` (``--model module:function``);
+:func:`sweep_evaluator` runs the governance model through the cached, resumable sweep.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import joblib
+import numpy as np
+
+from experiments.errors import BadInput
+from experiments.sensitivity.design import Study
+
+if TYPE_CHECKING:
+    from experiments.experiment import Experiment
+
+DEFAULT_FUNCTION_OUTCOME = "y"
+SERIAL_SECONDS = 5.0  # a --model study estimated to take less than this runs in-process
+
+
+# --- running a Python function as the model -------------------------------------------------------
+
+
+ModelFunction = Callable[..., Any]
+
+
+def load_function(spec: str) -> ModelFunction:
+    """Import ``module:function`` (``module.sub:func`` or ``module:Class.method``)."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise BadInput(f"--model {spec!r}: expected 'module:function', e.g. 'mypkg.models:f'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BadInput(f"--model {spec!r}: cannot import module {module_name!r}: {exc}") from exc
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise BadInput(f"--model {spec!r}: module {module_name!r} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise BadInput(f"--model {spec!r}: {attr!r} is not callable")
+    return obj
+
+
+def takes_seed(func: ModelFunction) -> bool:
+    """Whether ``func`` accepts a ``seed`` keyword (then each replicate gets its own seed)."""
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return "seed" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def _as_outcomes(value: Any, kwargs: Mapping[str, float], seed: int | None) -> dict[str, float]:
+    """A function's return value as {outcome: number}; BadInput naming the point otherwise."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {DEFAULT_FUNCTION_OUTCOME: float(value)}
+    items = (
+        {str(k): v for k, v in value.items()}
+        if isinstance(value, Mapping)
+        else {DEFAULT_FUNCTION_OUTCOME: value}
+    )
+    out: dict[str, float] = {}
+    for key, item in items.items():
+        try:
+            out[key] = float(item)
+        except (TypeError, ValueError):
+            raise BadInput(
+                f"{_where(kwargs, seed)}: returned {key}={item!r}; a model function must "
+                "return a number or a dict of numbers"
+            ) from None
+    return out
+
+
+def _evaluate_rows(
+    func: ModelFunction | str,
+    names: Sequence[str],
+    points: np.ndarray,
+    seeds: Sequence[int | None],
+) -> list[list[dict[str, float]]]:
+    """Call the function at each point for each seed (``None``: called without a seed)."""
+    if isinstance(func, str):
+        func = load_function(func)
+    out = []
+    for point in points:
+        kwargs = {n: float(v) for n, v in zip(names, point, strict=True)}
+        row = []
+        for seed in seeds:
+            try:
+                value = func(**kwargs) if seed is None else func(**kwargs, seed=seed)
+            except Exception as exc:
+                raise BadInput(
+                    f"{_where(kwargs, seed)} raised {type(exc).__name__}: {exc}"
+                ) from exc
+            row.append(_as_outcomes(value, kwargs, seed))
+        out.append(row)
+    return out
+
+
+def _where(kwargs: Mapping[str, float], seed: int | None) -> str:
+    text = ", ".join(f"{k}={v:.6g}" for k, v in kwargs.items())
+    return f"model function at ({text})" + ("" if seed is None else f" with seed {seed}")
+
+
+def evaluate_function(
+    func: ModelFunction | str,
+    names: Sequence[str],
+    points: np.ndarray,
+    seeds: Sequence[int],
+    jobs: int = 1,
+) -> dict[str, np.ndarray]:
+    """Outcomes of ``func(**factors[, seed=s])``: {outcome: array (points, replicates)}.
+
+    A function without a ``seed`` keyword is deterministic: it is called once per point and
+    gives one replicate. ``func`` may be a ``module:function`` string, which worker processes
+    import themselves (``jobs`` != 1 needs an importable function). The first point is timed
+    in this process; if all of them would take under :data:`SERIAL_SECONDS` here, the rest
+    run here too, since starting worker processes costs seconds. Results do not depend on
+    ``jobs``.
+    """
+    target = load_function(func) if isinstance(func, str) else func
+    use: list[int | None] = list(seeds) if takes_seed(target) else [None]
+    if len(points) == 0:
+        return {}
+    started = time.perf_counter()
+    results = _evaluate_rows(target, names, points[:1], use)
+    estimate = (time.perf_counter() - started) * len(points)
+    workers = joblib.effective_n_jobs(jobs)
+    rest = points[1:]
+    if workers == 1 or estimate < SERIAL_SECONDS or len(rest) < 2 * workers:
+        results += _evaluate_rows(target, names, rest, use)
+    else:
+        chunks = np.array_split(np.arange(len(rest)), 4 * workers)
+        parts = joblib.Parallel(n_jobs=workers)(
+            joblib.delayed(_evaluate_rows)(func, names, rest[c], use) for c in chunks if c.size
+        )
+        results += [row for part in parts for row in part]
+    keys = list(results[0][0]) if results else []
+    for k, row in enumerate(results):
+        for cell in row:
+            if list(cell) != keys:
+                raise BadInput(
+                    f"model function returned outcomes {sorted(cell)} at point {k} but "
+                    f"{sorted(keys)} at point 0; it must return the same keys everywhere"
+                )
+    return {
+        key: np.array([[cell[key] for cell in row] for row in results], dtype=float) for key in keys
+    }
+
+
+# --- evaluators: what run_study calls with the design's distinct points -----------------------
+
+Evaluator = Callable[[np.ndarray], tuple[dict[str, np.ndarray], tuple[int, ...]]]
+
+
+def function_evaluator(
+    func: ModelFunction | str, study: Study, seeds: Sequence[int], jobs: int = 1
+) -> Evaluator:
+    """An evaluator calling a Python function of the study's factors."""
+    target = load_function(func) if isinstance(func, str) else func
+    used = tuple(seeds) if takes_seed(target) else ()
+
+    def evaluate(points: np.ndarray) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+        return evaluate_function(func, study.factor_names, points, seeds, jobs), used
+
+    return evaluate
+
+
+def sweep_evaluator(
+    experiment: Experiment,
+    out_dir: Path,
+    jobs: int = -1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    command: str | None = None,
+) -> Evaluator:
+    """An evaluator running the governance model through the cached, resumable sweep.
+
+    Runs go to ``out_dir`` (the sweep's store, ``runs.parquet`` and manifest); points and
+    replicates are matched back by the runs table's ``point`` and ``replicate`` columns, and
+    a failed run leaves NaN.
+    """
+    from experiments.sweep import run_sweep
+
+    outcomes = list(experiment.outcomes)
+    seeds = tuple(int(s) for s in experiment.seeds())
+
+    def evaluate(points: np.ndarray) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+        runs = run_sweep(
+            experiment,
+            points,
+            out_dir,
+            jobs=jobs,
+            scheduler=scheduler,
+            progress=progress,
+            command=command,
+        )
+        out = {name: np.full((len(points), len(seeds)), np.nan) for name in outcomes}
+        ok = runs[runs["status"] == "ok"]
+        point = ok["point"].to_numpy(dtype=int)
+        replicate = ok["replicate"].to_numpy(dtype=int)
+        for name in outcomes:
+            out[name][point, replicate] = ok[name].to_numpy(dtype=float)
+        return out, seeds
+
+    return evaluate
