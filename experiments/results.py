@@ -133,6 +133,7 @@ def atomic_file(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling file path; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(handle)
     tmp = Path(name)
@@ -165,6 +166,8 @@ def staged_files(out_dir: Path, names: Iterable[str]) -> Iterator[Path]:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".staged.*"):  # what a killed earlier write left
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=".staged.", dir=out_dir))
     try:
         yield tmp

@@ -48,6 +48,23 @@ def test_atomic_file_keeps_the_old_file_when_writing_fails(tmp_path: Path) -> No
         raise ValueError("bad")
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+    (tmp_path / ".table.csv.x1y2").write_text("half")  # a killed write's temporary
+    results.write_text(target, "new\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_staged_files_replace_all_or_none_and_clear_a_killed_runs_stage(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("old a")
+    (tmp_path / ".staged.killed").mkdir()
+    with pytest.raises(RuntimeError), results.staged_files(tmp_path, ["a.csv", "b.csv"]) as tmp:
+        (tmp / "a.csv").write_text("new a")
+        raise RuntimeError("stop")
+    assert (tmp_path / "a.csv").read_text() == "old a"
+    with results.staged_files(tmp_path, ["a.csv", "b.csv"]) as tmp:
+        (tmp / "a.csv").write_text("new a")
+        (tmp / "b.csv").write_text("new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+    assert (tmp_path / "a.csv").read_text() == "new a"
 
 
 def test_manifest_has_the_shared_provenance_keys_and_refuses_clashes() -> None:
