@@ -46,8 +46,8 @@ from experiments.scenario import load_scenario  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "benchmarks" / "results"
-CALIBRATION_TOML = REPO / "experiments" / "calibration.toml"
-EU_SCALE_TOML = REPO / "experiments" / "eu_scale.toml"
+CALIBRATION_TOML = REPO / "experiments" / "scenarios" / "calibration_setup.toml"
+EU_SCALE_TOML = REPO / "experiments" / "scenarios" / "eu_scale.toml"
 TARGET_RUNS_PER_S = 5.0
 TARGET_EU_SECONDS_PER_RUN = 2.0
 TARGET_EU_PEAK_MB = 1024.0

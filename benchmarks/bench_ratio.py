@@ -3,10 +3,11 @@
 Absolute seconds move with machine load; a ratio to a skeleton with govsim's population shapes
 and trivial rules (``shared/perf/skeleton_anchor.py``), timed in the same process with its runs
 interleaved with govsim's, does not (much). For (a) the calibration set-up (yearly, ~100k
-citizens, ``experiments/calibration.toml``) and (b) EU scale (quarterly, ~1M citizens,
-``experiments/eu_scale.toml``) it prints the skeleton's and govsim's seconds per run (min and
-median) and the min and median of the per-pair ratios govsim/skeleton against the issue's
-targets (median <= 1.5 and <= 1.2), the peak memory of one EU-scale run in a fresh process
+citizens, ``experiments/scenarios/calibration_setup.toml``) and (b) EU scale (quarterly,
+~1M citizens, ``experiments/scenarios/eu_scale.toml``) it prints the skeleton's and govsim's
+seconds per run (min and median) and the min and median of the per-pair ratios
+govsim/skeleton against the issue's targets (median <= 1.5 and <= 1.2), the peak memory of
+one EU-scale run in a fresh process
 (target <= 1 GB), and where a calibration run spends its time (each stage of
 ``GovernanceModel.step``, model build, result tables).
 

@@ -1,12 +1,13 @@
 """What a 20-factor Sobol study costs: measured sweep throughput, an estimate, a reduced study.
 
-(a) Reduced study, run end to end: the 20 factors of ``experiments/sa_levers.toml`` (8 levers,
-12 parameters), Sobol with N = 16, first and total order, one replicate: N (D + 2) = 352 runs
+(a) Reduced study, run end to end: the 20 factors of ``experiments/studies/sa_levers.toml``
+(8 levers, 12 parameters), Sobol with N = 16, first and total order, one replicate:
+N (D + 2) = 352 runs
 (the dummy factor adds none: its steps repeat existing runs), on a small EU (40 generated
 cities, one citizen per 20,000 residents, 20 generated plants; 2025-2050, yearly), through
 ``experiments.sensitivity`` (design, cached sweep with 2 loky workers, analysis, CSV/PNG
 outputs), from a cold start, as ``govsim sensitivity`` would run it. Timed part by part.
-(b) Throughput: the calibration EU (``experiments/calibration.toml``: yearly, ~0.1 M
+(b) Throughput: the calibration EU (``experiments/scenarios/calibration_setup.toml``: yearly, ~0.1 M
 citizens) through ``experiments.sweep.run_sweep`` with 2 workers, on points of the study's
 own Sobol design, one replicate, after a short warm-up sweep that starts the workers; plus
 the CPU seconds of a run measured in this process, which other work on a shared machine
@@ -61,7 +62,7 @@ from experiments.experiment import Experiment, load_experiment  # noqa: E402
 from experiments.sweep import run_sweep  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-EXPERIMENT_TOML = REPO / "experiments" / "sa_levers.toml"
+EXPERIMENT_TOML = REPO / "experiments" / "studies" / "sa_levers.toml"
 FULL_SAMPLES = 1024
 REDUCED_SAMPLES = 16
 QUICK_REDUCED_SAMPLES = 4

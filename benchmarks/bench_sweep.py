@@ -1,7 +1,7 @@
 """Sweep throughput and parallel efficiency: 1 worker vs 2 loky workers vs a 2-worker Dask cluster.
 
-The same sweep (the factors of experiments/smoke.toml on a chosen base: the calibration set-up
-by default, about 0.2 s per run, or the smoke EU with ``--size smoke``) runs three times into
+The same sweep (the factors of experiments/studies/smoke.toml on a chosen base: the calibration
+set-up by default, about 0.2 s per run, or the smoke EU with ``--size smoke``) runs three times into
 fresh directories, so nothing is reused: in this process (1 worker), with joblib/loky on 2
 processes, and on a Dask LocalCluster of 2 worker processes. This process and the pools are
 warmed up first (process start-up and imports are a one-off cost, reported separately), so the
@@ -49,8 +49,8 @@ from experiments.experiment import Experiment, design_points, load_experiment  #
 from experiments.scenario import load_scenario  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SMOKE_TOML = REPO / "experiments" / "smoke.toml"
-CALIBRATION_TOML = REPO / "experiments" / "calibration.toml"
+SMOKE_TOML = REPO / "experiments" / "studies" / "smoke.toml"
+CALIBRATION_TOML = REPO / "experiments" / "scenarios" / "calibration_setup.toml"
 TARGET_LOKY_EFFICIENCY = 0.85
 TARGET_DASK_EFFICIENCY = 0.75
 WORKERS = 2

@@ -29,7 +29,6 @@ from typing import Any
 
 import pandas as pd
 
-import experiments
 from abm import outcomes as outcome_table
 from abm.agents.state import SECTORS_CITY
 from abm.columns import COLUMNS
@@ -41,6 +40,7 @@ from abm.rng import replicate_seeds
 from calibration.posterior import Posterior, load_posterior
 from experiments import results
 from experiments.compare import write_comparison
+from experiments.paths import SCENARIOS_DIR
 from experiments.runner import (
     RunSummary,
     check_data_files,
@@ -61,7 +61,7 @@ from experiments.scenario import (
     scenario_to_toml,
 )
 
-SCENARIO_DIR = Path(experiments.__file__).resolve().parent
+SCENARIO_DIR = SCENARIOS_DIR
 ORIGIN = Path("<govsim.change()>")  # where a change's problems are said to be
 
 __all__ = [
@@ -91,7 +91,7 @@ def scenarios() -> list[str]:
 
 
 def _shipped() -> list[Path]:
-    return [p for p in list_scenarios(SCENARIO_DIR) if "calibration" not in p.parts[-1:]]
+    return list_scenarios(SCENARIO_DIR)
 
 
 def scenario(name_or_path: str | Path = "baseline") -> ScenarioConfig:

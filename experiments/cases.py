@@ -1,7 +1,8 @@
 """Case-city reports: the EU model with one of the brief's challenge-owner cities in focus.
 
-``govsim case experiments/cases/dunkirk.toml`` runs the case scenario (levers off), each lever
-of the brief alone and the full package, all with the same seeds (common random numbers), and
+``govsim case experiments/scenarios/cases/dunkirk.toml`` runs the case scenario (levers off),
+each lever of the brief alone and the full package, all with the same seeds (common random
+numbers), and
 reports the focus city's trajectories: emissions of the city's own scope and with its
 industrial zone, its plants' routes, emissions and jobs, citizen support and alignment.
 """
@@ -21,7 +22,6 @@ from joblib import Parallel, delayed
 from scipy import stats
 from tqdm import tqdm
 
-import experiments
 from abm.agents.state import SECTORS_CITY
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
@@ -30,6 +30,7 @@ from abm.rng import replicate_seeds
 from experiments import results
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
+from experiments.paths import LEVERS_DIR
 from experiments.scenario import load_scenario
 
 CASE_YEARS: tuple[int, ...] = (2030, 2040, 2050)
@@ -305,9 +306,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     config = load_scenario(args.case_file)
     if config.case is None:
         raise BadInput(f"{args.case_file}: no [case] table; expected a case scenario file")
-    levers_dir = (
-        Path(args.levers_dir) if args.levers_dir else Path(experiments.__file__).parent / "levers"
-    )
+    levers_dir = Path(args.levers_dir) if args.levers_dir else LEVERS_DIR
     variants = case_variants(config, levers_dir)
     seeds = replicate_seeds(args.seed, args.replicates)
     run_id = results.make_run_id("case", variants, seeds)
@@ -399,7 +398,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     case = sub.add_parser(
         "case", help="run a case city (Dunkirk, Differdange, Kosice) under the brief's levers"
     )
-    case.add_argument("case_file", help="case scenario file, e.g. experiments/cases/dunkirk.toml")
+    case.add_argument(
+        "case_file", help="case scenario file, e.g. experiments/scenarios/cases/dunkirk.toml"
+    )
     case.add_argument(
         "--replicates", type=int_at_least(1), default=8, help="seeds per scenario (default 8)"
     )
@@ -410,7 +411,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--out-root", default="results", help="where the default output directory goes"
     )
     case.add_argument(
-        "--levers-dir", help="lever files to use (default: the shipped experiments/levers)"
+        "--levers-dir",
+        help="lever files to use (default: the shipped experiments/scenarios/levers)",
     )
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
     case.set_defaults(handler=cmd_case)

@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 
-import experiments
 from abm.config import ScenarioConfig
 from abm.outcomes import selection
 from abm.policies import LEVER_NAMES
@@ -27,6 +26,7 @@ from abm.rng import replicate_seeds
 from calibration.posterior import Posterior, PosteriorError, load_posterior
 from experiments import figures
 from experiments.errors import EXIT_OK, BadInput
+from experiments.paths import SCENARIOS_DIR
 from experiments.report import write_report
 from experiments.results import (
     MANIFEST,
@@ -304,7 +304,7 @@ def demo_files(scenario_dir: Path) -> list[Path]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Baseline vs each lever vs the full package; write a results directory with figures."""
-    shipped = Path(experiments.__file__).resolve().parent
+    shipped = SCENARIOS_DIR
     scenario_dir = Path(args.scenario_dir).resolve() if args.scenario_dir else shipped
     files = demo_files(scenario_dir)
     configs = load_all(files)

@@ -32,6 +32,7 @@ from abm.config import (
 from abm.policies import LEVER_NAMES, LeverSetting
 from abm.population import read_csv
 from abm.validation import Range
+from experiments import paths
 from experiments.validation import (
     NAME_PATTERN,
     POPULATION_KEYS,
@@ -129,8 +130,12 @@ def _build(values: Mapping[str, Any]) -> ScenarioConfig:
 
 
 def load_scenario(path: str | Path) -> ScenarioConfig:
-    """Load and strictly validate a scenario file; raise ScenarioError listing every problem."""
-    file = Path(path).expanduser().resolve()
+    """Load and strictly validate a scenario file; raise ScenarioError listing every problem.
+
+    A shipped file given by its path before the move to ``experiments/scenarios/`` is found
+    at its new place, with a note (``experiments.paths``).
+    """
+    file = paths.resolve(path).expanduser().resolve()
     problems = Problems()
     if not file.is_file():
         what = "is not a file" if file.exists() else "not found"

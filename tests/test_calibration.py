@@ -94,7 +94,7 @@ def test_bad_spec_names_file_and_key(tmp_path: Path, key: str, value: object, me
     import tomllib
 
     table = tomllib.loads(smc.SPEC_FILE.read_text())["calibration"]
-    table["scenario"] = str(ROOT / "experiments" / "calibration.toml")
+    table["scenario"] = str(ROOT / "experiments" / "scenarios" / "calibration_setup.toml")
     table[key] = value
     path = tmp_path / "bad.toml"
     body = "\n".join(f"{k} = {toml_value(v)}" for k, v in table.items())
@@ -273,8 +273,8 @@ def test_calibrate_cli_resumes_writes_diagnostics_and_exports(
     assert not [p.name for p in export.iterdir() if p.name.startswith(".")]
     # a comparison carries the calibrated uncertainty: one posterior draw per seed
     cmp_out = tmp_path / "cmp"
-    args = ["compare", str(ROOT / "experiments" / "calibration.toml")]
-    args += [str(ROOT / "experiments" / "levers" / "enhanced_financing.toml")]
+    args = ["compare", str(ROOT / "experiments" / "scenarios" / "calibration_setup.toml")]
+    args += [str(ROOT / "experiments" / "scenarios" / "levers" / "enhanced_financing.toml")]
     args += ["--replicates", "2", "--jobs", "1", "--no-progress", "--posterior", str(export)]
     assert main([*args, "--out", str(cmp_out)]) == 0
     info = json.loads((cmp_out / "manifest.json").read_text())
@@ -294,7 +294,7 @@ def test_bad_posterior_directory_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "draws.csv").write_text("staff_fte_per_10k_residents\n99\n")
     with pytest.raises(posterior.PosteriorError, match="missing"):
         posterior.load_posterior(tmp_path)
-    scenario = str(ROOT / "experiments" / "calibration.toml")
+    scenario = str(ROOT / "experiments" / "scenarios" / "calibration_setup.toml")
     run_out = str(tmp_path / "run")
     code = main(["run", scenario, "--seed", "1", "--out", run_out, "--posterior", str(tmp_path)])
     assert code == 2 and not (tmp_path / "run").exists()

@@ -99,7 +99,7 @@ def test_unknown_focus_city_is_an_error() -> None:
 
 def _case_file(tmp_path: Path) -> Path:
     path = tmp_path / "small_case.toml"
-    base = (ROOT / "experiments" / "cases" / "kosice.toml").as_posix()
+    base = (ROOT / "experiments" / "scenarios" / "cases" / "kosice.toml").as_posix()
     path.write_text(
         f'[scenario]\nname = "small_case"\nextends = "{base}"\nend_year = 2032\n\n'
         "[population]\nn_non_mission_cities = 20\nresidents_per_citizen = 20000.0\n"
@@ -149,7 +149,14 @@ def test_govsim_case_that_fails_while_writing_leaves_nothing(
 
 
 def test_govsim_case_rejects_a_file_without_case(tmp_path: Path, capsys) -> None:
-    code = main(["case", str(ROOT / "experiments" / "baseline.toml"), "--out", str(tmp_path / "x")])
+    code = main(
+        [
+            "case",
+            str(ROOT / "experiments" / "scenarios" / "baseline.toml"),
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
     assert code == 2
     assert "no [case] table" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()

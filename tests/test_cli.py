@@ -35,7 +35,7 @@ from experiments.runner import (
 from experiments.scenario import load_scenario
 from experiments.text import ci, fmt
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 RUN_FILES = {"manifest.json", "city_year.parquet", "installation_year.parquet", "eu_year.parquet"}
 SMALL = f"""\
 [scenario]
@@ -408,9 +408,10 @@ def _internal_imports(path: Path, modules: set[str]) -> set[str]:
 
 def test_experiments_modules_import_each_other_without_cycles() -> None:
     """No experiments module imports, directly or through others, a module importing it."""
-    root = EXPERIMENTS_DIR.parent
+    package = EXPERIMENTS_DIR.parent
+    root = package.parent
     files = {}
-    for path in EXPERIMENTS_DIR.rglob("*.py"):
+    for path in package.rglob("*.py"):
         parts = path.relative_to(root).with_suffix("").parts
         files[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     graph = {name: _internal_imports(path, set(files)) - {name} for name, path in files.items()}

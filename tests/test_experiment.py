@@ -23,8 +23,8 @@ from experiments.experiment import (
 from experiments.scenario import load_scenario
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
-SMOKE = EXPERIMENTS_DIR / "smoke.toml"
-BASELINE = (EXPERIMENTS_DIR / "baseline.toml").as_posix()
+SMOKE = EXPERIMENTS_DIR / "studies" / "smoke.toml"
+BASELINE = (EXPERIMENTS_DIR / "scenarios" / "baseline.toml").as_posix()
 HEAD = f"""\
 [experiment]
 name = "t"
@@ -74,7 +74,7 @@ def test_smoke_experiment_loads(smoke: Experiment) -> None:
     assert smoke.base.population.n_non_mission_cities == 40
     assert smoke.base.population.residents_per_citizen == 20000.0
     assert smoke.base.population.generated_installations == 20
-    baseline = load_scenario(EXPERIMENTS_DIR / "baseline.toml")
+    baseline = load_scenario(EXPERIMENTS_DIR / "scenarios" / "baseline.toml")
     assert smoke.base.parameters == baseline.parameters
     assert smoke.base.levers == baseline.levers
     assert [(f.name, f.kind, f.low, f.high, f.group) for f in smoke.factors] == [
@@ -94,7 +94,7 @@ def test_smoke_experiment_loads(smoke: Experiment) -> None:
 
 def test_sweep_levers_has_every_lever_and_six_uncertainties() -> None:
     """sweep_levers.toml: all eight levers over [0, 1] and six parameters over their range."""
-    exp = load_experiment(EXPERIMENTS_DIR / "sweep_levers.toml")
+    exp = load_experiment(EXPERIMENTS_DIR / "studies" / "sweep_levers.toml")
     levers = [f for f in exp.factors if f.kind == "lever"]
     params = [f for f in exp.factors if f.kind == "parameter"]
     assert sorted(f.name for f in levers) == sorted(LEVER_NAMES)

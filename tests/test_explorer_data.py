@@ -23,7 +23,7 @@ from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.explorer import assets, charts, data, live
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SCENARIO = """\
 [scenario]

@@ -20,7 +20,7 @@ from abm.policies import LEVER_NAMES, LeverSetting
 from experiments.scenario import load_scenario
 
 SEEDS = (11, 12, 13, 14, 15, 16)
-EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 
 
 def _small(config: ScenarioConfig) -> ScenarioConfig:

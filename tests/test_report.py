@@ -33,7 +33,8 @@ from experiments.report import figures as report_figures
 from experiments.report.case import case_metrics
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPERIMENTS = ROOT / "experiments"
+EXPERIMENTS = ROOT / "experiments" / "scenarios"
+STUDIES = ROOT / "experiments" / "studies"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HEADLINE_COLUMNS = ["run_id", "quantity", "scenario", "value", "low", "high", "interval", "unit"]
 ISHIGAMI = "x1=-3.14159265,3.14159265 x2=-3.14159265,3.14159265 x3=-3.14159265,3.14159265"
@@ -230,7 +231,7 @@ def test_run_report_shows_the_manifests_run_id_and_the_pathway(
 
 def test_sweep_report_shows_outcome_distributions_and_the_design(tmp_path: Path) -> None:
     results = tmp_path / "sweep"
-    smoke = EXPERIMENTS / "smoke.toml"
+    smoke = STUDIES / "smoke.toml"
     run_cli(
         "sweep", str(smoke), "--samples", "3", "--jobs", "1", "--no-progress", "--out", str(results)
     )

@@ -20,7 +20,7 @@ from abm.policies import LEVER_NAMES, LeverSetting
 from abm.validation import ConfigError
 from experiments.scenario import ScenarioError, list_scenarios, load_scenario, scenario_to_toml
 
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 SHIPPED = list_scenarios(EXPERIMENTS_DIR)
 MINIMAL = '[scenario]\nname = "t"\n'
 
@@ -46,7 +46,7 @@ def load_error(path: Path) -> ScenarioError:
 def test_shipped_scenarios_are_the_expected_set() -> None:
     """Baseline, full package, EU scale, calibration, one file per lever and the case cities."""
     relative = {p.relative_to(EXPERIMENTS_DIR).as_posix() for p in SHIPPED}
-    expected = {"baseline.toml", "full_package.toml", "eu_scale.toml", "calibration.toml"}
+    expected = {"baseline.toml", "full_package.toml", "eu_scale.toml", "calibration_setup.toml"}
     expected |= {f"levers/{name}.toml" for name in LEVER_NAMES}
     expected |= {f"cases/{name}.toml" for name in ("dunkirk", "differdange", "kosice")}
     assert relative == expected
@@ -90,7 +90,7 @@ def test_full_package_switches_on_every_lever() -> None:
 def test_eu_scale_and_calibration_resolutions() -> None:
     """eu_scale is quarterly at 135 residents per citizen; calibration yearly at 1350."""
     eu = load_scenario(EXPERIMENTS_DIR / "eu_scale.toml")
-    calibration = load_scenario(EXPERIMENTS_DIR / "calibration.toml")
+    calibration = load_scenario(EXPERIMENTS_DIR / "calibration_setup.toml")
     assert (eu.steps_per_year, eu.population.residents_per_citizen) == (4, 135.0)
     assert (calibration.steps_per_year, calibration.population.residents_per_citizen) == (
         1,

@@ -400,10 +400,10 @@ def test_cli_runs_the_model_through_the_sweep_and_resumes(
 ) -> None:
     """Morris on the smoke experiment (3 factors, 2 seeds, small EU to 2035): 32 runs."""
     out = tmp_path / "smoke"
-    exp = load_experiment(EXPERIMENTS / "smoke.toml")
+    exp = load_experiment(EXPERIMENTS / "studies" / "smoke.toml")
     argv = [
         "sensitivity",
-        str(EXPERIMENTS / "smoke.toml"),
+        str(EXPERIMENTS / "studies" / "smoke.toml"),
         "--method",
         "morris",
         "--samples",
@@ -443,7 +443,7 @@ def test_cli_runs_the_model_through_the_sweep_and_resumes(
 
 
 def test_sa_levers_experiment_is_a_valid_twenty_factor_study() -> None:
-    exp = load_experiment(EXPERIMENTS / "sa_levers.toml")
+    exp = load_experiment(EXPERIMENTS / "studies" / "sa_levers.toml")
     factors = sa.factors_of(exp)
     assert len(factors) == 20 and exp.replicates in (2, 3, 4)
     levers = {f.name for f in exp.factors if f.kind == "lever"}

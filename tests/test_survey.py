@@ -19,7 +19,7 @@ from experiments.cli import main
 from experiments.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "experiments" / "calibration.toml"
+SCENARIO = ROOT / "experiments" / "scenarios" / "calibration_setup.toml"
 
 
 @cache

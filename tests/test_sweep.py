@@ -1,6 +1,6 @@
 """Sweeps: one row per run, identical on every backend, resumable, failures recorded, CLI.
 
-The runs use experiments/smoke.toml (a small EU to 2035, 8 LHS points x 2 seeds, 16 runs of
+The runs use experiments/studies/smoke.toml (a small EU to 2035, 8 LHS points x 2 seeds, 16 runs of
 about 0.1 s), so the file runs in well under a minute including a Dask LocalCluster.
 """
 
@@ -32,7 +32,7 @@ from experiments.sweep import backends, worker
 
 REPO = Path(__file__).resolve().parents[1]
 EXPERIMENTS_DIR = REPO / "experiments"
-SMOKE = EXPERIMENTS_DIR / "smoke.toml"
+SMOKE = EXPERIMENTS_DIR / "studies" / "smoke.toml"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -437,7 +437,7 @@ def test_bad_design_matrix_and_scheduler_are_bad_input(smoke: Experiment, tmp_pa
 def test_cli_sweep_writes_the_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], serial: tuple[Path, pd.DataFrame]
 ) -> None:
-    """`govsim sweep experiments/smoke.toml --out DIR --jobs 1` exits 0 and writes DIR."""
+    """`govsim sweep experiments/studies/smoke.toml --out DIR --jobs 1` exits 0 and writes DIR."""
     out = tmp_path / "cli"
     argv = ["sweep", str(SMOKE), "--out", str(out), "--jobs", "1", "--no-progress"]
     assert main(argv) == 0

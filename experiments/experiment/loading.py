@@ -12,6 +12,7 @@ from typing import Any
 
 from abm.config import PARAMETER_META, ScenarioConfig
 from abm.policies import LEVER_NAMES
+from experiments import paths
 from experiments.experiment.definition import (
     DEFAULT_DESIGN,
     DEFAULT_SAMPLES,
@@ -385,8 +386,12 @@ def _check_outcome_years(
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Load and strictly validate an experiment file; ExperimentError lists every problem."""
-    file = Path(path).expanduser().resolve()
+    """Load and strictly validate an experiment file; ExperimentError lists every problem.
+
+    A shipped file given by its path before the move to ``experiments/studies/`` is found at
+    its new place, with a note (``experiments.paths``).
+    """
+    file = paths.resolve(path).expanduser().resolve()
     if not file.is_file():
         what = "is not a file" if file.exists() else "not found"
         raise ExperimentError(f"{file}: experiment file {what}")

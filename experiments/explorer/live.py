@@ -1,9 +1,9 @@
 """The explorer's live view: one run with chosen lever intensities against the baseline.
 
-Both runs use the calibration set-up (``experiments/calibration.toml``: yearly steps, about
-0.1 million citizens, a few tenths of a second per run) and the same seed, so the difference
-between them comes from the levers alone (common random numbers). Baseline runs are cached
-by seed.
+Both runs use the calibration set-up (``experiments/scenarios/calibration_setup.toml``: yearly
+steps, about 0.1 million citizens, a few tenths of a second per run) and the same seed, so the
+difference between them comes from the levers alone (common random numbers). Baseline runs are
+cached by seed.
 """
 
 from __future__ import annotations
@@ -13,18 +13,17 @@ import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
-import experiments
 from abm.config import ScenarioConfig
 from abm.model import simulate
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
+from experiments.paths import CALIBRATION_SETUP
 from experiments.runner import RunSummary, paired_differences, pathway_table, summarise_run
 from experiments.scenario import load_scenario
 
-LIVE_SCENARIO_FILE = Path(experiments.__file__).parent / "calibration.toml"
+LIVE_SCENARIO_FILE = CALIBRATION_SETUP
 BASELINE = "baseline"
 WITH_LEVERS = "with_levers"
 DEFAULT_START_YEAR = 2026
