@@ -102,7 +102,7 @@ def test_sweep_levers_has_every_lever_and_six_uncertainties() -> None:
     assert len(params) == 6
     for f in params:
         assert (f.low, f.high) == (PARAMETER_META[f.name]["low"], PARAMETER_META[f.name]["high"])
-    assert exp.base.name == "calibration"
+    assert exp.base.name == "calibration_setup"
 
 
 def test_defaults_of_optional_keys(tmp_path: Path) -> None:
