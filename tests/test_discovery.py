@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -478,3 +480,51 @@ def test_prim_depends_on_no_other_govsim_module() -> None:
     )
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert imports and not [i for i in imports if "experiments" in i or "abm" in i], imports
+
+
+# --- our PRIM against the EMA Workbench's ----------------------------------------------------
+
+
+def _f_score_step(trajectory: pd.DataFrame, min_coverage: float = 0.5) -> int:
+    """The box of highest F-score among those with coverage >= min_coverage."""
+    coverage = trajectory["coverage"].to_numpy(dtype=float)
+    density = trajectory["density"].to_numpy(dtype=float)
+    ok = np.flatnonzero(coverage >= min_coverage)
+    score = 2 * coverage[ok] * density[ok] / (coverage[ok] + density[ok])
+    return int(ok[np.argmax(score)])
+
+
+@pytest.mark.parametrize("dataset", ["known_box", "named_runs"])
+def test_our_prim_and_ema_prim_agree_within_one_peeling_step(dataset: str) -> None:
+    """On one fixed dataset both choose the same restrictions, limits one peel apart."""
+    with warnings.catch_warnings():  # ema_workbench warns that ipyparallel and altair are missing
+        warnings.simplefilter("ignore")
+        Prim = importlib.import_module("ema_workbench.analysis.prim").Prim
+
+    if dataset == "known_box":
+        X, y = known_box(seed=1)
+    else:
+        runs = named_runs()
+        X = runs[[STAFF, "omega_econ_asset_country", "enhanced_financing"]]
+        y = (runs[OUTCOME] >= 50).to_numpy()
+    ours = prim(X, y).best(paste=False, max_p=None)
+    with warnings.catch_warnings():  # pandas deprecations inside ema_workbench
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="ema_workbench")
+        theirs = Prim(X, y.astype(int), peel_alpha=0.05, paste_alpha=0.01, mass_min=0.05)
+        theirs = theirs.find_box()
+    step = _f_score_step(theirs.peeling_trajectory)
+    theirs.select(step)
+    limits, initial = theirs.box_lims[step], theirs.box_lims[0]
+    restricted = [c for c in X.columns if (limits[c] != initial[c]).any()]
+    assert set(restricted) == set(ours.restricted)
+    for stat in ("coverage", "density", "mass"):
+        assert getattr(theirs, stat) == pytest.approx(
+            getattr(ours, stat), abs=0.05 * ours.mass + 0.01
+        )
+    inside = ours.contains(X)
+    for name in restricted:
+        for side, row in (("low", 0), ("high", 1)):
+            a, b = sorted((float(limits.at[row, name]), ours.limits.at[name, side]))
+            between = int(((X[name] >= a) & (X[name] <= b) & inside).sum())
+            # one peel removes peel_alpha of the box's runs: the limits are at most that apart
+            assert between <= math.ceil(0.05 * ours.n_in_box) + 1, (name, side, a, b, between)
