@@ -42,6 +42,7 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.sweep",
     "experiments.sensitivity",
     "experiments.discovery",
+    "experiments.export",
     "experiments.calibrate",
     "experiments.report",
     "experiments.serve",

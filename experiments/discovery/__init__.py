@@ -1,12 +1,13 @@
 """Scenario discovery: PRIM boxes that say, in plain words, under which conditions a goal is met.
 
-``govsim discover RUNS.parquet ...`` (registered by :func:`register`) runs PRIM (the Patient
-Rule Induction Method, Friedman and Fisher 1999) on the ``runs.parquet`` of a sweep and writes
-tables, a report and two figures. The package's modules, lowest layer first:
+``govsim discover RUNS.parquet ...`` (registered by :func:`register`) runs the EMA Workbench's
+PRIM (the Patient Rule Induction Method, Friedman and Fisher 1999; Kwakkel 2017), or its CART,
+on the ``runs.parquet`` of a sweep and writes tables, a report and figures. The package's
+modules, lowest layer first:
 
-- :mod:`~experiments.discovery.prim`: the algorithm (:func:`prim`, :class:`PrimResult` with
-  its peeling trajectory, :class:`PrimBox`; pasting, quasi-p-values, input encoding), on its
-  own so that another PRIM implementation can replace it;
+- :mod:`~experiments.discovery.prim`: ``ema_workbench.analysis`` behind thin views
+  (:func:`prim`, :class:`PrimResult` with its trajectory, :class:`PrimBox`, :func:`cart_boxes`,
+  :func:`feature_scores`, input encoding);
 - :mod:`~experiments.discovery.describe`: plain words (:func:`describe`, :func:`factor_label`
   from the parameter registry and the lever briefs, :func:`goal_text`, :func:`format_number`);
 - :mod:`~experiments.discovery.figures`: the peeling trajectory and box figures;
@@ -26,7 +27,9 @@ from experiments.discovery.prim import (
     PEEL_ALPHA,
     PrimBox,
     PrimResult,
+    cart_boxes,
     encode_inputs,
+    feature_scores,
     prim,
 )
 
@@ -39,10 +42,12 @@ __all__ = [
     "Goal",
     "PrimBox",
     "PrimResult",
+    "cart_boxes",
     "cmd_discover",
     "describe",
     "encode_inputs",
     "factor_label",
+    "feature_scores",
     "format_number",
     "goal_text",
     "load_runs",

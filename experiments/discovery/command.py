@@ -1,4 +1,8 @@
-"""``govsim discover``: the command line, what it prints and the ``discovery.md`` report."""
+"""``govsim discover``: the command line, what it prints and the ``discovery.md`` report.
+
+The box search is the EMA Workbench's (:mod:`experiments.discovery.prim`): PRIM by default,
+CART with ``--method cart``, and extra-trees feature scores with ``--feature-scoring``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from experiments.discovery.describe import describe, factor_label, goal_text, percent
@@ -30,18 +35,19 @@ from experiments.discovery.prim import (
     PASTE_ALPHA,
     PEEL_ALPHA,
     PrimBox,
-    PrimResult,
+    cart_boxes,
+    feature_scores,
     prim,
 )
 from experiments.errors import BadInput
 from experiments.results import atomic_dir
 
 EXIT_OK = 0
+METHODS: tuple[str, ...] = ("prim", "cart")
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    """Find the PRIM box where a goal is met and describe it in plain words."""
-
+    """Find the PRIM (or CART) box where a goal is met and describe it in plain words."""
     path = Path(args.runs)
     if path.is_dir():  # a sweep's output directory
         path = path / "runs.parquet"
@@ -76,26 +82,42 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not varying:
         raise BadInput(f"{path}: every input is constant ({', '.join(inputs)})")
 
-    result = prim(
-        runs[varying],
-        y,
-        peel_alpha=args.peel_alpha,
-        paste_alpha=args.paste_alpha,
-        min_mass=args.min_mass,
-    )
     max_p = None if args.max_p >= 1 else args.max_p
-    if args.box is not None:
-        try:
-            box = result.select(args.box, paste=not args.no_paste, max_p=max_p)
-        except IndexError as exc:
-            raise BadInput(f"--box {args.box}: {exc}") from exc
+    method = getattr(args, "method", "prim")
+    if method == "cart":
+        leaves = cart_boxes(runs[varying], y, min_mass=args.min_mass)
+        trajectory = _leaf_table(leaves)
+        if args.box is not None and not -len(leaves) <= args.box < len(leaves):
+            raise BadInput(f"--box {args.box}: the tree has leaves 0 to {len(leaves) - 1}")
+        box = leaves[args.box] if args.box is not None else leaves[_best_leaf(trajectory)]
+        settings = f"CART (EMA Workbench) with minimum leaf mass {args.min_mass:g}"
     else:
-        try:
-            box = result.best(
-                args.min_coverage, args.min_density, paste=not args.no_paste, max_p=max_p
-            )
-        except ValueError as exc:
-            raise BadInput(f"--min-density {args.min_density}: {exc}") from exc
+        result = prim(
+            runs[varying],
+            y,
+            peel_alpha=args.peel_alpha,
+            paste_alpha=args.paste_alpha,
+            min_mass=args.min_mass,
+        )
+        trajectory = result.trajectory
+        if args.box is not None:
+            try:
+                box = result.select(args.box, max_p=max_p)
+            except IndexError as exc:
+                raise BadInput(f"--box {args.box}: {exc}") from exc
+        else:
+            try:
+                box = result.best(
+                    args.min_coverage, args.min_density, paste=not args.no_paste, max_p=max_p
+                )
+            except ValueError as exc:
+                raise BadInput(f"--min-density {args.min_density}: {exc}") from exc
+        settings = (
+            f"PRIM (Friedman and Fisher 1999) as implemented in the EMA Workbench (Kwakkel "
+            f"2017) with peeling alpha {args.peel_alpha:g}, pasting alpha "
+            f"{args.paste_alpha:g} and minimum mass {args.min_mass:g}"
+        )
+    scores = feature_scores(runs[varying], y) if getattr(args, "feature_scoring", False) else None
 
     factors = manifest_factors(manifest)
     kinds = {str(f["name"]): str(f.get("kind", "")) for f in factors}
@@ -114,22 +136,37 @@ def cmd_discover(args: argparse.Namespace) -> int:
         f"{goal} ({y.mean():.0%}); {len(varying)} inputs"
         + (f" ({len(constant)} constant ones left out: {', '.join(constant)})" if constant else "")
     )
-    print(_trajectory_text(result.trajectory, box.step))
+    print(_trajectory_text(trajectory, box.step, method))
     print()
     print(textwrap.fill(sentence, width=100))
     print(_box_text(box))
+    if scores is not None:
+        print(_scores_text(scores))
+    files = [f"{method}_box.csv", f"{method}_box.png"]
+    files += (
+        ["cart_leaves.csv"] if method == "cart" else ["prim_trajectory.csv", "prim_trajectory.png"]
+    )
+    files += ["feature_scores.csv"] if scores is not None else []
     with atomic_dir(out, args.overwrite) as tmp:
-        result.trajectory.to_csv(tmp / "prim_trajectory.csv", index=False)
-        box.table().to_csv(tmp / "prim_box.csv", index=False)
         footer = f"{command}"[:150]
-        plot_trajectory(result, box, tmp / "prim_trajectory.png", footer)
-        plot_box(box, tmp / "prim_box.png", ranges, footer)
+        box.table().to_csv(tmp / f"{method}_box.csv", index=False)
+        plot_box(box, tmp / f"{method}_box.png", ranges, footer)
+        if method == "cart":
+            trajectory.to_csv(tmp / "cart_leaves.csv", index=False)
+        else:
+            trajectory.to_csv(tmp / "prim_trajectory.csv", index=False)
+            plot_trajectory(trajectory, box, tmp / "prim_trajectory.png", footer)
+        if scores is not None:
+            scores.to_csv(tmp / "feature_scores.csv", index=False)
         report = _report(
             sentence=sentence,
             goal=goal,
             goal_words=goal_words,
             box=box,
-            result=result,
+            trajectory=trajectory,
+            method=method,
+            settings=settings,
+            scores=scores,
             path=path,
             n_failed=n_failed,
             constant=constant,
@@ -138,20 +175,60 @@ def cmd_discover(args: argparse.Namespace) -> int:
             kinds=kinds,
         )
         (tmp / "discovery.md").write_text(report, encoding="utf-8")
-    print(
-        f"wrote {out} (discovery.md, prim_box.csv, prim_trajectory.csv, prim_box.png, "
-        "prim_trajectory.png)"
-    )
+    print(f"wrote {out} (discovery.md, {', '.join(files)})")
     return EXIT_OK
 
 
-def _trajectory_text(trajectory: pd.DataFrame, chosen: int, max_rows: int = 16) -> str:
-    """The peeling trajectory as a short table: every k-th box, the last and the chosen one."""
+def _leaf_table(leaves: Sequence[PrimBox]) -> pd.DataFrame:
+    """One row per CART leaf: coverage, density, mass, size and restricted inputs."""
+    return pd.DataFrame(
+        {
+            "step": range(len(leaves)),
+            "coverage": [leaf.coverage for leaf in leaves],
+            "density": [leaf.density for leaf in leaves],
+            "mass": [leaf.mass for leaf in leaves],
+            "n_in_box": [leaf.n_in_box for leaf in leaves],
+            "n_restricted": [len(leaf.restricted) for leaf in leaves],
+            "restricted": [",".join(leaf.restricted) for leaf in leaves],
+        }
+    )
+
+
+def _best_leaf(leaves: pd.DataFrame) -> int:
+    """The leaf with the highest F-score (harmonic mean of coverage and density)."""
+    c, d = leaves["coverage"].to_numpy(dtype=float), leaves["density"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.nan_to_num(2.0 * c * d / (c + d))
+    return int(np.argmax(score))
+
+
+def _limit_texts(row: Mapping[str, Any]) -> tuple[str, str]:
+    """A box limit's low and high as text; for a text input, its categories in the box."""
+    if row["kind"] == "category":
+        return str(row["categories"]).replace("|", ", "), ""
+    return f"{row['low']:.4g}", f"{row['high']:.4g}"
+
+
+def _scores_text(scores: pd.DataFrame) -> str:
+    lines = ["extra-trees feature scores (all in feature_scores.csv):"]
+    lines += [f"  {r['input']:<44} {r['score']:.3f}" for r in scores.head(10).to_dict("records")]
+    return "\n".join(lines)
+
+
+def _trajectory_text(
+    trajectory: pd.DataFrame, chosen: int, method: str = "prim", max_rows: int = 16
+) -> str:
+    """The trajectory (or CART's leaves) as a short table: every k-th box, the last, the chosen."""
     n = len(trajectory)
     every = max(1, math.ceil(n / max_rows))
     keep = sorted({*range(0, n, every), n - 1, chosen})
+    title = (
+        f"CART tree: {n} leaves (all in cart_leaves.csv)"
+        if method == "cart"
+        else f"PRIM trajectory (peeling, then pasting): {n} boxes (all in prim_trajectory.csv)"
+    )
     lines = [
-        f"peeling trajectory: {n} boxes (all in prim_trajectory.csv)",
+        title,
         f"{'box':>5}  {'coverage':>8}  {'density':>7}  {'mass':>5}  restricted",
     ]
     for i in keep:
@@ -170,7 +247,8 @@ def _box_text(box: PrimBox) -> str:
     lines = [f"{'input':<44} {'low':>10} {'high':>10} {'quasi-p':>8}"]
     for name in box.restricted:
         row = box.limit(name)
-        lines.append(f"{name:<44} {row['low']:>10.4g} {row['high']:>10.4g} {row['p_value']:>8.2g}")
+        low, high = _limit_texts(row)
+        lines.append(f"{name:<44} {low:>10} {high:>10} {row['p_value']:>8.2g}")
     return "\n".join(lines)
 
 
@@ -180,7 +258,10 @@ def _report(
     goal: Goal,
     goal_words: str,
     box: PrimBox,
-    result: PrimResult,
+    trajectory: pd.DataFrame,
+    method: str,
+    settings: str,
+    scores: pd.DataFrame | None,
     path: Path,
     n_failed: int,
     constant: Sequence[str],
@@ -191,17 +272,22 @@ def _report(
     """The text of ``discovery.md``."""
     refine = []
     if box.pasted:
-        refine.append("pasted (limits widened while the density did not fall)")
+        refine.append("pasted (limits widened while the density rose)")
     if max_p is not None:
         dropped = ", ".join(f"`{d}`" for d in box.dropped) or "none"
         refine.append(f"limits with quasi-p > {max_p:g} dropped: {dropped}")
     rows = []
     for name in box.restricted:
         row = box.limit(name)
-        label, unit = factor_label(name, kinds.get(name.split("=", 1)[0], ""))
+        label, unit = factor_label(name, kinds.get(name, ""))
+        low, high = _limit_texts(row)
+        span = (
+            "categories"
+            if row["kind"] == "category"
+            else f"[{row['data_low']:.4g}, {row['data_high']:.4g}]"
+        )
         rows.append(
-            f"| `{name}` | {label} | {row['low']:.4g} | {row['high']:.4g} | "
-            f"[{row['data_low']:.4g}, {row['data_high']:.4g}] | {unit} | {row['p_value']:.2g} |"
+            f"| `{name}` | {label} | {low} | {high} | {span} | {unit} | {row['p_value']:.2g} |"
         )
     share = box.n_successes / box.n_runs
     lines = [
@@ -213,8 +299,12 @@ def _report(
         f"- Runs: {box.n_runs} successful runs of `{path}` ({n_failed} failed runs left out); "
         f"{box.n_successes} ({share:.0%}) meet the goal."
         + (f" Constant inputs left out: {', '.join(constant)}." if constant else ""),
-        f"- Box: number {box.step} of the {len(result.trajectory)} boxes of the peeling "
-        f"trajectory; {'; '.join(refine) or 'as peeled'}.",
+        (
+            f"- Box: leaf {box.step} of the {len(trajectory)} leaves of the CART tree."
+            if method == "cart"
+            else f"- Box: number {box.step} of the {len(trajectory)} boxes of the PRIM "
+            f"trajectory; {'; '.join(refine) or 'as peeled'}."
+        ),
         f"- Coverage {percent(box.coverage)}: {box.n_successes_in_box} of the "
         f"{box.n_successes} runs that meet the goal lie in the box.",
         f"- Density {percent(box.density)}: {box.n_successes_in_box} of the {box.n_in_box} "
@@ -229,22 +319,48 @@ def _report(
         "",
         "The quasi-p-value is a one-sided binomial test of the box's density against the "
         "density of the same box without that input's limits: small values mean the "
-        "restriction matters. PRIM (Friedman and Fisher 1999) with peeling alpha "
-        f"{result.peel_alpha:g}, pasting alpha {result.paste_alpha:g} and minimum mass "
-        f"{result.min_mass:g}.",
+        f"restriction matters (none for CART leaves). {settings}.",
         "",
+        *_scores_section(scores),
         "## Reproduce",
         "",
         f"    {command}",
         "",
         "## Files",
         "",
-        "- `prim_trajectory.csv`: coverage, density, mass and restricted inputs of every box.",
-        "- `prim_box.csv`: the chosen box, one row per input (low, high, restricted, p_value).",
-        "- `prim_trajectory.png`: coverage against density along the trajectory.",
-        "- `prim_box.png`: the chosen box's limits as shares of each input's range.",
+        *(
+            ["- `cart_leaves.csv`: coverage, density, mass and restricted inputs of every leaf."]
+            if method == "cart"
+            else [
+                "- `prim_trajectory.csv`: coverage, density, mass and restricted inputs of "
+                "every box.",
+                "- `prim_trajectory.png`: coverage against density along the trajectory.",
+            ]
+        ),
+        f"- `{method}_box.csv`: the chosen box, one row per input (low, high, restricted, "
+        "p_value, categories).",
+        f"- `{method}_box.png`: the chosen box's limits as shares of each input's range.",
+        *(["- `feature_scores.csv`: extra-trees feature scores."] if scores is not None else []),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _scores_section(scores: pd.DataFrame | None) -> list[str]:
+    """The feature-scores table of ``discovery.md`` (empty without ``--feature-scoring``)."""
+    if scores is None:
+        return []
+    rows = [f"| `{r['input']}` | {r['score']:.3f} |" for r in scores.to_dict("records")]
+    return [
+        "## Feature scores",
+        "",
+        "Extra-trees feature scores (EMA Workbench `feature_scoring`; Jaxa-Rozen and Kwakkel "
+        "2018): how much each input helps to tell runs that meet the goal from the others.",
+        "",
+        "| input | score |",
+        "|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _probability(text: str) -> float:
@@ -268,7 +384,7 @@ def register(subparsers: Any) -> None:
     """Add ``govsim discover`` to the command line's subparsers."""
     p = subparsers.add_parser(
         "discover",
-        help="scenario discovery: PRIM box where an outcome meets a goal, in plain words",
+        help="scenario discovery (EMA Workbench PRIM or CART): where an outcome meets a goal",
         description="Find the conditions (a PRIM box over the sweep's inputs) under which an "
         "outcome meets a goal; print and write the box in plain words, with coverage and density.",
     )
@@ -312,7 +428,22 @@ def register(subparsers: Any) -> None:
         metavar="P",
         help=f"drop restrictions with quasi-p-value > P (default {MAX_P}; 1 keeps all)",
     )
-    p.add_argument("--no-paste", action="store_true", help="do not paste the chosen box")
+    p.add_argument(
+        "--no-paste",
+        action="store_true",
+        help="choose among the peeled boxes only, not those EMA's pasting added",
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default="prim",
+        help="prim (default) or cart (EMA Workbench's CART tree; its best leaf is described)",
+    )
+    p.add_argument(
+        "--feature-scoring",
+        action="store_true",
+        help="also write extra-trees feature scores of the inputs (feature_scores.csv)",
+    )
     p.add_argument(
         "--peel-alpha",
         type=_probability,

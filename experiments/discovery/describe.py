@@ -127,12 +127,13 @@ def factor_label(name: str, kind: str = "") -> tuple[str, str]:
 def _condition(row: Mapping[str, Any], name: str, kind_hint: str = "") -> str:
     """One restriction of a box as words, e.g. 'staff time for a bid is below 2.5 person-months'."""
     label, unit = factor_label(name, kind_hint)
-    low, high = float(row["low"]), float(row["high"])
+    low, high = float(row["low"]), float(row["high"])  # NaN for a text input
     has_low = low > float(row["data_low"])
     has_high = high < float(row["data_high"])
     if row["kind"] == "category":
-        base, category = name.split("=", 1)
-        return f"{_human(base)} is {'' if low >= 1 else 'not '}{category}"
+        categories = str(row["categories"]).split("|")
+        words = categories[0] if len(categories) == 1 else f"one of {_join(categories)}"
+        return f"{label} is {words}"
     if row["kind"] == "binary":
         on = low >= 1
         if name in _LEVER_TEXT:

@@ -6,13 +6,14 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from experiments import figures
 from experiments.discovery.describe import format_number, percent
-from experiments.discovery.prim import PrimBox, PrimResult
+from experiments.discovery.prim import PrimBox
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -28,9 +29,9 @@ def _save(fig: Figure, path: Path, footer: str) -> Path:
     return path
 
 
-def plot_trajectory(result: PrimResult, box: PrimBox, path: Path, footer: str = "") -> Path:
+def plot_trajectory(trajectory: pd.DataFrame, box: PrimBox, path: Path, footer: str = "") -> Path:
     """Coverage against density of every box of the trajectory, coloured by restricted inputs."""
-    t = result.trajectory
+    t = trajectory
     fig = _figure(6.4, 4.8)
     ax = fig.add_subplot()
     ax.plot(t["coverage"], t["density"], color="0.75", lw=0.8, zorder=1)
@@ -69,7 +70,7 @@ def plot_trajectory(result: PrimResult, box: PrimBox, path: Path, footer: str = 
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("coverage (share of successful runs inside the box)")
     ax.set_ylabel("density (share of runs in the box that succeed)")
-    ax.set_title("PRIM peeling trajectory", fontsize=10)
+    ax.set_title("PRIM trajectory (EMA Workbench: peeling, then pasting)", fontsize=10)
     ax.grid(True, color="0.9", lw=0.6)
     ax.set_axisbelow(True)
     ax.legend(fontsize=7, loc="lower left")
@@ -93,8 +94,13 @@ def plot_box(
     ranges = ranges or {}
     for i, name in enumerate(names):
         row = box.limit(name)
-        lo, hi = ranges.get(name.split("=", 1)[0], (row["data_low"], row["data_high"]))
-        if row["kind"] == "category" or not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        if row["kind"] == "category":  # a text input: its categories in the box, as words
+            ax.barh(i, 1.0, left=0.0, height=0.55, color=figures.OKABE_ITO[3], zorder=2)
+            text = "in: " + str(row["categories"]).replace("|", ", ")
+            ax.text(0.5, i, text, ha="center", va="center", fontsize=7, zorder=3)
+            continue
+        lo, hi = ranges.get(name, (row["data_low"], row["data_high"]))
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             lo, hi = float(row["data_low"]), float(row["data_high"])
         span = (hi - lo) or 1.0
         a = min(max((row["low"] - lo) / span, 0.0), 1.0)
