@@ -42,7 +42,7 @@ from experiments.results import read_manifest
 from experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "experiments" / "baseline.toml"
+BASELINE = ROOT / "experiments" / "scenarios" / "baseline.toml"
 OUTCOMES = ("emissions_reduction_2030_pct", "funds_absorbed_eur")
 UNCERTAINTY = "skill_turnover_per_year"
 LEVERS = ("capacity_building", "enhanced_financing")

@@ -39,6 +39,8 @@ from experiments.experiment import (
     DEFAULT_SAMPLES,
     Experiment,
     ExperimentError,
+)
+from experiments.experiment.loading import (
     _assemble,
     _check_levers,
     _check_outcome_years,
