@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abm.agents.state import SECTORS_CITY
+from abm.rules.staff import STAFF_USES
 
 TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
 
@@ -75,15 +76,7 @@ CITY_YEAR: tuple[Column, ...] = _rows(
         ("staff_fte", "FTE", "climate staff of the city"),
         *(
             (f"staff_pm_{use}", "person-months/yr", f"staff time spent on {use.replace('_', ' ')}")
-            for use in (
-                "grant_management",
-                "implementation",
-                "coordination",
-                "applications",
-                "preparation",
-                "engagement",
-                "dialogue",
-            )
+            for use in STAFF_USES
         ),
         ("staff_pm_unmet", "person-months/yr", "staff time demanded but not available"),
         ("skill", "index 0-1", "project delivery skill of the city's staff"),

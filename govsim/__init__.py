@@ -11,6 +11,7 @@ The Python API (see the README's "Python" section and ``docs/notebooks/quickstar
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
 from experiments.api import (
     Comparison,
@@ -29,6 +30,19 @@ from experiments.api import (
     scenarios,
 )
 
+
+def ema_model(*args: Any, **kwargs: Any) -> Any:
+    """An EMA Workbench model of govsim (``experiments.ema.ema_model``; imports EMA on use).
+
+    Uncertainties come from the parameter registry (or a posterior's ranges), levers are the
+    brief's levers and outcomes the outcomes table; replications use govsim's replicate seeds,
+    so a point and seed give the numbers ``govsim sweep`` gives.
+    """
+    from experiments.ema import ema_model as factory
+
+    return factory(*args, **kwargs)
+
+
 try:
     __version__ = metadata.version("govsim")
 except metadata.PackageNotFoundError:  # running from a source tree that was not installed
@@ -42,6 +56,7 @@ __all__ = [
     "change",
     "columns",
     "compare",
+    "ema_model",
     "levers",
     "outcomes",
     "parameters",

@@ -133,3 +133,15 @@ def test_version_everywhere() -> None:
         check=False,
     )
     assert done.returncode == 0 and done.stdout.startswith(f"govsim {govsim.__version__}")
+
+
+def test_the_ema_factory_is_part_of_the_api(base: ScenarioConfig) -> None:
+    model = govsim.ema_model(
+        base,
+        uncertainties={"skill_turnover_per_year": (0.05, 0.15)},
+        levers=["capacity_building"],
+        outcomes=["emissions_reduction_2030_pct"],
+    )
+    assert [u.name for u in model.uncertainties] == ["skill_turnover_per_year"]
+    assert [lv.name for lv in model.levers] == ["capacity_building"]
+    assert [o.name for o in model.outcomes] == ["emissions_reduction_2030_pct"]

@@ -372,7 +372,7 @@ def readme_example() -> str:
 
 def test_readme_example_runs_on_a_small_population(small_config: ScenarioConfig) -> None:
     code = readme_example()
-    line = 'SCENARIO = "experiments/baseline.toml"'
+    line = 'SCENARIO = "experiments/scenarios/baseline.toml"'
     assert line in code
     namespace: dict[str, Any] = {"small_config": small_config}
     exec(compile(code.replace(line, "SCENARIO = small_config"), "README.md", "exec"), namespace)
