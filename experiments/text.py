@@ -12,7 +12,7 @@ its registry gives it (:data:`abm.policies.LEVERS`, :data:`abm.outcomes.OUTCOMES
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from abm.columns import COLUMNS
@@ -123,7 +123,7 @@ def column_label(name: str) -> str:
     return stem.replace("_", " ")
 
 
-def labels(names: Sequence[Any]) -> list[str]:
+def labels(names: Iterable[Any]) -> list[str]:
     """:func:`label` of each name."""
     return [label(str(n)) for n in names]
 

@@ -301,7 +301,7 @@ def test_every_chart_is_a_png(root: Path) -> None:
     for image in images:
         assert image.startswith(PNG_MAGIC) and len(image) > 5000
     table = charts.effects_rows(rows, "funds_absorbed_eur")
-    assert table[0]["scenario"] == "enhanced_financing" and "EUR bn" in " ".join(table[0])
+    assert table[0]["scenario"] == "Enhanced financing" and "EUR bn" in " ".join(table[0])
     assert charts.scaled(float("nan"), 1.0) == "–" and charts.scaled(2.5e9, 1e-9) == "2.5"
 
 

@@ -14,7 +14,8 @@ import json
 import re
 import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +24,9 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from test_text import raw_identifiers
 
 from abm.outcomes import CASE_OUTCOMES
 from experiments import report
@@ -95,10 +99,37 @@ class HtmlCheck(HTMLParser):
             self.unbalanced.append(tag)
 
 
+@contextmanager
+def figure_texts() -> Iterator[list[str]]:
+    """Collect every text (titles, axis and tick labels, legends) of the figures saved inside."""
+    texts: list[str] = []
+    save = Figure.savefig
+
+    def recording(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        texts.extend(t.get_text() for t in fig.findobj(Text))
+        save(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "savefig", recording)
+        yield texts
+
+
+def assert_readable(texts: list[str], md: str) -> None:
+    """No lever, outcome or parameter identifier in the figures' texts or the tables' cells."""
+    assert texts, "no figure texts recorded"
+    assert raw_identifiers(texts) == set(), "identifiers in figures"
+    table_lines = [line for line in md.splitlines() if line.startswith("|")]
+    assert table_lines and raw_identifiers(table_lines) == set(), "identifiers in tables"
+
+
 def check_report(results: Path, out: Path | None = None) -> tuple[str, str, str]:
-    """Write the report with the command line and check it (see ``verify_report``)."""
-    run_cli("report", str(results), *(["--out", str(out)] if out else []))
-    return verify_report(results, out or results / "report")
+    """Write the report with the command line and check it (see ``verify_report``), and that
+    its figures and tables show labels, not identifiers."""
+    with figure_texts() as texts:
+        run_cli("report", str(results), *(["--out", str(out)] if out else []))
+    checked = verify_report(results, out or results / "report")
+    assert_readable(texts, checked[1])
+    return checked
 
 
 def verify_report(results: Path, where: Path) -> tuple[str, str, str]:
@@ -198,10 +229,11 @@ def test_demo_ends_by_writing_its_report(
     scenario_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "results"
-    run_cli(
-        "demo", "--replicates", "2", "--seed", "3", "--jobs", "1", "--no-progress",
-        "--out-root", str(root), "--scenario-dir", str(scenario_dir),
-    )  # fmt: skip
+    with figure_texts() as texts:
+        run_cli(
+            "demo", "--replicates", "2", "--seed", "3", "--jobs", "1", "--no-progress",
+            "--out-root", str(root), "--scenario-dir", str(scenario_dir),
+        )  # fmt: skip
     (results,) = list(root.iterdir())
     page = results / "report" / "report.html"
     assert f"report: {page}" in capsys.readouterr().out
@@ -209,6 +241,9 @@ def test_demo_ends_by_writing_its_report(
     assert "# govsim demo report: " + results.name in md
     assert "`full_package`" in md and "govsim demo --replicates 2 --seed 3" in md
     verify_report(results, results / "report")
+    assert_readable(texts, md)  # the demo's figures and its report's: labels only
+    for lever in ("Enhanced financing", "2040 pathway"):
+        assert f"| {lever} |" in md
 
 
 def test_run_report_shows_the_manifests_run_id_and_the_pathway(

@@ -32,6 +32,7 @@ from experiments import serve
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.explorer import data
+from experiments.text import label
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -176,8 +177,8 @@ def test_serve_end_to_end(served: tuple[str, Path, Path], tmp_path: Path) -> Non
             # 3. the newest directory (the compare) is open; pick an outcome
             expect(page.get_by_text(f"run_id: {manifest['run_id']}")).to_be_visible()
             page.get_by_role("combobox").filter(has_text="outcome").click()
-            page.get_by_role("option", name=OUTCOME, exact=True).click()
-            caption = page.get_by_text(f"chart: effects on {OUTCOME}")
+            page.get_by_role("option", name=label(OUTCOME), exact=True).click()
+            caption = page.get_by_text(f"chart: effects on {label(OUTCOME)}")
             expect(caption).to_be_visible()
 
             # 4. the charts are drawn: images of real size, a screenshot that is not blank

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 
 import pytest
 
 from abm.config import PARAMETER_META, parameter_label
-from abm.outcomes import CASE_OUTCOMES, OUTCOMES
-from abm.policies import LEVERS
+from abm.outcomes import CASE_OUTCOMES, OUTCOME_NAMES, OUTCOMES
+from abm.policies import LEVER_NAMES, LEVERS
 from experiments import text
+from experiments.runner import PATHWAY_SERIES
+
+# identifiers people should never read in a figure, a table or a picker: lever, outcome,
+# parameter and pathway-series names (all with underscores)
+IDENTIFIERS: frozenset[str] = frozenset(
+    n for n in (*LEVER_NAMES, *OUTCOME_NAMES, *PARAMETER_META, *PATHWAY_SERIES) if "_" in n
+)
+_IDENTIFIER_RE = re.compile(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+")
+
+
+def raw_identifiers(texts: Iterable[str]) -> set[str]:
+    """The registry identifiers that occur as whole words in ``texts``."""
+    return {w for t in texts for w in _IDENTIFIER_RE.findall(t) if w in IDENTIFIERS}
 
 
 @pytest.mark.parametrize(
@@ -75,3 +90,10 @@ def test_column_labels_carry_the_unit_of_the_columns_table() -> None:
     assert text.column_label("emissions_total_t") == "emissions total (t CO2e/yr)"
     assert text.column_label("funds_absorbed_eur") == "funds absorbed (EUR/yr)"
     assert text.column_label("mission") == "mission"
+
+
+def test_raw_identifiers_finds_registry_names_only() -> None:
+    found = raw_identifiers(["lever enhanced_financing on", "nmc_q3_staff", "CO$_2$e", "x1"])
+    assert found == {"enhanced_financing"}
+    assert raw_identifiers(["funds_absorbed_eur (EUR bn)"]) == {"funds_absorbed_eur"}
+    assert raw_identifiers([text.label(n) for n in IDENTIFIERS]) == set()

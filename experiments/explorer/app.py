@@ -22,6 +22,7 @@ import solara
 from abm.policies import LEVERS
 from experiments.explorer import RESULTS_ENV, charts, data, live
 from experiments.figures import describe_outcome
+from experiments.text import column_label, label
 
 PREFERRED_OUTCOMES: tuple[str, ...] = (
     "emissions_reduction_2050_pct",
@@ -89,6 +90,35 @@ def html_table(rows: Sequence[dict[str, str]]) -> str:
     return f'<table style="{style}"><tr>{head}</tr>{body}</table>'
 
 
+def shown_names(names: Sequence[str], show: Callable[[str], str] = label) -> dict[str, str]:
+    """Each name's label for a picker (:func:`experiments.text.label`), made unique."""
+    out: dict[str, str] = {}
+    for name in names:
+        text, k = show(name), 2
+        while text in out.values():
+            text, k = f"{show(name)} ({k})", k + 1
+        out[name] = text
+    return out
+
+
+@solara.component
+def LabelledSelect(
+    title: str,
+    names: Sequence[str],
+    value: solara.Reactive[str],
+    show: Callable[[str], str] = label,
+) -> None:
+    """A drop-down listing labels for people that sets the identifier behind the chosen one."""
+    shown = shown_names(names, show)
+    by_text = {text: name for name, text in shown.items()}
+    solara.Select(
+        label=title,
+        values=list(by_text),
+        value=shown.get(value.value, ""),
+        on_value=lambda text: value.set(by_text[text]),
+    )
+
+
 @solara.component
 def Chart(make: Callable[[], bytes], alt: str, deps: Sequence[object]) -> None:
     """A chart image, drawn again only when ``deps`` change, with a caption naming it."""
@@ -135,23 +165,23 @@ def ExperimentView(results: data.Results) -> None:
         return set_one
 
     with solara.Card("Scenarios", margin=0):
-        solara.Text(f"baseline: {baseline} (always shown); compare:")
+        solara.Text(f"baseline: {label(baseline)} (always shown); compare:")
         with solara.Row(style={"flex-wrap": "wrap"}):
             for name in others:
-                solara.Checkbox(label=name, value=name in picked, on_value=toggle(name))
+                solara.Checkbox(label=label(name), value=name in picked, on_value=toggle(name))
     with solara.Card("Difference from the baseline", margin=0):
-        solara.Select(label="outcome", values=outcomes, value=outcome)
+        LabelledSelect("outcome", outcomes, outcome)
         info = describe_outcome(outcome.value)
         solara.Text(f"{info.label} ({info.unit}); paired same-seed differences, 95% CI")
         rows = data.effects(results, outcome.value, picked)
         if rows.empty:
             solara.Info("Tick at least one scenario to compare with the baseline.")
         elif not charts.has_values(rows["mean_difference"]):
-            solara.Warning(f"{outcome.value} has no values in these runs (e.g. a year not run).")
+            solara.Warning(f"{info.label} has no values in these runs (e.g. a year not run).")
         else:
             Chart(
                 lambda: charts.effects_png(rows, outcome.value, results.run_id),
-                f"chart: effects on {outcome.value}",
+                f"chart: effects on {info.label}",
                 (results.path, outcome.value, *picked),
             )
         solara.HTML(unsafe_innerHTML=html_table(charts.effects_rows(rows, outcome.value)))
@@ -166,13 +196,18 @@ def ExperimentView(results: data.Results) -> None:
             ),
         )
     with solara.Card("Emission pathways", margin=0):
-        solara.Select(label="series (city group)", values=series_names, value=series)
+        LabelledSelect(
+            "series (city group)",
+            series_names,
+            series,
+            lambda s: data.SERIES_LABELS.get(s, label(s)),
+        )
         path_rows = data.pathways(results, series.value, [baseline, *picked])
         Chart(
             lambda: charts.pathways_png(
                 path_rows, series.value, baseline, replicates, results.run_id
             ),
-            f"chart: pathways of {series.value}",
+            f"chart: pathways of {data.SERIES_LABELS.get(series.value, label(series.value))}",
             (results.path, series.value, *picked),
         )
         Download(
@@ -202,7 +237,7 @@ def RunView(results: data.Results) -> None:
     countries: solara.Reactive[list[str]] = solara.use_reactive([])
     chosen = data.CityFilter(group.value, size.value, tuple(sorted(countries.value)))
     with solara.Card("Cities", margin=0):
-        solara.Select(label="quantity", values=columns, value=column)
+        LabelledSelect("quantity", columns, column, column_label)
         solara.ToggleButtonsSingle(value=group, values=list(data.MISSION_GROUPS))
         solara.Select(label="size class", values=[data.ALL, *choices["size_class"]], value=size)
         solara.SelectMultiple(
@@ -215,7 +250,7 @@ def RunView(results: data.Results) -> None:
         else:
             Chart(
                 lambda: charts.city_png(table, column.value, described, results.run_id),
-                f"chart: {column.value} for {described}",
+                f"chart: {column_label(column.value)} for {described}",
                 (results.path, column.value, described),
             )
         Download(
@@ -241,15 +276,15 @@ def SweepView(results: data.Results) -> None:
         if not outcomes or not factors:
             solara.Warning("This sweep has no factor or outcome columns to show.")
             return
-        solara.Select(label="outcome", values=outcomes, value=outcome)
-        solara.Select(label="factor", values=factors, value=factor)
+        LabelledSelect("outcome", outcomes, outcome)
+        LabelledSelect("factor", factors, factor)
         runs = data.sweep_runs(results, outcome.value, factor.value)
         if runs.empty:
             solara.Warning("No successful runs in this sweep.")
         else:
             Chart(
                 lambda: charts.sweep_png(runs, factor.value, outcome.value, results.run_id),
-                f"chart: {outcome.value} by {factor.value}",
+                f"chart: {label(outcome.value)} by {label(factor.value)}",
                 (results.path, outcome.value, factor.value),
             )
         Download(
@@ -290,7 +325,7 @@ def LiveView() -> None:
             for info in LEVERS:
                 value = intensities.value[info.name]
                 solara.SliderFloat(
-                    f"{info.name} = {value:.2f}",
+                    f"{info.label} = {value:.2f}",
                     value=value,
                     on_value=setter(info.name),
                     min=0.0,
@@ -328,7 +363,8 @@ def LiveResultView(result: live.LiveResult) -> None:
                 "difference": charts.scaled(float(record["mean_difference"]), info.scale),
             }
         )
-    used = ", ".join(f"{k} {v:.2f}" for k, v in result.intensities.items() if v > 0) or "none"
+    used = ", ".join(f"{label(k)} {v:.2f}" for k, v in result.intensities.items() if v > 0)
+    used = used or "none"
     solara.Text(
         f"seed {result.seed}; levers {used} from {result.start_year}; {result.seconds:.1f} s"
     )

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from experiments import figures
 from experiments.explorer.data import SERIES_LABELS
 from experiments.explorer.live import BASELINE, LiveResult
+from experiments.text import column_label, label, plain, round_to_uncertainty
 
 # city_year column suffix -> (unit shown, factor from the column's unit)
 CITY_UNITS: dict[str, tuple[str, float]] = {
@@ -69,8 +70,10 @@ def pathways_png(
         columns = ("mean_difference_t", "low_difference_t", "high_difference_t")
         figures.draw_pathways(axes[1], rows, others, set(others), columns, scale)
         axes[1].axhline(0.0, color=figures.BASELINE_COLOUR, lw=1.0)
-        axes[1].set_ylabel(f"difference from {baseline} (Mt CO$_2$e per year)")
-        axes[1].set_title(f"paired difference from {baseline} (same seeds)", fontsize=10)
+        axes[1].set_ylabel(f"difference from {label(str(baseline))} (Mt CO$_2$e per year)")
+        axes[1].set_title(
+            f"paired difference from {label(str(baseline))} (same seeds)", fontsize=10
+        )
     figures.figure_legend(fig, styles)
     return png(lambda path: figures.save_figure(fig, path, run_id))
 
@@ -93,8 +96,9 @@ def city_png(table: pd.DataFrame, column: str, filters: str, run_id: str) -> byt
     unit, scale = next(
         ((u, s) for suffix, (u, s) in CITY_UNITS.items() if column.endswith(suffix)), ("", 1.0)
     )
+    name = column_label(column).split(" (")[0] if unit else column_label(column)
     fig, ax = _line_figure(
-        f"{column}: {aggregate} over {cities} cities\n({filters})", f"{column} {unit}".strip()
+        f"{name}: {aggregate} over {cities} cities\n({filters})", f"{name} {unit}".strip()
     )
     values = table["value"].to_numpy(dtype=float) * scale
     ax.plot(table["year"], values, color=figures.OKABE_ITO[3], lw=1.8, marker="o", ms=3)
@@ -104,7 +108,9 @@ def city_png(table: pd.DataFrame, column: str, filters: str, run_id: str) -> byt
 def sweep_png(runs: pd.DataFrame, factor: str, outcome: str, run_id: str) -> bytes:
     """Every run's outcome against one factor, with the mean over replicates per point."""
     info = figures.describe_outcome(outcome)
-    fig, ax = _line_figure(f"{info.label} by {factor}", f"{outcome} ({info.unit})", factor)
+    fig, ax = _line_figure(
+        f"{info.label} by {label(factor)}", f"{info.label} ({info.unit})", label(factor)
+    )
     values = runs[outcome].to_numpy(dtype=float) * info.scale
     ax.scatter(runs[factor], values, s=12, color=figures.OKABE_ITO[1], label="run")
     means = runs.groupby("point")[[factor, outcome]].mean().sort_values(factor)
@@ -130,8 +136,15 @@ def live_png(result: LiveResult) -> bytes:
 
 
 def scaled(value: float, scale: float) -> str:
-    """A scaled number with four significant digits, or an en dash for a missing one."""
-    return "–" if not math.isfinite(value) else f"{value * scale:.4g}"
+    """A scaled number with three significant digits, or an en dash for a missing one."""
+    return "–" if not math.isfinite(value) else plain(value * scale)
+
+
+def scaled_interval(value: float, low: float, high: float, scale: float) -> str:
+    """A scaled value and its interval rounded to the interval's precision (en dash if none)."""
+    if not math.isfinite(value):
+        return "–"
+    return round_to_uncertainty(value * scale, low * scale, high * scale)
 
 
 def effects_rows(rows: pd.DataFrame, outcome: str) -> list[dict[str, str]]:
@@ -141,14 +154,15 @@ def effects_rows(rows: pd.DataFrame, outcome: str) -> list[dict[str, str]]:
     for record in rows.to_dict("records"):
         out.append(
             {
-                "scenario": str(record["scenario"]),
+                "scenario": label(str(record["scenario"])),
                 "baseline": scaled(float(record["mean_baseline"]), info.scale),
                 "scenario mean": scaled(float(record["mean_scenario"]), info.scale),
-                f"difference ({info.diff_unit})": scaled(
-                    float(record["mean_difference"]), info.scale
+                f"difference [95% CI] ({info.diff_unit})": scaled_interval(
+                    float(record["mean_difference"]),
+                    float(record["ci_low"]),
+                    float(record["ci_high"]),
+                    info.scale,
                 ),
-                "95% CI": f"[{scaled(float(record['ci_low']), info.scale)}, "
-                f"{scaled(float(record['ci_high']), info.scale)}]",
                 "seeds": str(record["n"]),
             }
         )
