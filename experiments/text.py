@@ -61,7 +61,8 @@ def _at_place(value: float, decimals: int) -> str:
     return f"{rounded:,.{max(decimals, 0)}f}"
 
 
-def _with_unit(number: str, unit: str) -> str:
+def with_unit(number: str, unit: str) -> str:
+    """A formatted number with its unit after it ("%" without a space)."""
     return number + ("%" if unit == "%" else f" {unit}" if unit else "")
 
 
@@ -92,8 +93,8 @@ def round_to_uncertainty(value: float, low: float, high: float, unit: str = "") 
         return "nan"
     decimals = uncertainty_decimals(low, high)
     if decimals is None:
-        return _with_unit(plain(value), unit)
-    shown = _with_unit(_at_place(value, decimals), unit)
+        return with_unit(plain(value), unit)
+    shown = with_unit(_at_place(value, decimals), unit)
     return f"{shown} [{_at_place(low, decimals)}, {_at_place(high, decimals)}]"
 
 

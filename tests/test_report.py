@@ -29,7 +29,8 @@ from matplotlib.text import Text
 from test_text import raw_identifiers
 
 from abm.outcomes import CASE_OUTCOMES
-from experiments import report
+from calibration.posterior import POSTERIOR_DIR
+from experiments import report, text
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.figures import OutcomeInfo
@@ -178,7 +179,21 @@ def verify_report(results: Path, where: Path) -> tuple[str, str, str]:
         assert (image.get("src") or "").startswith("data:image/png;base64,")
         assert len(image.get("alt") or "") > 20
     assert not list(where.parent.glob(f".{where.name}.*")), "temporary directory left behind"
+    # the report opens with 3-6 findings: results with the run ID, then the caveats
+    shown = findings_of(md)
+    assert 3 <= len(shown) <= 6 and raw_identifiers(shown) == set()
+    assert any(f"(run {run_id})." in f for f in shown), shown
+    assert "calibrated to" in " ".join(shown) and "does not represent" in shown[-1]
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Reproduce</h2>")
     return run_id, md, page
+
+
+def findings_of(md: str) -> list[str]:
+    """The sentences under a report's "Findings" heading."""
+    block = md.split("## Findings\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = block.splitlines()
+    assert all(line.startswith("- ") for line in lines)
+    return [line[2:] for line in lines]
 
 
 # --- the kinds of results directories ------------------------------------------------------
@@ -219,6 +234,17 @@ def test_compare_report_shows_effects_pathways_methods_and_tables(
     assert effect["unit"] == "EUR bn"
     seeds = manifest_of(results)["seeds"]
     assert f"same 2 replicate seeds ({seeds[0]}, {seeds[1]}" in md
+    # the first finding is the lever's effect on the first key outcome with values, rounded to
+    # its interval from the difference table
+    row = pd.read_csv(results / "comparison.csv").set_index("outcome").loc["funds_absorbed_eur"]
+    number = text.round_to_uncertainty(
+        row["mean_difference"] / 1e9, row["ci_low"] / 1e9, row["ci_high"] / 1e9, "EUR bn"
+    )
+    first = findings_of(md)[0]
+    assert first.startswith("Enhanced financing ") and f"by {number} against baseline" in first
+    assert f"(run {run_id})" in first
+    calibrated = json.loads((POSTERIOR_DIR / "manifest.json").read_text())["parameters"]
+    assert f"{len(calibrated)} parameters (e.g. " in md
     assert "registry defaults" in md and "no `--posterior`" in md
     run_ids = set(report.calibrated_defaults().values())
     assert len(run_ids) == 1 and f"posterior medians of calibration `{run_ids.pop()}`" in md
@@ -294,6 +320,7 @@ def test_sensitivity_report_ranks_factors_against_the_dummy(tmp_path: Path) -> N
     headline = pd.read_csv(results / "report" / "tables" / "headline.csv").iloc[0]
     assert headline["quantity"] == "y: most influential factor (ST)"
     assert headline["scenario"] == "x1"  # Ishigami: ST of x1 0.56 > x2 0.44 > x3 0.24
+    assert findings_of(md)[0].startswith("For y the most influential factor is x1 (sobol ST 0.")
     assert "sobol sensitivity analysis of 3 factors plus a dummy (N = 512" in md
 
 
@@ -444,6 +471,9 @@ def test_calibration_report_renders_its_fit_table(tmp_path: Path) -> None:
     assert list(params.columns) == list(report.PARAMETER_KEYS)
     assert "3 generations of 50 particles; 2 targets fitted (nmc_q3_staff, eoi_barriers)" in md
     assert "1 held out (nmc_q7_funding)" in md
+    assert findings_of(md)[0].startswith(
+        "1 of 2 fit targets and 1 of 1 held-out targets lie within the simulated 90% interval"
+    )
 
 
 def test_calibration_report_skips_missing_files_with_a_note(tmp_path: Path) -> None:
