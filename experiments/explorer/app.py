@@ -287,12 +287,179 @@ def SweepView(results: data.Results) -> None:
                 f"chart: {label(outcome.value)} by {label(factor.value)}",
                 (results.path, outcome.value, factor.value),
             )
+            SweepDistribution(results, outcome.value)
         Download(
             "Download sweep CSV",
             data.export_name(results, "sweep", outcome.value, factor.value),
             lambda: data.export_csv(
                 runs,
                 data.export_metadata(results, "sweep", outcome=outcome.value, factor=factor.value),
+            ),
+        )
+
+
+@solara.component
+def SweepDistribution(results: data.Results, outcome: str) -> None:
+    """The distribution of one outcome over all runs of a sweep, and its download."""
+    values = data.sweep_distribution(results, outcome)
+    if values.empty:
+        return
+    Chart(
+        lambda: charts.distribution_png(values, outcome, results.run_id),
+        f"chart: distribution of {label(outcome)} over {len(values)} runs",
+        (results.path, outcome),
+    )
+    Download(
+        "Download distribution CSV",
+        data.export_name(results, "distribution", outcome),
+        lambda: data.export_csv(
+            values, data.export_metadata(results, "distribution", outcome=outcome)
+        ),
+    )
+
+
+def focus_city(results: data.Results) -> str:
+    """The focus city of a case directory, as its manifest names it."""
+    case = (results.manifest.get("config") or {}).get("case") or {}
+    return str(case.get("focus_city") or results.manifest.get("scenario") or "the case city")
+
+
+@solara.component
+def CaseView(results: data.Results) -> None:
+    """A case study: the levers' effects on one metric of the focus city, and its panels."""
+    metrics = data.case_metric_info(results)
+    names = list(metrics)
+    metric = solara.use_reactive(names[0] if names else "")
+    focus = focus_city(results)
+    with solara.Card(f"Case city: {focus}", margin=0):
+        if not names:
+            solara.Warning("This case directory has no case metrics to show.")
+            return
+        LabelledSelect("metric", names, metric, lambda n: metrics[n].label)
+        info = metrics[metric.value]
+        solara.Text(f"{info.label} ({info.diff_unit}); paired differences from the case baseline")
+        rows = data.case_effects(results, metric.value)
+        if rows.empty:
+            solara.Warning(f"{info.label} has no values in these runs.")
+        else:
+            Chart(
+                lambda: charts.case_effects_png(
+                    rows, f"{focus}: {info.label}", info.diff_unit, results.run_id
+                ),
+                f"chart: effects on {info.label} in {focus}",
+                (results.path, metric.value),
+            )
+        table = charts.interval_rows(rows, "scenario", ("mean_difference", "ci_low", "ci_high"))
+        solara.HTML(unsafe_innerHTML=html_table(table), attributes={"id": "case-effects"})
+        Download(
+            "Download case effects CSV",
+            data.export_name(results, "case", metric.value),
+            lambda: data.export_csv(
+                rows, data.export_metadata(results, "case", metric=metric.value, city=focus)
+            ),
+        )
+    city, plants = results.tables.get("case_city"), results.tables.get("case_plants")
+    if city is not None and plants is not None and set(cases_shown()) <= set(city["scenario"]):
+        with solara.Card("Case-city panels", margin=0):
+            Chart(
+                lambda: charts.case_panels_png(
+                    city, plants, f"{focus}: case baseline vs full package", results.run_id
+                ),
+                f"chart: {focus}, case baseline against the full package",
+                (results.path,),
+            )
+
+
+def cases_shown() -> tuple[str, ...]:
+    """The variants the case panels draw (``experiments.cases.plot_case``)."""
+    return ("baseline", "full_package")
+
+
+@solara.component
+def CalibrationView(results: data.Results) -> None:
+    """A calibration: each target's fit at the posterior and the calibrated parameters."""
+    fit = data.calibration_fit(results)
+    params = data.calibration_parameters(results)
+    with solara.Card("Fit to targets", margin=0):
+        solara.Text(
+            "Each target's observed value (open diamond) against its simulated 90% interval at "
+            "the posterior; held-out targets were not used in fitting."
+        )
+        Chart(
+            lambda: charts.fit_png(fit, results.run_id),
+            f"chart: fit to {len(fit)} targets",
+            (results.path,),
+        )
+        rows = [
+            {
+                "target": str(r["item"]),
+                "role": str(r["role"]).replace("_", "-"),
+                "observed": charts.scaled(float(r["observed_mean"]), 1.0),
+                "simulated [90%]": charts.scaled_interval(
+                    float(r["simulated_mean"]), float(r["q05"]), float(r["q95"]), 1.0
+                ),
+                "within": "yes" if bool(r["within_interval"]) else "no",
+            }
+            for r in fit.to_dict("records")
+        ]
+        solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "fit-table"})
+        Download(
+            "Download fit CSV",
+            data.export_name(results, "fit"),
+            lambda: data.export_csv(fit, data.export_metadata(results, "fit")),
+        )
+    with solara.Card("Posterior parameters", margin=0):
+        rows = [
+            {
+                "parameter": label(str(r["name"])),
+                "unit": str(r["unit"]),
+                "prior range": f"{charts.scaled(float(r['prior_low']), 1.0)} to "
+                f"{charts.scaled(float(r['prior_high']), 1.0)}",
+                "posterior median [90%]": charts.scaled_interval(
+                    float(r["posterior_median"]), float(r["q05"]), float(r["q95"]), 1.0
+                ),
+            }
+            for r in params.to_dict("records")
+        ]
+        solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "posterior-table"})
+        Download(
+            "Download posterior CSV",
+            data.export_name(results, "posterior"),
+            lambda: data.export_csv(params, data.export_metadata(results, "posterior")),
+        )
+
+
+@solara.component
+def SensitivityView(results: data.Results) -> None:
+    """A sensitivity study: each factor's main index for one outcome against the dummy's."""
+    outcomes = data.sensitivity_outcomes(results)
+    outcome = solara.use_reactive(outcomes[0] if outcomes else "")
+    with solara.Card("Sensitivity indices", margin=0):
+        if not outcomes:
+            solara.Warning("This study has no indices to show.")
+            return
+        LabelledSelect("outcome", outcomes, outcome)
+        rows = data.sensitivity_indices(results, outcome.value)
+        method = data.sensitivity_method(results)
+        solara.Text(
+            f"{method} analysis: main index of each factor with its 95% interval; factors at or "
+            "below the dummy factor's bound are indistinguishable from no effect"
+        )
+        if rows.empty:
+            solara.Warning(f"{label(outcome.value)} has no main index in this study.")
+        else:
+            Chart(
+                lambda: charts.indices_png(rows, outcome.value, results.run_id),
+                f"chart: sensitivity of {label(outcome.value)}",
+                (results.path, outcome.value),
+            )
+        table = charts.interval_rows(rows, "name", ("value", "ci_low", "ci_high"))
+        solara.HTML(unsafe_innerHTML=html_table(table), attributes={"id": "indices-table"})
+        Download(
+            "Download indices CSV",
+            data.export_name(results, "indices", outcome.value),
+            lambda: data.export_csv(
+                rows, data.export_metadata(results, "indices", outcome=outcome.value)
             ),
         )
 
@@ -376,15 +543,22 @@ def LiveResultView(result: live.LiveResult) -> None:
     )
 
 
+# the component of each view of :data:`experiments.explorer.data.VIEWS`; the robustness
+# studies to come add theirs here (and their kind to data.VIEWS, _has_tables and load)
+KIND_VIEWS: dict[str, Callable[[data.Results], Any]] = {
+    "experiment": ExperimentView,
+    "run": RunView,
+    "sweep": SweepView,
+    "case": CaseView,
+    "calibration": CalibrationView,
+    "sensitivity": SensitivityView,
+}
+
+
 @solara.component
 def ResultsView(results: data.Results) -> None:
     """The view that fits the kind of results directory."""
-    if results.kind == "experiment":
-        ExperimentView(results)
-    elif results.kind == "run":
-        RunView(results)
-    else:
-        SweepView(results)
+    KIND_VIEWS[results.kind](results)
 
 
 @solara.component
