@@ -10,6 +10,7 @@ documentation, the scenario validator and the sensitivity analysis read the same
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1301,6 +1302,57 @@ class Parameters:
 PARAMETER_META: dict[str, dict[str, Any]] = {
     f.name: dict(f.metadata) for f in dataclasses.fields(Parameters)
 }
+
+# unit endings of registry names, left out of a label because the unit follows the number
+_UNIT_SUFFIXES = (
+    "_eur_per_capita_per_year",
+    "_person_months",
+    "_eur_per_t",
+    "_months",
+    "_years",
+    "_pp",
+)
+
+
+def _strip_doc(doc: str) -> str:
+    """A registry doc without its symbol prefix ('b3: burden ...' -> 'burden ...')."""
+    return re.sub(r"^[\w ]{1,12}:\s*", "", doc)
+
+
+def _readable(doc: str) -> bool:
+    """Does a registry doc read as a noun phrase that names the parameter on its own?"""
+    words = doc.split()
+    return (
+        len(words) >= 3
+        and not any(mark in doc for mark in ("->", "~", "_", "^"))
+        and len(words[0]) > 1
+        and len(words[-1]) > 1
+        and words[-1] not in {"after", "than", "of", "to", "by", "for", "per"}
+    )
+
+
+_DOC_COUNTS: dict[str, int] = {}
+for _meta in PARAMETER_META.values():
+    _doc = _strip_doc(str(_meta["doc"]))
+    _DOC_COUNTS[_doc] = _DOC_COUNTS.get(_doc, 0) + 1
+
+
+def parameter_label(name: str) -> str:
+    """A parameter's label for people, from its registry doc (KeyError for unknown names).
+
+    The doc is used when it reads as a name on its own (three words or more, no symbols,
+    unique in the registry); otherwise the parameter's name with underscores as spaces and its
+    unit ending dropped (the unit is shown next to the number).
+    """
+    doc = _strip_doc(str(PARAMETER_META[name]["doc"]))
+    if _readable(doc) and _DOC_COUNTS.get(doc, 0) == 1:
+        return doc
+    stem = name
+    for suffix in _UNIT_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem.removesuffix(suffix)
+            break
+    return stem.replace("_", " ")
 
 
 # the registry's plausible ranges, enforced for scenario files and Parameters.replace (direct

@@ -21,6 +21,7 @@ class LeverInfo:
     """What a lever stands for in the brief and what it changes in the model."""
 
     name: str
+    label: str  # short, for figures, tables and the explorer
     brief: str
     changes: str
 
@@ -28,6 +29,7 @@ class LeverInfo:
 LEVERS: tuple[LeverInfo, ...] = (
     LeverInfo(
         "enhanced_financing",
+        "Enhanced financing",
         "Enhanced financing mechanisms for cities, their industries and innovation ecosystems; "
         "urban-led R&D; city consulting branches for SMEs",
         "city call budgets x(1+boost*I); project-preparation (ELENA-type) and O&M costs "
@@ -36,6 +38,7 @@ LEVERS: tuple[LeverInfo, ...] = (
     ),
     LeverInfo(
         "dialogue_platforms",
+        "Dialogue platforms",
         "Multilevel governance and dialogue platforms, incl. cities in the Clean Industrial "
         "Dialogues and national-regional-local dialogues on industry targets",
         "dialogue rounds per year (alignment up, staff cost); city voice over plants (kappa up); "
@@ -43,18 +46,21 @@ LEVERS: tuple[LeverInfo, ...] = (
     ),
     LeverInfo(
         "simplification",
+        "Simplification",
         "Simplification of bureaucratic barriers to funding access for local authorities and SMEs",
         "application burden, FTE-years per EUR M, stage delays and SME disbursement delay cut by "
         "cut*I; advance payments to SMEs; awareness of funding up",
     ),
     LeverInfo(
         "capacity_building",
+        "Capacity building",
         "Capacity building for local authorities and local actors such as SMEs",
         "training adds skill per year; funded staff growth; SME funding know-how; finance and "
         "procurement skills",
     ),
     LeverInfo(
         "research_innovation",
+        "Research and innovation",
         "Research and innovation incentives: declining sectors, circular economy and secondary "
         "materials (steel recycling)",
         "clean-route cost premium cut; faster learning; scrap/secondary materials unlock "
@@ -62,6 +68,7 @@ LEVERS: tuple[LeverInfo, ...] = (
     ),
     LeverInfo(
         "green_procurement",
+        "Green public procurement",
         "Standardised sustainable public procurement framework with a capacity duty on Member "
         "States and ambitious city targets",
         "GPP framework and mandate terms switched on (gamma2, gamma3); green demand premium for "
@@ -69,6 +76,7 @@ LEVERS: tuple[LeverInfo, ...] = (
     ),
     LeverInfo(
         "climate_city_contracts",
+        "Climate City Contracts",
         "Climate City Contracts streamlined and extended to companies and research, with "
         "sector-specific targets",
         "CCC adoption hazard up (non-mission cities included); industry in CCC scope (dialogue "
@@ -76,6 +84,7 @@ LEVERS: tuple[LeverInfo, ...] = (
     ),
     LeverInfo(
         "predictable_pathway_2040",
+        "2040 pathway",
         "Clean Industrial Deal aligned with the 2040 target: a predictable pathway and carbon "
         "price",
         "policy-uncertainty premium and carbon-price volatility cut; committed 2040 price floor",

@@ -27,7 +27,7 @@ from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
 from abm.policies import LEVER_NAMES, LeverSetting
 from abm.rng import replicate_seeds
-from experiments import results
+from experiments import results, text
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.paths import LEVERS_DIR
@@ -226,26 +226,24 @@ def plot_case(
     city_ax = axes[0, 0].twinx()  # the city's own scope is far smaller than its industrial zone
     for scenario in shown:
         own = city[city["scenario"] == scenario].groupby("year")
-        colour = colours[scenario]
+        colour, name = colours[scenario], text.label(scenario)
         zone = own["emissions_with_industry_t"].mean() / 1e6
-        axes[0, 0].plot(
-            zone.index, zone.values, "--", color=colour, label=f"{scenario}: with industry"
-        )
+        axes[0, 0].plot(zone.index, zone.values, "--", color=colour, label=f"{name}: with industry")
         scope = own["emissions_city_scope_t"].mean() / 1e6
-        city_ax.plot(scope.index, scope.values, "-", color=colour, label=f"{scenario}: city scope")
+        city_ax.plot(scope.index, scope.values, "-", color=colour, label=f"{name}: city scope")
         mine = plants[plants["scenario"] == scenario].groupby(["seed", "year"])
         per_year = mine[["emissions_t", "jobs"]].sum().groupby("year")
         axes[0, 1].plot(
             per_year["emissions_t"].mean().index,
             per_year["emissions_t"].mean() / 1e6,
             color=colour,
-            label=scenario,
+            label=name,
         )
         axes[1, 0].plot(
-            per_year["jobs"].mean().index, per_year["jobs"].mean(), color=colour, label=scenario
+            per_year["jobs"].mean().index, per_year["jobs"].mean(), color=colour, label=name
         )
         support = own["citizen_support"]
-        axes[1, 1].plot(support.mean().index, support.mean(), color=colour, label=scenario)
+        axes[1, 1].plot(support.mean().index, support.mean(), color=colour, label=name)
         axes[1, 1].fill_between(
             support.mean().index,
             support.quantile(0.05),
@@ -293,7 +291,7 @@ def plot_effects(effects: pd.DataFrame, metric: str, label: str, run_id: str, pa
         [rows["mean_difference"] - rows["ci_low"], rows["ci_high"] - rows["mean_difference"]]
     )
     ax.barh(y, rows["mean_difference"], xerr=err, color="#0072B2", capsize=3)
-    ax.set_yticks(y, rows["scenario"])
+    ax.set_yticks(y, text.labels(rows["scenario"].tolist()))
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(f"difference from the case baseline: {label}")
     ax.grid(axis="x", alpha=0.3)

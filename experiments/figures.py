@@ -21,6 +21,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from abm import outcomes as outcome_table
 from experiments.runner import RunSummary, pathway_table
+from experiments.text import label, labels
 
 # Okabe-Ito palette; black is kept for the baseline, yellow last (weak contrast on white).
 BASELINE_COLOUR = "#000000"
@@ -141,14 +142,15 @@ def draw_pathways(
 
 def band_note(banded: set[str], names: Sequence[str], n: int) -> str:
     """Title text saying what the shaded bands are."""
-    whose = "" if banded == set(names) else f" of {', '.join(sorted(banded))}"
+    whose = "" if banded == set(names) else f" of {', '.join(sorted(labels(sorted(banded))))}"
     band = f" and {BAND:.0%} band{whose}" if banded else ""
     return f"mean{band} over {n} replicates"
 
 
 def figure_legend(fig: Figure, styles: Mapping[str, tuple[str, str]]) -> None:
+    """A legend below the axes naming each scenario by its label (lever names as levers)."""
     handles = [
-        fig.axes[0].plot([], [], color=colour, ls=style, lw=1.6, label=name)[0]
+        fig.axes[0].plot([], [], color=colour, ls=style, lw=1.6, label=label(name))[0]
         for name, (colour, style) in styles.items()
     ]
     fig.legend(
@@ -188,9 +190,9 @@ def _plot_series(
         columns = ("mean_difference_t", "low_difference_t", "high_difference_t")
         draw_pathways(axes[1], table, others, set(others), columns, scale)
         axes[1].axhline(0.0, color=BASELINE_COLOUR, lw=1.0)
-        axes[1].set_ylabel(f"difference from {baseline_name} (Mt CO$_2$e per year)")
+        axes[1].set_ylabel(f"difference from {label(str(baseline_name))} (Mt CO$_2$e per year)")
         axes[1].set_title(
-            f"paired difference from {baseline_name} (same seeds), {BAND:.0%} band",
+            f"paired difference from {label(str(baseline_name))} (same seeds), {BAND:.0%} band",
             fontsize=10,
         )
     figure_legend(fig, styles)
@@ -291,8 +293,8 @@ def plot_lever_effects(
     low = rows["ci_low"].to_numpy(dtype=float) * info.scale
     high = rows["ci_high"].to_numpy(dtype=float) * info.scale
     err = np.vstack([mean - low, high - mean])
-    names = rows["scenario"].astype(str).tolist()
-    baseline = str(rows["baseline"].iloc[0]) if "baseline" in rows else "baseline"
+    names = labels(rows["scenario"].astype(str).tolist())
+    baseline = label(str(rows["baseline"].iloc[0])) if "baseline" in rows else "baseline"
     n = int(rows["n"].min())
     confidence = float(rows["confidence"].iloc[0]) if "confidence" in rows else 0.95
     fig = new_figure(7.5, 1.2 + 0.42 * len(names))

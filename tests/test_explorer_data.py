@@ -17,11 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_report import ISHIGAMI, fake_calibration
+from test_text import raw_identifiers
 
 from abm.policies import LEVER_NAMES
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.explorer import assets, charts, data, live
+from experiments.results import KINDS
+from experiments.text import column_label as text_column_label
+from experiments.text import label
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -57,8 +62,10 @@ high = 1.0
 """
 
 
-def make_results(root: Path, sweep: bool = True) -> Path:
-    """Write ``run3`` (govsim run), ``sweep`` (optional) and ``cmp`` (compare) under ``root``.
+def make_results(root: Path, sweep: bool = True, others: bool = False) -> Path:
+    """Write ``run3`` (govsim run), ``sweep`` (optional) and ``cmp`` (compare) under ``root``;
+    with ``others`` also ``case`` (govsim case), ``cal`` (a calibration in the documented
+    format) and ``sa`` (govsim sensitivity of the Ishigami function).
 
     ``cmp`` is written last, so it is the newest directory (the one the page opens on).
     """
@@ -75,19 +82,37 @@ def make_results(root: Path, sweep: bool = True) -> Path:
         experiment.write_text(EXPERIMENT)
         command = ["sweep", str(experiment), "--out", str(root / "sweep"), "--jobs", "1"]
         assert main([*command, "--no-progress"]) == 0
+    if others:
+        write_other_kinds(root)
     compare = ["compare", str(base), str(lever), "--replicates", "2", "--jobs", "1"]
     assert main([*compare, "--no-progress", "--out", str(root / "cmp")]) == 0
     return root
 
 
+def write_other_kinds(root: Path) -> None:
+    """A small case study, a calibration directory and an Ishigami sensitivity study."""
+    case = root / "case.toml"
+    case.write_text(
+        SCENARIO.format(extends=(EXPERIMENTS_DIR / "cases" / "kosice.toml").as_posix(), name="c")
+    )
+    command = ["case", str(case), "--replicates", "2", "--jobs", "1", "--no-progress"]
+    assert main([*command, "--out", str(root / "case")]) == 0
+    fake_calibration(root / "cal")
+    command = ["sensitivity", "--model", "experiments.sensitivity:ishigami", "--factors"]
+    command += [ISHIGAMI, "--method", "sobol", "--samples", "256", "--bootstrap", "20"]
+    assert main([*command, "--no-progress", "--out", str(root / "sa")]) == 0
+
+
 COMPARE_MANIFEST = json.dumps({"kind": "compare", "run_id": "compare-20260101T0000Z-abc123"})
 CALIBRATION_MANIFEST = json.dumps({"kind": "calibration", "run_id": "calibration-x"})
+# a kind no command writes yet (every kind of experiments.results.KINDS has a view)
+UNSHOWN_MANIFEST = json.dumps({"kind": "robustness", "run_id": "robustness-x"})
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with one results directory of each kind."""
-    return make_results(tmp_path_factory.mktemp("results"))
+    return make_results(tmp_path_factory.mktemp("results"), others=True)
 
 
 # --- finding and loading ------------------------------------------------------------------
@@ -95,8 +120,12 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_discover_finds_each_kind_below_a_root(root: Path) -> None:
     found = data.discover(root)
-    assert [p.name for p in found] == ["cmp", "run3", "sweep"]
-    assert [data.kind_of(p) for p in found] == ["experiment", "run", "sweep"]
+    assert [p.name for p in found] == ["cal", "case", "cmp", "run3", "sa", "sweep"]
+    assert [data.kind_of(p) for p in found] == [
+        "calibration", "case", "experiment", "run", "sensitivity", "sweep"
+    ]  # fmt: skip
+    assert set(data.VIEWS) == set(KINDS)  # every kind of results has a view
+    assert {data.load(p).results_kind for p in found} == set(KINDS) - {"demo"}
     assert data.discover(root / "cmp") == [root / "cmp"]
     assert data.kind_of(root) is None
 
@@ -137,7 +166,11 @@ def test_kind_and_run_id_come_from_the_manifest_not_the_names(root: Path, tmp_pa
         ),
         (
             lambda p: (p.mkdir(), (p / "manifest.json").write_text(CALIBRATION_MANIFEST)),
-            "manifest.json: key 'kind' is \"calibration\"; expected one of compare",
+            "has no recognised tables",
+        ),
+        (
+            lambda p: (p.mkdir(), (p / "manifest.json").write_text(UNSHOWN_MANIFEST)),
+            "manifest.json: key 'kind' is \"robustness\"; expected one of compare",
         ),
     ],
 )
@@ -158,8 +191,8 @@ def test_load_names_the_bad_file(root: Path, tmp_path: Path) -> None:
     (broken / "manifest.json").write_text("{not json")
     with pytest.raises(BadInput, match=r"broken/manifest.json is not valid JSON"):
         data.load(broken)
-    (broken / "manifest.json").write_text(CALIBRATION_MANIFEST)
-    with pytest.raises(BadInput, match=r"broken/manifest.json: key 'kind' is \"calibration\""):
+    (broken / "manifest.json").write_text(UNSHOWN_MANIFEST)
+    with pytest.raises(BadInput, match=r"broken/manifest.json: key 'kind' is \"robustness\""):
         data.load(broken)
     (broken / "manifest.json").write_text(COMPARE_MANIFEST)
     pd.read_csv(root / "cmp" / "pathways.csv").drop(columns="mean_t").to_csv(
@@ -283,6 +316,61 @@ def test_export_round_trips_table_and_metadata(root: Path) -> None:
 # --- charts ----------------------------------------------------------------------------------
 
 
+def test_case_calibration_and_sensitivity_views_slice_their_tables(root: Path) -> None:
+    case = data.load(root / "case")
+    metrics = data.case_metric_info(case)
+    assert next(iter(metrics)) == "with_industry_cut_2030_pct"  # runs end in 2030
+    effects = data.case_effects(case, "with_industry_cut_2030_pct")
+    written = pd.read_csv(root / "case" / "effects.csv")
+    assert set(effects["scenario"]) == set(
+        written.loc[written["metric"] == "with_industry_cut_2030_pct", "scenario"]
+    )
+    assert effects["mean_difference"].is_monotonic_decreasing
+    assert {"case_city", "case_plants"} <= set(case.tables)
+    cal = data.load(root / "cal")
+    assert list(data.calibration_fit(cal)["item"]) == [
+        "nmc_q3_staff",
+        "eoi_barriers",
+        "nmc_q7_funding",
+    ]
+    params = data.calibration_parameters(cal)
+    assert list(params["name"]) == ["skill_turnover_per_year", "apply_burden_weight"]
+    sa = data.load(root / "sa")
+    assert data.sensitivity_method(sa) == "sobol" and data.sensitivity_outcomes(sa) == ["y"]
+    indices = data.sensitivity_indices(sa, "y")
+    assert list(indices["name"])[:3] == ["x1", "x2", "x3"]  # Ishigami: ST x1 > x2 > x3
+    assert set(indices["index"]) == {"ST"} and bool(indices["is_dummy"].iloc[-1])
+    sweep = data.load(root / "sweep")
+    values = data.sweep_distribution(sweep, "funds_absorbed_eur")
+    runs = pd.read_parquet(root / "sweep" / "runs.parquet")
+    expected = runs.loc[runs["status"] == "ok", "funds_absorbed_eur"] * 1e-9
+    np.testing.assert_allclose(values["value"], expected.to_numpy())
+    images = [
+        charts.case_effects_png(effects, "effects", "pp", case.run_id),
+        charts.case_panels_png(case.tables["case_city"], case.tables["case_plants"], "c", ""),
+        charts.fit_png(data.calibration_fit(cal), cal.run_id),
+        charts.indices_png(indices, "y", sa.run_id),
+        charts.distribution_png(values, "funds_absorbed_eur", sweep.run_id),
+    ]
+    for image in images:
+        assert image.startswith(PNG_MAGIC) and len(image) > 5000
+    rows = charts.interval_rows(indices, "name", ("value", "ci_low", "ci_high"))
+    assert rows[0][""] == "x1" and rows[0]["value [interval]"].startswith("0.")
+
+
+def test_pickers_show_labels_not_identifiers(root: Path) -> None:
+    from experiments.explorer import app
+
+    cmp, run = data.load(root / "cmp"), data.load(root / "run3")
+    shown = app.shown_names(data.outcome_names(cmp))
+    assert shown["funds_absorbed_eur"] == label("funds_absorbed_eur")
+    assert raw_identifiers(shown.values()) == set() and len(set(shown.values())) == len(shown)
+    columns = app.shown_names(data.city_columns(run), text_column_label)
+    assert raw_identifiers(columns.values()) == set()
+    assert columns["emissions_total_t"] == "emissions total (t CO2e/yr)"
+    assert app.shown_names(["a_b", "a b"]) == {"a_b": "a b", "a b": "a b (2)"}
+
+
 def test_every_chart_is_a_png(root: Path) -> None:
     cmp = data.load(root / "cmp")
     rows = data.effects(cmp, "funds_absorbed_eur", ["enhanced_financing"])
@@ -301,7 +389,7 @@ def test_every_chart_is_a_png(root: Path) -> None:
     for image in images:
         assert image.startswith(PNG_MAGIC) and len(image) > 5000
     table = charts.effects_rows(rows, "funds_absorbed_eur")
-    assert table[0]["scenario"] == "enhanced_financing" and "EUR bn" in " ".join(table[0])
+    assert table[0]["scenario"] == "Enhanced financing" and "EUR bn" in " ".join(table[0])
     assert charts.scaled(float("nan"), 1.0) == "–" and charts.scaled(2.5e9, 1e-9) == "2.5"
 
 

@@ -14,7 +14,8 @@ import json
 import re
 import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
@@ -23,9 +24,13 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from test_text import raw_identifiers
 
 from abm.outcomes import CASE_OUTCOMES
-from experiments import report
+from calibration.posterior import POSTERIOR_DIR
+from experiments import report, text
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.figures import OutcomeInfo
@@ -96,10 +101,37 @@ class HtmlCheck(HTMLParser):
             self.unbalanced.append(tag)
 
 
+@contextmanager
+def figure_texts() -> Iterator[list[str]]:
+    """Collect every text (titles, axis and tick labels, legends) of the figures saved inside."""
+    texts: list[str] = []
+    save = Figure.savefig
+
+    def recording(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        texts.extend(t.get_text() for t in fig.findobj(Text))
+        save(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Figure, "savefig", recording)
+        yield texts
+
+
+def assert_readable(texts: list[str], md: str) -> None:
+    """No lever, outcome or parameter identifier in the figures' texts or the tables' cells."""
+    assert texts, "no figure texts recorded"
+    assert raw_identifiers(texts) == set(), "identifiers in figures"
+    table_lines = [line for line in md.splitlines() if line.startswith("|")]
+    assert table_lines and raw_identifiers(table_lines) == set(), "identifiers in tables"
+
+
 def check_report(results: Path, out: Path | None = None) -> tuple[str, str, str]:
-    """Write the report with the command line and check it (see ``verify_report``)."""
-    run_cli("report", str(results), *(["--out", str(out)] if out else []))
-    return verify_report(results, out or results / "report")
+    """Write the report with the command line and check it (see ``verify_report``), and that
+    its figures and tables show labels, not identifiers."""
+    with figure_texts() as texts:
+        run_cli("report", str(results), *(["--out", str(out)] if out else []))
+    checked = verify_report(results, out or results / "report")
+    assert_readable(texts, checked[1])
+    return checked
 
 
 def verify_report(results: Path, where: Path) -> tuple[str, str, str]:
@@ -148,7 +180,21 @@ def verify_report(results: Path, where: Path) -> tuple[str, str, str]:
         assert (image.get("src") or "").startswith("data:image/png;base64,")
         assert len(image.get("alt") or "") > 20
     assert not list(where.parent.glob(f".{where.name}.*")), "temporary directory left behind"
+    # the report opens with 3-6 findings: results with the run ID, then the caveats
+    shown = findings_of(md)
+    assert 3 <= len(shown) <= 6 and raw_identifiers(shown) == set()
+    assert any(f"(run {run_id})." in f for f in shown), shown
+    assert "calibrated to" in " ".join(shown) and "does not represent" in shown[-1]
+    assert page.index("<h2>Findings</h2>") < page.index("<h2>Reproduce</h2>")
     return run_id, md, page
+
+
+def findings_of(md: str) -> list[str]:
+    """The sentences under a report's "Findings" heading."""
+    block = md.split("## Findings\n\n", 1)[1].split("\n\n", 1)[0]
+    lines = block.splitlines()
+    assert all(line.startswith("- ") for line in lines)
+    return [line[2:] for line in lines]
 
 
 # --- the kinds of results directories ------------------------------------------------------
@@ -189,6 +235,17 @@ def test_compare_report_shows_effects_pathways_methods_and_tables(
     assert effect["unit"] == "EUR bn"
     seeds = manifest_of(results)["seeds"]
     assert f"same 2 replicate seeds ({seeds[0]}, {seeds[1]}" in md
+    # the first finding is the lever's effect on the first key outcome with values, rounded to
+    # its interval from the difference table
+    row = pd.read_csv(results / "comparison.csv").set_index("outcome").loc["funds_absorbed_eur"]
+    number = text.round_to_uncertainty(
+        row["mean_difference"] / 1e9, row["ci_low"] / 1e9, row["ci_high"] / 1e9, "EUR bn"
+    )
+    first = findings_of(md)[0]
+    assert first.startswith("Enhanced financing ") and f"by {number} against baseline" in first
+    assert f"(run {run_id})" in first
+    calibrated = json.loads((POSTERIOR_DIR / "manifest.json").read_text())["parameters"]
+    assert f"{len(calibrated)} parameters (e.g. " in md
     assert "registry defaults" in md and "no `--posterior`" in md
     run_ids = set(report.calibrated_defaults().values())
     assert len(run_ids) == 1 and f"posterior medians of calibration `{run_ids.pop()}`" in md
@@ -199,10 +256,11 @@ def test_demo_ends_by_writing_its_report(
     scenario_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = tmp_path / "results"
-    run_cli(
-        "demo", "--replicates", "2", "--seed", "3", "--jobs", "1", "--no-progress",
-        "--out-root", str(root), "--scenario-dir", str(scenario_dir),
-    )  # fmt: skip
+    with figure_texts() as texts:
+        run_cli(
+            "demo", "--replicates", "2", "--seed", "3", "--jobs", "1", "--no-progress",
+            "--out-root", str(root), "--scenario-dir", str(scenario_dir),
+        )  # fmt: skip
     (results,) = list(root.iterdir())
     page = results / "report" / "report.html"
     assert f"report: {page}" in capsys.readouterr().out
@@ -210,6 +268,9 @@ def test_demo_ends_by_writing_its_report(
     assert "# govsim demo report: " + results.name in md
     assert "`full_package`" in md and "govsim demo --replicates 2 --seed 3" in md
     verify_report(results, results / "report")
+    assert_readable(texts, md)  # the demo's figures and its report's: labels only
+    for lever in ("Enhanced financing", "2040 pathway"):
+        assert f"| {lever} |" in md
 
 
 def test_run_report_shows_the_manifests_run_id_and_the_pathway(
@@ -260,6 +321,7 @@ def test_sensitivity_report_ranks_factors_against_the_dummy(tmp_path: Path) -> N
     headline = pd.read_csv(results / "report" / "tables" / "headline.csv").iloc[0]
     assert headline["quantity"] == "y: most influential factor (ST)"
     assert headline["scenario"] == "x1"  # Ishigami: ST of x1 0.56 > x2 0.44 > x3 0.24
+    assert findings_of(md)[0].startswith("For y the most influential factor is x1 (sobol ST 0.")
     assert "sobol sensitivity analysis of 3 factors plus a dummy (N = 512" in md
 
 
@@ -410,6 +472,9 @@ def test_calibration_report_renders_its_fit_table(tmp_path: Path) -> None:
     assert list(params.columns) == list(report.PARAMETER_KEYS)
     assert "3 generations of 50 particles; 2 targets fitted (nmc_q3_staff, eoi_barriers)" in md
     assert "1 held out (nmc_q7_funding)" in md
+    assert findings_of(md)[0].startswith(
+        "1 of 2 fit targets and 1 of 1 held-out targets lie within the simulated 90% interval"
+    )
 
 
 def test_calibration_report_skips_missing_files_with_a_note(tmp_path: Path) -> None:

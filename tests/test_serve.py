@@ -4,8 +4,11 @@ The end-to-end test starts ``govsim serve`` in a subprocess, loads the page in D
 Chromium through Playwright, picks an outcome, checks that the charts are drawn (a
 screenshot that is not blank), downloads the effects CSV and checks its rows and provenance,
 runs a lever in the live view, and checks that the server listens on 127.0.0.1 only and
-returns no file from outside what it loaded. Without /usr/bin/chromium it is skipped, except
-on CI (``CI=true``), where it fails.
+returns no file from outside what it loaded. A second browser test opens a directory of
+every other kind (run, sweep, case, calibration, sensitivity), checks its charts and a table
+of its view, and scans the page and every drop-down's options for raw identifiers (lever,
+outcome or parameter names). Without /usr/bin/chromium they are skipped, except on CI
+(``CI=true``), where they fail.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,17 +25,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 from test_explorer_data import make_results
+from test_text import raw_identifiers
 
 from experiments import serve
 from experiments.cli import main
 from experiments.errors import BadInput
 from experiments.explorer import data
+from experiments.text import label
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -100,8 +107,8 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
-    """``govsim serve`` on a folder with a compare and a run directory: (url, root, log)."""
-    root = make_results(tmp_path_factory.mktemp("results"), sweep=False)
+    """``govsim serve`` on a folder with a directory of every kind: (url, root, log)."""
+    root = make_results(tmp_path_factory.mktemp("results"), sweep=True, others=True)
     log = root.parent / "server.log"
     command = [sys.executable, "-m", "experiments.cli", "serve", str(root)]
     with open(log, "w") as out:
@@ -176,8 +183,8 @@ def test_serve_end_to_end(served: tuple[str, Path, Path], tmp_path: Path) -> Non
             # 3. the newest directory (the compare) is open; pick an outcome
             expect(page.get_by_text(f"run_id: {manifest['run_id']}")).to_be_visible()
             page.get_by_role("combobox").filter(has_text="outcome").click()
-            page.get_by_role("option", name=OUTCOME, exact=True).click()
-            caption = page.get_by_text(f"chart: effects on {OUTCOME}")
+            page.get_by_role("option", name=label(OUTCOME), exact=True).click()
+            caption = page.get_by_text(f"chart: effects on {label(OUTCOME)}")
             expect(caption).to_be_visible()
 
             # 4. the charts are drawn: images of real size, a screenshot that is not blank
@@ -233,6 +240,70 @@ def test_serve_end_to_end(served: tuple[str, Path, Path], tmp_path: Path) -> Non
             page.get_by_role("option", name="run3", exact=True).click()
             page.get_by_role("button", name="mission", exact=True).click()
             expect(page.get_by_text("group mission")).to_be_visible()
+        finally:
+            browser.close()
+    assert "Traceback" not in log.read_text()
+
+
+# every kind of results directory: what to pick, a caption its view shows, the charts drawn,
+# and a table cell it shows (as people read it)
+KIND_PAGES = (
+    ("run3", "chart: emissions total (t CO2e/yr) for", 1, None),
+    ("sweep", "chart: distribution of", 2, None),
+    ("case", "chart: effects on", 2, ("#case-effects", label("enhanced_financing"))),
+    ("cal", "chart: fit to 3 targets", 1, ("#posterior-table", label("skill_turnover_per_year"))),
+    ("sa", "chart: sensitivity of y", 1, ("#indices-table", "x1")),
+)
+
+
+def shown_texts(page: Any) -> list[str]:
+    """The page's text and every option of its drop-downs (each opened and closed again)."""
+    texts = [page.locator("body").inner_text()]
+    pickers = page.get_by_role("combobox").filter(has_text=re.compile(r"\w"))
+    for i in range(pickers.count()):
+        picker = pickers.nth(i)
+        if "results directory" in picker.inner_text():
+            continue
+        picker.click()
+        options = page.get_by_role("option")
+        options.first.wait_for()
+        texts += options.all_inner_texts()
+        page.keyboard.press("Escape")
+    return texts
+
+
+def test_serve_opens_every_kind_with_labels(served: tuple[str, Path, Path], tmp_path: Path) -> None:
+    """Each results kind opens in its view, draws its charts and shows no raw identifier."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    url, root, log = served
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            page.goto(url)
+            expect(page.locator("img.govsim-chart")).to_have_count(2)  # the compare
+            assert raw_identifiers(shown_texts(page)) == set(), "identifiers on the compare page"
+            for name, caption, n_charts, cell in KIND_PAGES:
+                page.get_by_role("combobox").filter(has_text="results directory").click()
+                page.get_by_role("option", name=name, exact=True).click()
+                expect(page.get_by_text(caption).first).to_be_visible()
+                run_id = json.loads((root / name / "manifest.json").read_text())["run_id"]
+                expect(page.get_by_text(f"run_id: {run_id}")).to_be_visible()
+                charts = page.locator("img.govsim-chart")
+                expect(charts).to_have_count(n_charts)
+                shot = tmp_path / f"{name}.png"
+                charts.first.screenshot(path=str(shot))
+                assert not_blank(shot) > 10.0, name
+                if cell is not None:
+                    expect(page.locator(cell[0])).to_contain_text(cell[1])
+                assert raw_identifiers(shown_texts(page)) == set(), f"identifiers on {name}"
+            page.get_by_role("button", name="live run").click()
+            expect(page.get_by_text(f"{label('enhanced_financing')} = 0.00")).to_be_visible()
+            assert raw_identifiers(shown_texts(page)) == set(), "identifiers in the live view"
         finally:
             browser.close()
     assert "Traceback" not in log.read_text()

@@ -8,32 +8,19 @@ for the labels of the inputs (:func:`factor_label`) and :mod:`abm.outcomes` (thr
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from abm.config import PARAMETER_META
+from abm.config import PARAMETER_META, parameter_label
 from abm.policies import LEVERS
 from experiments import figures
 from experiments.discovery.prim import PrimBox
+from experiments.text import format_number
 
 # units not worth printing after a number in a sentence
 _UNITLESS = {"", "-", "share", "probability", "weight", "authority", "index 0-1"}
 _OPERATOR_WORDS = {">=": "at least", "<=": "at most", ">": "above", "<": "below"}
-
-
-def format_number(value: float, digits: int = 2) -> str:
-    """A number for a sentence: ``digits`` significant digits, no exponent, thousands commas."""
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0:
-        return "0"
-    rounded = float(f"{value:.{digits}g}")
-    if abs(rounded) >= 10 ** (digits - 1) or rounded == int(rounded):
-        return f"{rounded:,.0f}"
-    decimals = digits - 1 - math.floor(math.log10(abs(rounded)))
-    return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def percent(share: float) -> str:
@@ -43,34 +30,6 @@ def percent(share: float) -> str:
 
 def _human(name: str) -> str:
     return name.replace("_", " ")
-
-
-# unit endings of registry names, left out of a label because the unit follows the number
-_UNIT_SUFFIXES = (
-    "_eur_per_capita_per_year",
-    "_person_months",
-    "_eur_per_t",
-    "_months",
-    "_years",
-    "_pp",
-)
-
-
-def _strip_doc(doc: str) -> str:
-    """A registry doc without its symbol prefix ('b3: burden ...' -> 'burden ...')."""
-    return re.sub(r"^[\w ]{1,12}:\s*", "", doc)
-
-
-def _readable(doc: str) -> bool:
-    """Does a registry doc read as a noun phrase that names the parameter on its own?"""
-    words = doc.split()
-    return (
-        len(words) >= 3
-        and not any(mark in doc for mark in ("->", "~", "_", "^"))
-        and len(words[0]) > 1
-        and len(words[-1]) > 1
-        and words[-1] not in {"after", "than", "of", "to", "by", "for", "per"}
-    )
 
 
 def _short_brief(text: str, max_chars: int = 60) -> str:
@@ -90,33 +49,17 @@ def _short_brief(text: str, max_chars: int = 60) -> str:
 
 
 _LEVER_TEXT = {info.name: _short_brief(info.brief) for info in LEVERS}
-_DOC_COUNTS: dict[str, int] = {}
-for _meta in PARAMETER_META.values():
-    _doc = _strip_doc(str(_meta["doc"]))
-    _DOC_COUNTS[_doc] = _DOC_COUNTS.get(_doc, 0) + 1
 
 
 def factor_label(name: str, kind: str = "") -> tuple[str, str]:
     """A readable label and unit for an input: registry doc for parameters, brief for levers.
 
-    A parameter's doc is used when it reads as a name on its own (three words or more, no
-    symbols, unique in the registry); otherwise the parameter's name with underscores as
-    spaces and its unit ending dropped. ``kind`` is the factor kind from the sweep manifest
-    (``lever``, ``package``, ...), if known.
+    A parameter's label is :func:`abm.config.parameter_label`'s. ``kind`` is the factor kind
+    from the sweep manifest (``lever``, ``package``, ...), if known.
     """
     base = name.split("=", 1)[0]
     if base in PARAMETER_META:
-        meta = PARAMETER_META[base]
-        doc = _strip_doc(str(meta["doc"]))
-        unit = str(meta["unit"])
-        if _readable(doc) and _DOC_COUNTS.get(doc, 0) == 1:
-            return doc, unit
-        stem = base
-        for suffix in _UNIT_SUFFIXES:
-            if stem.endswith(suffix) and len(stem) > len(suffix):
-                stem = stem.removesuffix(suffix)
-                break
-        return _human(stem), unit
+        return parameter_label(base), str(PARAMETER_META[base]["unit"])
     if base in _LEVER_TEXT:
         return _LEVER_TEXT[base], "intensity"
     if kind == "package":

@@ -22,6 +22,7 @@ import solara
 from abm.policies import LEVERS
 from experiments.explorer import RESULTS_ENV, charts, data, live
 from experiments.figures import describe_outcome
+from experiments.text import column_label, label
 
 PREFERRED_OUTCOMES: tuple[str, ...] = (
     "emissions_reduction_2050_pct",
@@ -89,6 +90,35 @@ def html_table(rows: Sequence[dict[str, str]]) -> str:
     return f'<table style="{style}"><tr>{head}</tr>{body}</table>'
 
 
+def shown_names(names: Sequence[str], show: Callable[[str], str] = label) -> dict[str, str]:
+    """Each name's label for a picker (:func:`experiments.text.label`), made unique."""
+    out: dict[str, str] = {}
+    for name in names:
+        text, k = show(name), 2
+        while text in out.values():
+            text, k = f"{show(name)} ({k})", k + 1
+        out[name] = text
+    return out
+
+
+@solara.component
+def LabelledSelect(
+    title: str,
+    names: Sequence[str],
+    value: solara.Reactive[str],
+    show: Callable[[str], str] = label,
+) -> None:
+    """A drop-down listing labels for people that sets the identifier behind the chosen one."""
+    shown = shown_names(names, show)
+    by_text = {text: name for name, text in shown.items()}
+    solara.Select(
+        label=title,
+        values=list(by_text),
+        value=shown.get(value.value, ""),
+        on_value=lambda text: value.set(by_text[text]),
+    )
+
+
 @solara.component
 def Chart(make: Callable[[], bytes], alt: str, deps: Sequence[object]) -> None:
     """A chart image, drawn again only when ``deps`` change, with a caption naming it."""
@@ -135,23 +165,23 @@ def ExperimentView(results: data.Results) -> None:
         return set_one
 
     with solara.Card("Scenarios", margin=0):
-        solara.Text(f"baseline: {baseline} (always shown); compare:")
+        solara.Text(f"baseline: {label(baseline)} (always shown); compare:")
         with solara.Row(style={"flex-wrap": "wrap"}):
             for name in others:
-                solara.Checkbox(label=name, value=name in picked, on_value=toggle(name))
+                solara.Checkbox(label=label(name), value=name in picked, on_value=toggle(name))
     with solara.Card("Difference from the baseline", margin=0):
-        solara.Select(label="outcome", values=outcomes, value=outcome)
+        LabelledSelect("outcome", outcomes, outcome)
         info = describe_outcome(outcome.value)
         solara.Text(f"{info.label} ({info.unit}); paired same-seed differences, 95% CI")
         rows = data.effects(results, outcome.value, picked)
         if rows.empty:
             solara.Info("Tick at least one scenario to compare with the baseline.")
         elif not charts.has_values(rows["mean_difference"]):
-            solara.Warning(f"{outcome.value} has no values in these runs (e.g. a year not run).")
+            solara.Warning(f"{info.label} has no values in these runs (e.g. a year not run).")
         else:
             Chart(
                 lambda: charts.effects_png(rows, outcome.value, results.run_id),
-                f"chart: effects on {outcome.value}",
+                f"chart: effects on {info.label}",
                 (results.path, outcome.value, *picked),
             )
         solara.HTML(unsafe_innerHTML=html_table(charts.effects_rows(rows, outcome.value)))
@@ -166,13 +196,18 @@ def ExperimentView(results: data.Results) -> None:
             ),
         )
     with solara.Card("Emission pathways", margin=0):
-        solara.Select(label="series (city group)", values=series_names, value=series)
+        LabelledSelect(
+            "series (city group)",
+            series_names,
+            series,
+            lambda s: data.SERIES_LABELS.get(s, label(s)),
+        )
         path_rows = data.pathways(results, series.value, [baseline, *picked])
         Chart(
             lambda: charts.pathways_png(
                 path_rows, series.value, baseline, replicates, results.run_id
             ),
-            f"chart: pathways of {series.value}",
+            f"chart: pathways of {data.SERIES_LABELS.get(series.value, label(series.value))}",
             (results.path, series.value, *picked),
         )
         Download(
@@ -202,7 +237,7 @@ def RunView(results: data.Results) -> None:
     countries: solara.Reactive[list[str]] = solara.use_reactive([])
     chosen = data.CityFilter(group.value, size.value, tuple(sorted(countries.value)))
     with solara.Card("Cities", margin=0):
-        solara.Select(label="quantity", values=columns, value=column)
+        LabelledSelect("quantity", columns, column, column_label)
         solara.ToggleButtonsSingle(value=group, values=list(data.MISSION_GROUPS))
         solara.Select(label="size class", values=[data.ALL, *choices["size_class"]], value=size)
         solara.SelectMultiple(
@@ -215,7 +250,7 @@ def RunView(results: data.Results) -> None:
         else:
             Chart(
                 lambda: charts.city_png(table, column.value, described, results.run_id),
-                f"chart: {column.value} for {described}",
+                f"chart: {column_label(column.value)} for {described}",
                 (results.path, column.value, described),
             )
         Download(
@@ -241,23 +276,190 @@ def SweepView(results: data.Results) -> None:
         if not outcomes or not factors:
             solara.Warning("This sweep has no factor or outcome columns to show.")
             return
-        solara.Select(label="outcome", values=outcomes, value=outcome)
-        solara.Select(label="factor", values=factors, value=factor)
+        LabelledSelect("outcome", outcomes, outcome)
+        LabelledSelect("factor", factors, factor)
         runs = data.sweep_runs(results, outcome.value, factor.value)
         if runs.empty:
             solara.Warning("No successful runs in this sweep.")
         else:
             Chart(
                 lambda: charts.sweep_png(runs, factor.value, outcome.value, results.run_id),
-                f"chart: {outcome.value} by {factor.value}",
+                f"chart: {label(outcome.value)} by {label(factor.value)}",
                 (results.path, outcome.value, factor.value),
             )
+            SweepDistribution(results, outcome.value)
         Download(
             "Download sweep CSV",
             data.export_name(results, "sweep", outcome.value, factor.value),
             lambda: data.export_csv(
                 runs,
                 data.export_metadata(results, "sweep", outcome=outcome.value, factor=factor.value),
+            ),
+        )
+
+
+@solara.component
+def SweepDistribution(results: data.Results, outcome: str) -> None:
+    """The distribution of one outcome over all runs of a sweep, and its download."""
+    values = data.sweep_distribution(results, outcome)
+    if values.empty:
+        return
+    Chart(
+        lambda: charts.distribution_png(values, outcome, results.run_id),
+        f"chart: distribution of {label(outcome)} over {len(values)} runs",
+        (results.path, outcome),
+    )
+    Download(
+        "Download distribution CSV",
+        data.export_name(results, "distribution", outcome),
+        lambda: data.export_csv(
+            values, data.export_metadata(results, "distribution", outcome=outcome)
+        ),
+    )
+
+
+def focus_city(results: data.Results) -> str:
+    """The focus city of a case directory, as its manifest names it."""
+    case = (results.manifest.get("config") or {}).get("case") or {}
+    return str(case.get("focus_city") or results.manifest.get("scenario") or "the case city")
+
+
+@solara.component
+def CaseView(results: data.Results) -> None:
+    """A case study: the levers' effects on one metric of the focus city, and its panels."""
+    metrics = data.case_metric_info(results)
+    names = list(metrics)
+    metric = solara.use_reactive(names[0] if names else "")
+    focus = focus_city(results)
+    with solara.Card(f"Case city: {focus}", margin=0):
+        if not names:
+            solara.Warning("This case directory has no case metrics to show.")
+            return
+        LabelledSelect("metric", names, metric, lambda n: metrics[n].label)
+        info = metrics[metric.value]
+        solara.Text(f"{info.label} ({info.diff_unit}); paired differences from the case baseline")
+        rows = data.case_effects(results, metric.value)
+        if rows.empty:
+            solara.Warning(f"{info.label} has no values in these runs.")
+        else:
+            Chart(
+                lambda: charts.case_effects_png(
+                    rows, f"{focus}: {info.label}", info.diff_unit, results.run_id
+                ),
+                f"chart: effects on {info.label} in {focus}",
+                (results.path, metric.value),
+            )
+        table = charts.interval_rows(rows, "scenario", ("mean_difference", "ci_low", "ci_high"))
+        solara.HTML(unsafe_innerHTML=html_table(table), attributes={"id": "case-effects"})
+        Download(
+            "Download case effects CSV",
+            data.export_name(results, "case", metric.value),
+            lambda: data.export_csv(
+                rows, data.export_metadata(results, "case", metric=metric.value, city=focus)
+            ),
+        )
+    city, plants = results.tables.get("case_city"), results.tables.get("case_plants")
+    if city is not None and plants is not None and set(cases_shown()) <= set(city["scenario"]):
+        with solara.Card("Case-city panels", margin=0):
+            Chart(
+                lambda: charts.case_panels_png(
+                    city, plants, f"{focus}: case baseline vs full package", results.run_id
+                ),
+                f"chart: {focus}, case baseline against the full package",
+                (results.path,),
+            )
+
+
+def cases_shown() -> tuple[str, ...]:
+    """The variants the case panels draw (``experiments.cases.plot_case``)."""
+    return ("baseline", "full_package")
+
+
+@solara.component
+def CalibrationView(results: data.Results) -> None:
+    """A calibration: each target's fit at the posterior and the calibrated parameters."""
+    fit = data.calibration_fit(results)
+    params = data.calibration_parameters(results)
+    with solara.Card("Fit to targets", margin=0):
+        solara.Text(
+            "Each target's observed value (open diamond) against its simulated 90% interval at "
+            "the posterior; held-out targets were not used in fitting."
+        )
+        Chart(
+            lambda: charts.fit_png(fit, results.run_id),
+            f"chart: fit to {len(fit)} targets",
+            (results.path,),
+        )
+        rows = [
+            {
+                "target": str(r["item"]),
+                "role": str(r["role"]).replace("_", "-"),
+                "observed": charts.scaled(float(r["observed_mean"]), 1.0),
+                "simulated [90%]": charts.scaled_interval(
+                    float(r["simulated_mean"]), float(r["q05"]), float(r["q95"]), 1.0
+                ),
+                "within": "yes" if bool(r["within_interval"]) else "no",
+            }
+            for r in fit.to_dict("records")
+        ]
+        solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "fit-table"})
+        Download(
+            "Download fit CSV",
+            data.export_name(results, "fit"),
+            lambda: data.export_csv(fit, data.export_metadata(results, "fit")),
+        )
+    with solara.Card("Posterior parameters", margin=0):
+        rows = [
+            {
+                "parameter": label(str(r["name"])),
+                "unit": str(r["unit"]),
+                "prior range": f"{charts.scaled(float(r['prior_low']), 1.0)} to "
+                f"{charts.scaled(float(r['prior_high']), 1.0)}",
+                "posterior median [90%]": charts.scaled_interval(
+                    float(r["posterior_median"]), float(r["q05"]), float(r["q95"]), 1.0
+                ),
+            }
+            for r in params.to_dict("records")
+        ]
+        solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "posterior-table"})
+        Download(
+            "Download posterior CSV",
+            data.export_name(results, "posterior"),
+            lambda: data.export_csv(params, data.export_metadata(results, "posterior")),
+        )
+
+
+@solara.component
+def SensitivityView(results: data.Results) -> None:
+    """A sensitivity study: each factor's main index for one outcome against the dummy's."""
+    outcomes = data.sensitivity_outcomes(results)
+    outcome = solara.use_reactive(outcomes[0] if outcomes else "")
+    with solara.Card("Sensitivity indices", margin=0):
+        if not outcomes:
+            solara.Warning("This study has no indices to show.")
+            return
+        LabelledSelect("outcome", outcomes, outcome)
+        rows = data.sensitivity_indices(results, outcome.value)
+        method = data.sensitivity_method(results)
+        solara.Text(
+            f"{method} analysis: main index of each factor with its 95% interval; factors at or "
+            "below the dummy factor's bound are indistinguishable from no effect"
+        )
+        if rows.empty:
+            solara.Warning(f"{label(outcome.value)} has no main index in this study.")
+        else:
+            Chart(
+                lambda: charts.indices_png(rows, outcome.value, results.run_id),
+                f"chart: sensitivity of {label(outcome.value)}",
+                (results.path, outcome.value),
+            )
+        table = charts.interval_rows(rows, "name", ("value", "ci_low", "ci_high"))
+        solara.HTML(unsafe_innerHTML=html_table(table), attributes={"id": "indices-table"})
+        Download(
+            "Download indices CSV",
+            data.export_name(results, "indices", outcome.value),
+            lambda: data.export_csv(
+                rows, data.export_metadata(results, "indices", outcome=outcome.value)
             ),
         )
 
@@ -290,7 +492,7 @@ def LiveView() -> None:
             for info in LEVERS:
                 value = intensities.value[info.name]
                 solara.SliderFloat(
-                    f"{info.name} = {value:.2f}",
+                    f"{info.label} = {value:.2f}",
                     value=value,
                     on_value=setter(info.name),
                     min=0.0,
@@ -328,7 +530,8 @@ def LiveResultView(result: live.LiveResult) -> None:
                 "difference": charts.scaled(float(record["mean_difference"]), info.scale),
             }
         )
-    used = ", ".join(f"{k} {v:.2f}" for k, v in result.intensities.items() if v > 0) or "none"
+    used = ", ".join(f"{label(k)} {v:.2f}" for k, v in result.intensities.items() if v > 0)
+    used = used or "none"
     solara.Text(
         f"seed {result.seed}; levers {used} from {result.start_year}; {result.seconds:.1f} s"
     )
@@ -340,15 +543,22 @@ def LiveResultView(result: live.LiveResult) -> None:
     )
 
 
+# the component of each view of :data:`experiments.explorer.data.VIEWS`; the robustness
+# studies to come add theirs here (and their kind to data.VIEWS, _has_tables and load)
+KIND_VIEWS: dict[str, Callable[[data.Results], Any]] = {
+    "experiment": ExperimentView,
+    "run": RunView,
+    "sweep": SweepView,
+    "case": CaseView,
+    "calibration": CalibrationView,
+    "sensitivity": SensitivityView,
+}
+
+
 @solara.component
 def ResultsView(results: data.Results) -> None:
     """The view that fits the kind of results directory."""
-    if results.kind == "experiment":
-        ExperimentView(results)
-    elif results.kind == "run":
-        RunView(results)
-    else:
-        SweepView(results)
+    KIND_VIEWS[results.kind](results)
 
 
 @solara.component

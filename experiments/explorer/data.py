@@ -7,7 +7,15 @@ each kind opens in one of three views:
 - ``experiment``: kinds ``compare`` (``govsim compare --out DIR``) and ``demo`` (``summary.csv``,
   ``comparison.csv`` or ``lever_effects.csv``, ``pathways.csv``, ``runs.csv``);
 - ``run``: kind ``run`` (``city_year``, ``installation_year`` and ``eu_year`` as Parquet);
-- ``sweep``: kind ``sweep`` (``runs.parquet``).
+- ``sweep``: kind ``sweep`` (``runs.parquet``);
+- ``case``: kind ``case`` (``effects.csv``, ``summary.csv``; ``trajectories.csv`` and
+  ``plants.csv`` for the city panels);
+- ``calibration``: kind ``calibration`` (``fit_table.csv`` and the manifest's parameters);
+- ``sensitivity``: kind ``sensitivity`` (``indices_*.csv``).
+
+Every results kind of :data:`experiments.results.KINDS` has a view; a new kind (the robustness
+studies to come) adds its entry to :data:`VIEWS`, its tables to :func:`_has_tables` and
+:func:`load`, and a component to ``app.KIND_VIEWS``.
 
 A folder holding several of them (e.g. ``results/`` with ``demo-*`` subfolders) is a root
 from which the user picks one. Every view returns the rows it shows, so what the page draws
@@ -27,8 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments import sensitivity as sa
 from experiments.errors import BadInput
-from experiments.figures import describe_outcome
+from experiments.figures import OutcomeInfo, describe_outcome
+from experiments.report.case import case_metrics
 from experiments.results import MANIFEST, read_manifest
 from experiments.runner import PATHWAY_SERIES
 
@@ -39,6 +49,9 @@ VIEWS: dict[str, str] = {
     "demo": "experiment",
     "run": "run",
     "sweep": "sweep",
+    "case": "case",
+    "calibration": "calibration",
+    "sensitivity": "sensitivity",
 }
 RUN_TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
 SEARCH_DEPTH = 3  # how deep below a root results directories are looked for
@@ -67,7 +80,19 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "city_year": ("year", "city_id", "city", "country", "mission", "size_class", "population"),
     "eu_year": ("year", "level"),
     "sweep_runs": ("point", "replicate", "seed", "status"),
+    "case_effects": ("scenario", "metric", "mean_difference", "ci_low", "ci_high", "n"),
+    "case_summary": ("scenario", "metric", "mean", "low", "high"),
+    "case_city": ("scenario", "seed", "year", "emissions_with_industry_t", "citizen_support"),
+    "case_plants": ("scenario", "seed", "year", "emissions_t", "jobs"),
+    "fit": ("item", "role", "observed_mean", "simulated_mean", "q05", "q95", "within_interval"),
+    "parameters": ("name", "unit", "prior_low", "prior_high", "posterior_median", "q05", "q95"),
+    "indices": sa.INDEX_COLUMNS,
 }
+CASE_PANEL_FILES: tuple[str, ...] = ("trajectories.csv", "plants.csv")
+INDEX_VIEW_COLUMNS: tuple[str, ...] = (
+    "outcome", "method", "name", "index", "value", "ci_low", "ci_high", "noise_ci_low",
+    "noise_ci_high", "is_dummy",
+)  # fmt: skip
 ALL = "all"
 MISSION_GROUPS: tuple[str, ...] = (ALL, "mission", "non-mission")
 # city_year columns summed over cities; every other numeric column is a population-weighted mean
@@ -82,7 +107,7 @@ class Results:
     """One loaded results directory: its kind, manifest and tables (keyed by role)."""
 
     path: Path
-    kind: str  # the view: "experiment", "run" or "sweep" (VIEWS of the manifest's kind)
+    kind: str  # the view: "experiment", "run", "sweep", ... (VIEWS of the manifest's kind)
     manifest: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -135,6 +160,12 @@ def _has_tables(path: Path, view: str) -> bool:
         )
     if view == "run":
         return all((path / f"{name}.parquet").is_file() for name in RUN_TABLES)
+    if view == "case":
+        return (path / "effects.csv").is_file() and (path / "summary.csv").is_file()
+    if view == "calibration":
+        return (path / "fit_table.csv").is_file()
+    if view == "sensitivity":
+        return any(path.glob("indices_*.csv"))
     return (path / "runs.parquet").is_file()
 
 
@@ -156,8 +187,10 @@ def _expected() -> str:
     return (
         "manifest.json of kind compare or demo with comparison.csv or lever_effects.csv and "
         "pathways.csv (govsim compare --out, govsim demo), of kind run with "
-        "city_year/installation_year/eu_year.parquet (govsim run) or of kind sweep with "
-        "runs.parquet (govsim sweep)"
+        "city_year/installation_year/eu_year.parquet (govsim run), of kind sweep with "
+        "runs.parquet (govsim sweep), of kind case with effects.csv and summary.csv (govsim "
+        "case), of kind calibration with fit_table.csv (govsim calibrate) or of kind "
+        "sensitivity with indices_*.csv (govsim sensitivity)"
     )
 
 
@@ -236,9 +269,34 @@ def load(path: str | Path) -> Results:
     elif kind == "run":
         for name in RUN_TABLES:
             tables[name] = _read_table(path / f"{name}.parquet", name)
+    elif kind == "case":
+        tables["case_effects"] = _read_table(path / "effects.csv", "case_effects")
+        tables["case_summary"] = _read_table(path / "summary.csv", "case_summary")
+        if all((path / name).is_file() for name in CASE_PANEL_FILES):
+            tables["case_city"] = _read_table(path / "trajectories.csv", "case_city")
+            tables["case_plants"] = _read_table(path / "plants.csv", "case_plants")
+    elif kind == "calibration":
+        tables["fit"] = _read_table(path / "fit_table.csv", "fit")
+        tables["parameters"] = _parameters(path, manifest)
+    elif kind == "sensitivity":
+        frames = [_read_table(f, "indices") for f in sorted(path.glob("indices_*.csv"))]
+        tables["indices"] = pd.concat(frames, ignore_index=True)
     else:
         tables["sweep_runs"] = _read_table(path / "runs.parquet", "sweep_runs")
     return Results(path=path, kind=kind, manifest=manifest, tables=tables)
+
+
+def _parameters(path: Path, manifest: Mapping[str, Any]) -> pd.DataFrame:
+    """The calibrated parameters of a calibration manifest as a table (BadInput if malformed)."""
+    items = manifest.get("parameters")
+    frame = pd.DataFrame(items if isinstance(items, list) else [])
+    missing = [c for c in REQUIRED_COLUMNS["parameters"] if c not in frame.columns]
+    if missing:
+        raise BadInput(
+            f"{path / MANIFEST}: key 'parameters' lacks {', '.join(missing)}; expected a list of "
+            "{name, unit, prior_low, prior_high, posterior_median, q05, q95}"
+        )
+    return frame[list(REQUIRED_COLUMNS["parameters"])]
 
 
 # --- experiments (compare, demo) -----------------------------------------------------------
@@ -413,6 +471,71 @@ def sweep_runs(results: Results, outcome: str, factor: str) -> pd.DataFrame:
             raise ValueError(f"{name!r} is not a column of runs.parquet")
     ok = frame[frame["status"].astype(str) == "ok"]
     return ok[["point", "replicate", "seed", factor, outcome]].reset_index(drop=True)
+
+
+def sweep_distribution(results: Results, outcome: str) -> pd.DataFrame:
+    """One outcome over all successful runs of a sweep, in display units (value column)."""
+    frame = results.tables["sweep_runs"]
+    if outcome not in frame.columns:
+        raise ValueError(f"{outcome!r} is not a column of runs.parquet")
+    ok = frame[frame["status"].astype(str) == "ok"]
+    info = describe_outcome(outcome)
+    values = ok[outcome].astype(float) * info.scale
+    out = ok[["point", "replicate", "seed"]].assign(value=values.to_numpy(), unit=info.unit)
+    return out[np.isfinite(out["value"])].reset_index(drop=True)
+
+
+# --- case studies --------------------------------------------------------------------------
+
+
+def case_metric_info(results: Results) -> dict[str, OutcomeInfo]:
+    """The case metrics of a case directory (latest year of each) with label and units."""
+    return case_metrics(results.tables["case_effects"]["metric"].astype(str))
+
+
+def case_effects(results: Results, metric: str) -> pd.DataFrame:
+    """Paired differences of every variant from the case baseline for one metric, largest first."""
+    effects = results.tables["case_effects"]
+    rows = effects[(effects["metric"] == metric) & np.isfinite(effects["mean_difference"])]
+    return rows.sort_values("mean_difference", ascending=False, kind="stable").reset_index(
+        drop=True
+    )
+
+
+# --- calibrations --------------------------------------------------------------------------
+
+
+def calibration_fit(results: Results) -> pd.DataFrame:
+    """The fit of every calibration target: observed against the simulated 90% interval."""
+    return results.tables["fit"].reset_index(drop=True)
+
+
+def calibration_parameters(results: Results) -> pd.DataFrame:
+    """The calibrated parameters: prior range, posterior median and 90% interval."""
+    return results.tables["parameters"].reset_index(drop=True)
+
+
+# --- sensitivity studies -------------------------------------------------------------------
+
+
+def sensitivity_method(results: Results) -> str:
+    """The method of a sensitivity study (sobol, morris or pawn), from its indices."""
+    return str(results.tables["indices"]["method"].iloc[0])
+
+
+def sensitivity_outcomes(results: Results) -> list[str]:
+    """The outcomes a sensitivity study has indices of."""
+    return _unique(results.tables["indices"]["outcome"])
+
+
+def sensitivity_indices(results: Results, outcome: str) -> pd.DataFrame:
+    """The main index of every factor of one outcome, largest first, the dummy factor last."""
+    frame = results.tables["indices"]
+    main = sa.MAIN_INDEX[sensitivity_method(results)]
+    rows = frame[(frame["outcome"] == outcome) & (frame["index"] == main)]
+    rows = rows.assign(is_dummy=rows["is_dummy"].astype(bool))
+    rows = rows.sort_values(["is_dummy", "value"], ascending=[True, False], kind="stable")
+    return rows[list(INDEX_VIEW_COLUMNS)].reset_index(drop=True)
 
 
 # --- export --------------------------------------------------------------------------------

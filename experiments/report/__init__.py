@@ -10,18 +10,23 @@ otherwise::
     figures/      every figure as PNG and SVG (Okabe-Ito colours, units on the axes)
     tables/       every table as CSV, copied from the directory or derived from it
 
-Every figure caption and the headline table carry the run ID, the command that reproduces the
-directory is printed at the top, a methods paragraph is generated from the manifest (model and
-code version, scenarios, replicates and seeds, calibration used, wall time) and a "How to cite"
-block from ``CITATION.cff``. A missing data file leaves its part out with a note; a missing,
-malformed or unknown manifest is bad input (exit code 2) and leaves nothing behind, since the
-report is written to a temporary directory that is renamed into place when complete.
+A report opens with "Findings": a few generated sentences on what the results show, each with
+its interval and run ID, and the caveats (what is calibrated and assumed, what the model does
+not represent). Every figure caption and the headline table carry the run ID, the command that
+reproduces the directory is printed at the top, a methods paragraph is generated from the
+manifest (model and code version, scenarios, replicates and seeds, calibration used, wall time)
+and a "How to cite" block from ``CITATION.cff``. A missing data file leaves its part out with a
+note; a missing, malformed or unknown manifest is bad input (exit code 2) and leaves nothing
+behind, since the report is written to a temporary directory that is renamed into place when
+complete.
 
 The package, in the order a report is made: ``schema`` (the manifest keys each kind needs),
 ``document`` (the report being built: sections, figures, tables, headline numbers), one module
 per group of kinds (``runs``: run, compare, demo; ``studies``: sweep, sensitivity; ``case``;
-``calibration``) with ``figures`` (their charts), ``methods`` (methods paragraph, citation),
-``render`` (HTML and Markdown) and ``command`` (``write_report`` and ``govsim report``).
+``calibration``) with ``figures`` (their charts), ``findings`` (the sentences the report opens
+with: results with intervals and run ID, and caveats), ``methods`` (methods paragraph,
+citation), ``render`` (HTML and Markdown) and ``command`` (``write_report`` and ``govsim
+report``).
 """
 
 from experiments.report.command import BUILDERS, cmd_report, register, write_report

@@ -8,6 +8,7 @@ from experiments import sensitivity as sa
 from experiments.report import figures as report_figures
 from experiments.report.document import Build, Section, interval_frame
 from experiments.report.schema import PARAMETER_KEYS
+from experiments.text import label
 
 FIT_COLUMNS = ("item", "role", "observed_mean", "simulated_mean", "q05", "q95", "within_interval")
 PPC_COLUMNS = ("item", "category", "observed_share", "sim_mean", "sim_q05", "sim_q95", "role")
@@ -26,7 +27,7 @@ def _posterior(b: Build) -> None:
     b.derive(s, params, "parameters.csv", "Prior range and posterior of each parameter.", True)
     span = (params["prior_high"] - params["prior_low"]).where(lambda v: v != 0)
     labels = [
-        f"{r.name} ({r.unit}; prior {r.prior_low:g} to {r.prior_high:g})"
+        f"{label(str(r.name))} ({r.unit}; prior {r.prior_low:g} to {r.prior_high:g})"
         for r in params.itertuples()
     ]
     frame = interval_frame(

@@ -12,6 +12,7 @@ from experiments import cases
 from experiments.figures import OutcomeInfo
 from experiments.report import figures as report_figures
 from experiments.report.document import Build, finite, interval_frame
+from experiments.text import labels
 
 CITY_COLUMNS = ("scenario", "seed", "year", "emissions_with_industry_t", "emissions_city_scope_t")
 
@@ -92,7 +93,7 @@ def _case_effects(b: Build, focus: str) -> None:
             f"Dot-and-whisker chart of lever effects on {info.label} in {focus}.",
         )
         report_figures.plot_intervals(
-            frame,
+            frame.assign(label=labels(frame["label"])),
             stem,
             b.run_id,
             xlabel=f"difference from the case baseline ({info.diff_unit})",

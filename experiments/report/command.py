@@ -10,6 +10,7 @@ from experiments.errors import BadInput
 from experiments.report.calibration import build_calibration
 from experiments.report.case import build_case
 from experiments.report.document import FIGURES, REPORT_DIR, TABLES, Build
+from experiments.report.findings import findings
 from experiments.report.methods import front_matter
 from experiments.report.render import headline_table, render_html, render_markdown
 from experiments.report.runs import build_experiment, build_run
@@ -53,6 +54,7 @@ def write_report(results_dir: Path, *, out: Path | None = None) -> Path:
         (tmp / TABLES).mkdir()
         build = Build(results_dir, tmp, manifest)
         BUILDERS[manifest.kind](build)
+        build.findings = findings(build)
         headline_table(build).to_csv(tmp / TABLES / "headline.csv", index=False)
         front = front_matter(build)
         (tmp / "report.md").write_text(render_markdown(build, front), encoding="utf-8")

@@ -81,6 +81,7 @@ class Build:
     out: Path
     manifest: Manifest
     headline: list[Headline] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # the sentences the report opens with
     sections: list[Section] = field(default_factory=list)
     n_figures: int = 0
     n_tables: int = 0

@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 from experiments import figures
 from experiments.figures import BASELINE_COLOUR, OKABE_ITO, T_PER_MT, describe_outcome
+from experiments.text import label
 
 SERIES_LABELS: dict[str, str] = {
     "emissions_total_t": "EU total emissions",
@@ -73,8 +74,10 @@ def plot_pathways(
         diffs = ("mean_difference_t", "low_difference_t", "high_difference_t")
         figures.draw_pathways(axes[1], rows, others, set(others), diffs, 1.0 / T_PER_MT)
         axes[1].axhline(0.0, color=BASELINE_COLOUR, lw=1.0)
-        axes[1].set_ylabel(f"difference from {baseline} ({MT_CO2E})")
-        axes[1].set_title(f"paired difference from {baseline} (same seeds)", fontsize=10)
+        axes[1].set_ylabel(f"difference from {label(str(baseline))} ({MT_CO2E})")
+        axes[1].set_title(
+            f"paired difference from {label(str(baseline))} (same seeds)", fontsize=10
+        )
     figures.figure_legend(fig, styles)
     save_figure(fig, stem, run_id)
 

@@ -24,19 +24,35 @@ from experiments.report.document import (
     TableRef,
 )
 from experiments.report.methods import Front
-from experiments.text import fmt
+from experiments.text import label, plain, round_to_uncertainty
+
+# table columns whose cells are identifiers (scenario, lever, outcome, parameter names), shown
+# by their labels; the CSV files keep the identifiers
+LABELLED_COLUMNS = frozenset(
+    {"scenario", "baseline", "outcome", "name", "factor", "parameter", "group"}
+)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, labelled: bool = False) -> str:
+    """A table cell for people: yes/no, three significant digits, identifiers as labels."""
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, float | np.floating):
-        return fmt(float(value))
-    return str(value)
+        return plain(float(value))
+    return label(str(value)) if labelled else str(value)
+
+
+def _headers(frame: pd.DataFrame) -> list[str]:
+    """Column names in words (``ci_low`` -> ``ci low``)."""
+    return [str(c).replace("_", " ") for c in frame.columns]
 
 
 def _rows(frame: pd.DataFrame) -> list[list[str]]:
-    return [[_cell(v) for v in row] for row in frame.head(INLINE_ROWS).itertuples(index=False)]
+    flags = [str(c) in LABELLED_COLUMNS for c in frame.columns]
+    return [
+        [_cell(v, f) for v, f in zip(row, flags, strict=True)]
+        for row in frame.head(INLINE_ROWS).itertuples(index=False)
+    ]
 
 
 def headline_table(b: Build) -> pd.DataFrame:
@@ -46,12 +62,14 @@ def headline_table(b: Build) -> pd.DataFrame:
 
 
 def _value(h: Headline) -> str:
-    interval = f" [{fmt(h.low)}, {fmt(h.high)}]" if np.isfinite([h.low, h.high]).all() else ""
-    return fmt(float(h.value)) + interval
+    """The value rounded to its interval's precision (three significant digits without one)."""
+    return round_to_uncertainty(float(h.value), h.low, h.high)
 
 
 def _headline_display(b: Build) -> tuple[list[str], list[list[str]]]:
-    rows = [[h.quantity, h.scenario, _value(h), h.unit, h.interval] for h in b.headline]
+    rows = [
+        [label(h.quantity), label(h.scenario), _value(h), h.unit, h.interval] for h in b.headline
+    ]
     return ["quantity", "scenario", "value [interval]", "unit", "interval"], rows
 
 
@@ -76,7 +94,7 @@ def _md_section(s: Section, run_id: str) -> list[str]:
         link = f"[{t.name}]({TABLES}/{t.name})"
         out += [f"Table {t.number}. {t.caption} Run ID: `{run_id}`. CSV: {link}", ""]
         if t.preview is not None:
-            out += _md_table([str(c) for c in t.preview.columns], _rows(t.preview))
+            out += _md_table(_headers(t.preview), _rows(t.preview))
             if len(t.preview) > INLINE_ROWS:
                 out += [f"(first {INLINE_ROWS} of {len(t.preview)} rows; all in {link})", ""]
     out += [f"> Note: {n}\n" for n in s.notes]
@@ -90,6 +108,10 @@ def render_markdown(b: Build, front: Front) -> str:
         f"# {front.title}",
         "",
         f"Results directory: `{b.source.resolve()}`. Run ID: `{b.run_id}`.",
+        "",
+        "## Findings",
+        "",
+        *(f"- {sentence}" for sentence in b.findings),
         "",
         "## Reproduce",
         "",
@@ -162,7 +184,7 @@ def _html_table_ref(t: TableRef, run_id: str) -> str:
         return f'<p class="table-ref">{caption}</p>\n'
     if len(t.preview) > INLINE_ROWS:
         caption += f" (first {INLINE_ROWS} of {len(t.preview)} rows)"
-    return _html_table(caption, [str(c) for c in t.preview.columns], _rows(t.preview))
+    return _html_table(caption, _headers(t.preview), _rows(t.preview))
 
 
 def _html_section(s: Section, out: Path, run_id: str) -> str:
@@ -191,6 +213,9 @@ def render_html(b: Build, front: Front) -> str:
             f"<body>\n<main>\n<h1>{html.escape(front.title)}</h1>\n",
             f"<p>Results directory: <code>{html.escape(str(b.source.resolve()))}</code>. ",
             f"Run ID: <code>{run_id}</code>.</p>\n",
+            "<h2>Findings</h2>\n<ul>\n",
+            *(f"<li>{_inline(sentence)}</li>\n" for sentence in b.findings),
+            "</ul>\n",
             f"<h2>Reproduce</h2>\n<pre><code>{html.escape(front.reproduce)}</code></pre>\n",
             f"<h2>Headline numbers</h2>\n{headline}",
             *(_html_section(s, b.out, b.run_id) for s in b.sections),

@@ -12,6 +12,7 @@ from experiments import runner
 from experiments.figures import describe_outcome
 from experiments.report import figures as report_figures
 from experiments.report.document import Build, Section, finite, interval_frame
+from experiments.text import label, labels
 
 # outcomes of compare and demo shown in the headline and given a chart: the Mission's 2030
 # target year, then the command line's key outcomes
@@ -65,10 +66,10 @@ def _effect_chart(b: Build, s: Section, rows: pd.DataFrame, outcome: str) -> pd.
         f"{info.diff_unit}, for {len(frame)} scenarios, largest at the top.",
     )
     report_figures.plot_intervals(
-        frame,
+        frame.assign(label=labels(frame["label"])),
         stem,
         b.run_id,
-        xlabel=f"difference from {baseline} ({info.diff_unit})",
+        xlabel=f"difference from {label(baseline)} ({info.diff_unit})",
         title=f"{info.label}\nmean paired difference, 95% CI over {n} seeds",
     )
     b.add_headline(

@@ -11,6 +11,7 @@ from experiments import sensitivity as sa
 from experiments.figures import describe_outcome
 from experiments.report import figures as report_figures
 from experiments.report.document import Build, Section, interval_frame
+from experiments.text import labels
 
 
 def _distribution(runs: pd.DataFrame, outcomes: Sequence[str]) -> pd.DataFrame:
@@ -101,7 +102,7 @@ def _indices_chart(b: Build, s: Section, frame: pd.DataFrame, method: str) -> No
         f"Dot-and-whisker chart of {main} for {len(shown)} factors on {info.label}.",
     )
     report_figures.plot_intervals(
-        shown,
+        shown.assign(label=labels(shown["label"])),
         stem,
         b.run_id,
         xlabel=sa._axis_label(method, outcome),
