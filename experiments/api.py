@@ -452,8 +452,10 @@ def parameters() -> pd.DataFrame:
 
 
 def levers() -> pd.DataFrame:
-    """The brief's recommendations as levers: name, what the brief says, what they change."""
-    return pd.DataFrame([{"name": i.name, "brief": i.brief, "changes": i.changes} for i in LEVERS])
+    """The brief's recommendations as levers: name, label, what the brief says, what they change."""
+    return pd.DataFrame(
+        [{"name": i.name, "label": i.label, "brief": i.brief, "changes": i.changes} for i in LEVERS]
+    )
 
 
 def columns(table: str | None = None) -> pd.DataFrame:

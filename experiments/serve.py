@@ -2,12 +2,13 @@
 
 The server binds to 127.0.0.1 unless ``--host`` says otherwise, prints its URL and opens it in
 the browser (``--no-browser`` does not). The page (:mod:`experiments.explorer.app`) shows the
-results directories found at ``RESULTS_DIR``: ``govsim compare --out`` and ``govsim demo``
-directories (lever effects with 95% CIs, emission pathways), ``govsim run`` directories
-(city quantities by group and country) and ``govsim sweep`` directories, plus a live run of
-the eight levers. The server has no route to the files of ``RESULTS_DIR``: the tables are
-read into memory at start-up and every download is generated from them. A missing
-directory, or one without results, ends with exit code 2 before anything is served.
+results directories found at ``RESULTS_DIR``, of every kind: compare and demo (lever effects
+with 95% CIs, emission pathways), run (city quantities by group and country), sweep (outcome
+distributions), sensitivity (indices against the dummy), case (effects and city panels) and
+calibration (fit to targets, posterior), plus a live run of the eight levers. The server has no
+route to the files of ``RESULTS_DIR``: the tables are read into memory at start-up and every
+download is generated from them. A missing directory, or one without results, ends with exit
+code 2 before anything is served.
 """
 
 from __future__ import annotations
@@ -150,7 +151,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve.add_argument(
         "results_dir",
         metavar="RESULTS_DIR",
-        help="a compare/demo, run or sweep output directory, or a folder holding several",
+        help="a results directory of any kind (run, compare, demo, sweep, sensitivity, case, "
+        "calibration), or a folder holding several",
     )
     serve.add_argument(
         "--host",

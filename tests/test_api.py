@@ -120,7 +120,8 @@ def test_replicates_give_one_row_per_seed(base: ScenarioConfig) -> None:
 def test_tables_behind_the_labels() -> None:
     assert list(govsim.outcomes()["name"]) == list(OUTCOME_NAMES)
     assert {"name", "value", "unit", "low", "high", "source"} <= set(govsim.parameters())
-    assert len(govsim.levers()) == 8
+    levers = govsim.levers()
+    assert len(levers) == 8 and levers["label"].str.contains("_").sum() == 0
     assert set(govsim.columns("eu_year")["table"]) == {"eu_year"}
 
 

@@ -98,7 +98,7 @@ def write_other_kinds(root: Path) -> None:
     command = ["case", str(case), "--replicates", "2", "--jobs", "1", "--no-progress"]
     assert main([*command, "--out", str(root / "case")]) == 0
     fake_calibration(root / "cal")
-    command = ["sensitivity", "--model", "experiments.sensitivity:ishigami", "--factors"]
+    command = ["sensitivity", "--model", "known_answer:ishigami", "--factors"]
     command += [ISHIGAMI, "--method", "sobol", "--samples", "256", "--bootstrap", "20"]
     assert main([*command, "--no-progress", "--out", str(root / "sa")]) == 0
 
