@@ -54,10 +54,10 @@ from experiments.scenario import (
     FileValidator,
     Problems,
     ScenarioError,
-    _build,
-    _merge,
+    build_config,
     list_scenarios,
     load_scenario,
+    merge_tables,
     scenario_to_toml,
 )
 
@@ -141,7 +141,7 @@ def change(
     problems = Problems()
     base, _ = FileValidator(ORIGIN, problems).validate(tomllib.loads(scenario_to_toml(config)))
     own, _ = FileValidator(ORIGIN, problems).validate(override)
-    merged = _merge(base, own)
+    merged = merge_tables(base, own)
     start = merged["scenario"].get("start_year", config.start_year)
     end = merged["scenario"].get("end_year", config.end_year)
     if not problems.lines and end <= start:
@@ -149,7 +149,7 @@ def change(
     if problems.lines:
         raise ScenarioError(problems.lines)
     try:
-        return _build(merged)
+        return build_config(merged)
     except ValueError as exc:
         raise ScenarioError(f"{ORIGIN}: {exc}") from exc
 

@@ -54,8 +54,10 @@ __all__ = [
     "Problems",
     "Range",
     "ScenarioError",
+    "build_config",
     "list_scenarios",
     "load_scenario",
+    "merge_tables",
     "read_toml",
     "scenario_to_toml",
     "show",
@@ -68,12 +70,12 @@ def _fmt(number: float) -> str:
     return f"{number:g}"
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+def merge_tables(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Deep merge by table: values in ``override`` win, sub-tables are merged key by key."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_tables(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -106,10 +108,10 @@ def _load_chain(file: Path, chain: tuple[Path, ...], problems: Problems) -> dict
             "expected a path to an existing scenario file, relative to this file",
         )
         return own
-    return _merge(_load_chain(base_file, seen, problems), own)
+    return merge_tables(_load_chain(base_file, seen, problems), own)
 
 
-def _build(values: Mapping[str, Any]) -> ScenarioConfig:
+def build_config(values: Mapping[str, Any]) -> ScenarioConfig:
     """A ScenarioConfig from validated, merged values; missing keys take their defaults."""
     levers = values.get("levers", {})
     case_values = values.get("case")
@@ -156,7 +158,7 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
             )
     if problems.lines:
         raise ScenarioError(problems.lines)
-    config = _build(values)
+    config = build_config(values)
     if config.case is not None:
         _check_focus_city(file, config, problems)
         if problems.lines:
