@@ -50,6 +50,24 @@ _MONEY_FLOWS: tuple[tuple[str, str, str], ...] = (
     ("own_funded_eur", "EUR/yr", "project capital paid from the city's own budget"),
 )
 
+_CUT = "cut of the city's own-sector emissions from the start year booked to"
+_ISSUE10_CITY: tuple[tuple[str, str, str], ...] = (
+    (
+        "private_funded_eur",
+        "EUR/yr",
+        "private, utility and community capital of city projects that went ahead in the year",
+    ),
+    (
+        "grid_intensity_g_per_kwh",
+        "gCO2e/kWh",
+        "carbon intensity of the country's power generation",
+    ),
+    ("cut_drift_t", "t CO2e/yr", f"{_CUT} the exogenous drift (EU standards)"),
+    ("cut_grid_t", "t CO2e/yr", f"{_CUT} the national power sector's decarbonisation"),
+    ("cut_adoption_t", "t CO2e/yr", f"{_CUT} citizens' low-carbon choices"),
+    ("cut_projects_t", "t CO2e/yr", f"{_CUT} the city's completed projects"),
+)
+
 CITY_YEAR: tuple[Column, ...] = _rows(
     "city_year",
     (
@@ -105,6 +123,7 @@ CITY_YEAR: tuple[Column, ...] = _rows(
         ("smes_active", "modelled SMEs", "modelled SMEs not in default"),
         ("smes_green", "modelled SMEs", "modelled SMEs that have gone green"),
         ("sme_debt_eur", "EUR", f"debt of the city's SMEs ({_STOCK})"),
+        *_ISSUE10_CITY,
     ),
 )
 
@@ -139,6 +158,8 @@ EU_YEAR: tuple[Column, ...] = _rows(
         ("level", _KEY, "'EU' or the ISO code of a country with at least one city"),
         *_EMISSIONS,
         *_MONEY_FLOWS,
+        _ISSUE10_CITY[0],
+        *_ISSUE10_CITY[2:],
         ("staff_fte", "FTE", "climate staff of the cities"),
         ("staff_pm_unmet", "person-months/yr", "staff time demanded but not available"),
         ("projects_completed", "projects/yr", "projects completed in the year"),
@@ -148,6 +169,7 @@ EU_YEAR: tuple[Column, ...] = _rows(
         ("silo_index", "index 0-1", "population-weighted mean siloing"),
         ("gpp_share", "share", "population-weighted mean green-procurement share"),
         ("skill", "index 0-1", "population-weighted mean delivery skill"),
+        ("grid_intensity_g_per_kwh", "gCO2e/kWh", "population-weighted power-sector intensity"),
         ("cities_with_ccc", "cities", "cities with a Climate City Contract"),
         ("population", "residents", "residents of the modelled cities"),
         ("industry_jobs", "jobs", "direct jobs at the modelled plants (SMEs not counted)"),

@@ -162,20 +162,34 @@ class Parameters:
         "EUR per tCO2/yr abated",
         800.0,
         3000.0,
-        "EUR 5,500/capita for ~4 t/capita (BwB/NZC 2025) [der]",
-        "capital needed to abate one tonne per year",
+        "BwB/NetZeroCities 2025: EUR 307 bn for 100 Mission Cities, EUR 5,486 per resident "
+        "(EUR 7,341 in the 28 verified investment plans), for ~4-5 t/resident [der]",
+        "capital needed to abate one tonne per year (so a city's investment need follows its "
+        "own-sector emissions: ~EUR 7,000 per resident at 4.7 t)",
     )
-    project_size_eur_per_resident: float = _p(
-        30.0,
-        "EUR/resident",
+    # --- Investment needs per resident (issue 10.1) ---------------------------------------------
+    investment_portfolio_years: float = _p(
         10.0,
-        100.0,
-        "28 verified investment plans, ~EUR 3.4 bn avg [der]",
-        "typical size of one city project",
+        "years",
+        5.0,
+        20.0,
+        "CCC action and investment plans run to 2030, about 7 years (NetZeroCities) [assume]",
+        "years over which a city's project ideas would cover its whole investment need "
+        "(own-sector emissions x abatement_capex) at full commitment and a full gap",
+    )
+    project_count_scale_exponent: float = _p(
+        0.7,
+        "-",
+        0.5,
+        1.0,
+        "[assume]: larger cities bundle measures into larger projects (a tram line against a "
+        "school retrofit); no direct estimate found, so a wide range for the SA",
+        "project ideas ~ population^exponent at the same need per resident, so a project's "
+        "cost grows as population^(1 - exponent)",
     )
     project_ideas_per_100k_residents_per_year: float = _p(
         3.5,
-        "projects/100k residents/yr",
+        "projects/yr at 100k residents",
         0.5,
         4.0,
         "calibrated: posterior median of calibration-20261122T0301Z-cc605d (prior: [assume])",
@@ -281,13 +295,13 @@ class Parameters:
         "[assume]",
         "privileged finance the Mission Label opens for own-budget projects",
     )
-    max_waiting_ideas_per_city: float = _p(
-        12.0,
-        "project ideas",
-        4.0,
-        30.0,
-        "[assume]",
-        "cap on ideas waiting for preparation in one city",
+    max_waiting_idea_years: float = _p(
+        3.5,
+        "years of new ideas",
+        1.0,
+        8.0,
+        "[assume] (was a cap of 12 ideas per city, 3.5 years at the reference idea rate)",
+        "cap on ideas waiting for preparation in one city, in years of its idea rate",
     )
     council_threshold: float = _p(
         0.45,
@@ -352,7 +366,7 @@ class Parameters:
         0.2,
         1.0,
         "[assume]",
-        "spread of a project's cost around project_size_eur_per_resident x population",
+        "spread of a project's cost around the city's mean project cost",
     )
     project_cost_min_eur: float = _p(
         2e5, "EUR", 5e4, 1e6, "[assume]", "smallest project an idea can become"
@@ -402,6 +416,125 @@ class Parameters:
         "[assume]",
         "a cross-silo project stalls for good, at s (1 - c) = 1 (scaled by s (1 - c))",
     )
+    # --- Private and leveraged finance (issue 10.4) ---------------------------------------------
+    revenue_ratio_buildings: float = _p(
+        0.6,
+        "PV revenues / capex",
+        0.3,
+        1.0,
+        "[assume]: deep retrofits recover part of their cost in energy savings (EPC/ESCO "
+        "contracts cover the bankable share)",
+        "median ratio of a buildings project's discounted savings to its cost",
+    )
+    revenue_ratio_transport: float = _p(
+        0.3,
+        "PV revenues / capex",
+        0.1,
+        0.6,
+        "[assume]: fares and fuel savings cover a small share of transit and cycling capex",
+        "median ratio of a transport project's discounted revenues to its cost",
+    )
+    revenue_ratio_energy: float = _p(
+        1.2,
+        "PV revenues / capex",
+        0.8,
+        1.6,
+        "[assume]: renewables and district heating with PPAs or heat tariffs pay back",
+        "median ratio of an energy project's discounted revenues to its cost",
+    )
+    revenue_ratio_waste: float = _p(
+        0.5,
+        "PV revenues / capex",
+        0.2,
+        0.9,
+        "[assume]: gate fees and recovered materials",
+        "median ratio of a waste project's discounted revenues to its cost",
+    )
+    revenue_ratio_log_sd: float = _p(
+        0.4, "log sd", 0.1, 0.8, "[assume]", "spread of projects' revenue ratios"
+    )
+    private_hurdle_ratio: float = _p(
+        1.2,
+        "PV revenues / private capital",
+        1.0,
+        1.6,
+        "[assume]: lenders and ESCOs need revenues with a margin over the capital they put in",
+        "private capital lent against a project: its discounted revenues / this ratio",
+    )
+    utility_hurdle_ratio: float = _p(
+        1.0,
+        "PV revenues / capital",
+        0.8,
+        1.3,
+        "[assume]: a municipal utility invests at its cost of capital",
+        "hurdle at which a city's own utility finances energy projects",
+    )
+    private_deal_probability_per_year: float = _p(
+        0.5,
+        "probability per year",
+        0.1,
+        1.0,
+        "[assume]",
+        "chance a year that a bankable prepared project closes its private finance, at full "
+        "finance skill where national rules allow the instruments",
+    )
+    private_market_without_instruments: float = _p(
+        0.3,
+        "x deal odds",
+        0.0,
+        1.0,
+        "[assume]: ESCO/PPP frameworks are thin where cities cannot borrow or contract them",
+        "deal odds where national rules do not enable city finance instruments",
+    )
+    private_deal_person_months: float = _p(
+        3.0,
+        "person-months",
+        1.0,
+        8.0,
+        "[assume]: structuring an EPC, PPP or loan",
+        "staff time a private-finance deal takes",
+    )
+    label_private_deal_gain: float = _p(
+        0.3,
+        "x deal odds",
+        0.0,
+        1.0,
+        "NetZeroCities 2023: the Label is to give public and private funders confidence "
+        "[assume: size]",
+        "extra deal odds with the Mission Label",
+    )
+    energy_community_share: float = _p(
+        0.15,
+        "share of capex",
+        0.0,
+        0.4,
+        "[assume]: citizens' energy communities co-invest in local renewables",
+        "share of an energy project's cost residents invest at full support",
+    )
+    municipal_utility_share_north_west: float = _p(
+        0.5,
+        "share of cities",
+        0.1,
+        0.9,
+        "[assume]: Stadtwerke and municipal district heating are common in DE, AT and the Nordics",
+        "share of Northern and Western cities that own a local utility",
+    )
+    municipal_utility_share_south_east: float = _p(
+        0.2,
+        "share of cities",
+        0.0,
+        0.6,
+        "[assume]",
+        "share of Southern and Central-Eastern cities that own a local utility",
+    )
+    lever_financing_guarantee_hurdle_cut: float = _p(
+        0.2,
+        "share",
+        0.0,
+        0.4,
+        "InvestEU-type guarantees lower lenders' required margin [assume: size]",
+        "cut of the private hurdle ratio at enhanced_financing = 1",
+    )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
         0.667,
@@ -413,7 +546,14 @@ class Parameters:
         "climate-relevant staff at 100k residents",
     )
     staff_scale_exponent: float = _p(
-        0.85, "-", 0.6, 1.0, "[assume]", "staff ~ population^exponent (thin staff in towns)"
+        1.15,
+        "-",
+        1.0,
+        1.35,
+        "Bettencourt et al. 2007 (PNAS 104:7301): specialised employment scales super-linearly "
+        "(supercreative 1.15, R&D 1.34; total employment ~1.0); EIB Municipalities Survey "
+        "2020/2022: capacity and skills gaps are widest in small municipalities [der]",
+        "climate staff ~ population^exponent: towns have fewer climate staff per resident",
     )
     climate_time_share: float = _p(
         0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
@@ -534,6 +674,86 @@ class Parameters:
     )
     awareness_decay_per_year: float = _p(
         0.03, "share per year", 0.0, 0.1, "[assume]", "awareness lost to staff turnover"
+    )
+    # --- Size effects (issue 10.2) --------------------------------------------------------------
+    staff_fte_floor: float = _p(
+        0.2,
+        "FTE",
+        0.05,
+        0.5,
+        "[assume]: a town's climate work is at least a day a week of one officer",
+        "least climate staff a city has",
+    )
+    skill_log10_size_slope: float = _p(
+        0.05,
+        "skill per tenfold population",
+        0.0,
+        0.15,
+        "EIB Municipalities Survey 2022: skills shortages most reported by small "
+        "municipalities [assume: size of the slope]",
+        "initial delivery and finance skill rise with log10(population / 100k)",
+    )
+    target_log10_size_slope: float = _p(
+        0.8,
+        "logit per tenfold population",
+        0.0,
+        2.0,
+        "Reckien et al. 2018 (J. Cleaner Prod. 191:207, 885 EU cities): larger cities are "
+        "more likely to have a mitigation plan [assume: size of the slope]",
+        "ordered-logit shift of a non-mission city's target status with its size (the survey's "
+        "marginal shares are kept)",
+    )
+    climate_budget_log10_size_logit: float = _p(
+        0.6,
+        "logit per tenfold population",
+        0.0,
+        1.5,
+        "Reckien et al. 2018; EIB Municipalities Survey 2020 [assume: size of the slope]",
+        "log-odds of a dedicated climate budget rise with city size (marginal share kept)",
+    )
+    climate_budget_target_logit: float = _p(
+        1.0,
+        "logit",
+        0.0,
+        2.0,
+        "[assume]: a city with an adopted target budgets for it more often",
+        "log-odds of a dedicated climate budget with an existing target vs none or planned",
+    )
+    structure_log10_size_tilt: float = _p(
+        0.5,
+        "log-odds per tenfold population",
+        0.0,
+        1.5,
+        "[assume]: cross-sectoral climate bodies need staff that small administrations lack",
+        "larger cities tilt towards a cross-sectoral body and away from fragmented structures "
+        "(the survey's marginal shares are kept)",
+    )
+    climate_budget_eur_per_resident_dedicated: float = _p(
+        35.0,
+        "EUR/resident/yr",
+        15.0,
+        80.0,
+        "[assume]",
+        "median climate budget of a city with a dedicated climate budget (at EU-average GDP)",
+    )
+    climate_budget_eur_per_resident_other: float = _p(
+        10.0,
+        "EUR/resident/yr",
+        3.0,
+        30.0,
+        "[assume]",
+        "median climate spending of a city without a dedicated climate budget",
+    )
+    climate_budget_log_sd: float = _p(
+        0.4, "log sd", 0.1, 0.8, "[assume]", "spread of climate budgets per resident"
+    )
+    mission_climate_budget_share: float = _p(
+        0.7,
+        "share",
+        0.4,
+        0.95,
+        "[assume]: Mission Cities commit budgets in their CCC investment plans",
+        "share of Mission Cities with a dedicated climate budget",
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
@@ -1098,7 +1318,63 @@ class Parameters:
         "modelled start-year emissions relative to 2019, for cuts 'vs 2019'",
     )
     background_decline_per_year: float = _p(
-        0.01, "share per year", 0.0, 0.03, "grid decarbonisation, EU trend [assume]", "drift"
+        0.01,
+        "share per year",
+        0.0,
+        0.03,
+        "EU standards for vehicles, appliances and buildings (EPBD, CO2 standards) [assume]",
+        "exogenous decline of the non-electric part of city sector emissions",
+    )
+    # --- Cities and the energy system (issue 10.3) ----------------------------------------------
+    grid_decline_min_per_year: float = _p(
+        0.02,
+        "share of the gap to the floor per year",
+        0.0,
+        0.04,
+        "[assume]: renewables support without a carbon price (RED targets)",
+        "decline of power-sector carbon intensity at a zero carbon price",
+    )
+    grid_decline_max_per_year: float = _p(
+        0.12,
+        "share of the gap to the floor per year",
+        0.06,
+        0.2,
+        "[assume]: fastest plausible fleet turnover",
+        "decline of power-sector carbon intensity at a very high carbon price",
+    )
+    grid_decline_half_price_eur_per_t: float = _p(
+        150.0,
+        "EUR/t",
+        50.0,
+        400.0,
+        "EEA indicator (2024): EU power GHG intensity -35% 2013-2023 at a mean ETS price of "
+        "~EUR 29/t; with the min and max rates this price reproduces ~-4%/yr [der]",
+        "carbon price at which the intensity declines halfway between its min and max rates",
+    )
+    grid_floor_g_per_kwh: float = _p(
+        15.0,
+        "gCO2e/kWh",
+        5.0,
+        40.0,
+        "IPCC AR5 WGIII Annex III lifecycle medians: wind 11-12, nuclear 12, hydro 24 [der]",
+        "carbon intensity a fully decarbonised power sector keeps (lifecycle)",
+    )
+    buildings_electricity_share: float = _p(
+        0.35,
+        "share of emissions",
+        0.2,
+        0.5,
+        "Eurostat final energy: electricity ~25% of households', ~50% of services' use "
+        "carbon-weighted and rounded [der]",
+        "share of a city's buildings emissions from electricity (follows the national grid)",
+    )
+    transport_electricity_share: float = _p(
+        0.02,
+        "share of emissions",
+        0.0,
+        0.1,
+        "Eurostat: rail and e-mobility ~2% of transport energy [der]",
+        "share of a city's transport emissions from electricity",
     )
     # --- Lever strengths at intensity 1 (domain §4) ---------------------------------------------
     lever_financing_budget_boost: float = _p(
@@ -1390,6 +1666,7 @@ class PopulationConfig:
     generated_installations: int = 120
     mission_cities_csv: Path = DATA_DIR / "mission_cities.csv"
     countries_csv: Path = DATA_DIR / "countries.csv"
+    grid_intensity_csv: Path = DATA_DIR / "grid_intensity.csv"
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
 
     def __post_init__(self) -> None:

@@ -23,6 +23,8 @@ from abm.rules import (
     capacity,
     citizens,
     emissions,
+    energy,
+    finance,
     funding,
     industry,
     politics,
@@ -116,6 +118,7 @@ class GovernanceModel(mesa.Model):
         funding.absorb_funds(self)  # pipeline: implemented -> certified -> paid; N+3
         projects.implement_projects(self)  # siloed delivery, completion, learning credit
         projects.operate_projects(self)  # O&M from the city budget, abandonment
+        finance.raise_private_finance(self)  # bankable projects: ESCOs, utilities, lenders
         funding.apply_and_award(self)  # yearly calls: apply, rank, award; own capital budget
         projects.generate_ideas(self)  # new project ideas from emissions gaps
         projects.prepare_projects(self)  # staff-limited preparation, coordination, vetoes
@@ -128,7 +131,8 @@ class GovernanceModel(mesa.Model):
         politics.update_commitment(self)  # council openness, elections, reversals, targets
         capacity.learn_and_hire(self)  # skills, twinning, turnover, hiring
         silos.integrate_departments(self)  # CCCs and bodies lower silos
-        emissions.account(self)  # background drift of city sectors
+        energy.decarbonise_grid(self)  # national power sectors respond to the carbon price
+        emissions.account(self)  # exogenous drift of the non-electric part of city sectors
         self.end_step()  # record, advance time
 
     def begin_step(self) -> None:

@@ -221,6 +221,42 @@ OUTCOMES: tuple[Outcome, ...] = (
         group="governance",
     ),
 )
+# what each part of the cities' own-sector cut by 2050 comes from (emissions.decomposition)
+_CAUSE_WORDS: dict[str, tuple[str, str]] = {
+    "drift": ("the exogenous drift", "EU product and building standards, outside the cities"),
+    "grid": ("the power sector", "the national grid's decarbonisation under the carbon price"),
+    "adoption": ("citizens' choices", "residents' low-carbon choices"),
+    "projects": ("city projects", "completed city projects, however funded"),
+}
+DECOMPOSITION_OUTCOMES: tuple[Outcome, ...] = tuple(
+    Outcome(
+        f"city_cut_2050_from_{cause}_pp",
+        f"city cut by 2050 from {short}",
+        _PP,
+        _PP,
+        f"part of the cut in cities' own-sector emissions from the start year to 2050 that "
+        f"comes from {long}",
+        f"100 * (sum of city_year cut_{cause}_t in 2050 - in the start year) / own-sector "
+        f"emissions in the start year (the four parts sum to city_emissions_reduction_2050_pct)",
+        group="cities",
+    )
+    for cause, (short, long) in _CAUSE_WORDS.items()
+)
+OUTCOMES = (
+    *OUTCOMES,
+    *DECOMPOSITION_OUTCOMES,
+    Outcome(
+        "private_funded_eur",
+        "private and leveraged capital, all years",
+        "EUR bn",
+        "EUR bn",
+        "private, utility and community capital in city projects that went ahead",
+        "sum of city_year private_funded_eur",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+)
 OUTCOME_BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOME_BY_NAME)
 
@@ -284,6 +320,8 @@ SELECTIONS: dict[str, tuple[str, ...]] = {
         "funds_absorbed_eur",
         "industry_jobs_change_pct",
         "citizen_support_end",
+        "city_emissions_reduction_2050_pct",
+        *(o.name for o in DECOMPOSITION_OUTCOMES),
     ),
     # the headline and charts of a compare/demo report: the Mission's 2030 year, then "key"
     "report": (
@@ -331,6 +369,7 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     y0 = int(eu["year"].min())
     y1 = int(eu["year"].max())
     out: dict[str, float] = {}
+    late: dict[str, float] = {}  # outcomes added to the table later: they come last
     total0 = _value_at(eu, y0, "emissions_total_t")
     total2019 = total0 / result.config.parameters.emissions_2025_relative_to_2019
     for y in (2030, 2040, 2050):
@@ -349,6 +388,7 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
             if y == 2050:
                 out["mission_gap_reduction_2050_pp"] = float("nan")
                 out["city_emissions_reduction_2050_pct"] = float("nan")
+                late.update(dict.fromkeys((o.name for o in DECOMPOSITION_OUTCOMES), float("nan")))
             continue
         city_now = cy[cy["year"] == y].set_index("city_id")[city_cols].sum(axis=1)
         cut = 1.0 - city_now / base
@@ -361,6 +401,13 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
             out["city_emissions_reduction_2050_pct"] = 100.0 * float(
                 1.0 - city_now.sum() / base.sum()
             )
+            # the cut from the first recorded year, so the four parts sum to the city cut
+            rows, first = cy[cy["year"] == y], cy[cy["year"] == y0]
+            for cause in _CAUSE_WORDS:
+                col = f"cut_{cause}_t"
+                late[f"city_cut_2050_from_{cause}_pp"] = 100.0 * float(
+                    (rows[col].sum() - first[col].sum()) / max(float(base.sum()), 1.0)
+                )
     awarded = float(cy["funds_awarded_eur"].sum())
     absorbed = float(cy["funds_absorbed_eur"].sum())
     out["funds_awarded_eur"] = awarded
@@ -374,4 +421,6 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
     out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
     out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    out.update(late)
+    out["private_funded_eur"] = float(cy["private_funded_eur"].sum())
     return out

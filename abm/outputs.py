@@ -84,6 +84,10 @@ CITY_COLUMNS: tuple[str, ...] = (
     "smes_active",
     "smes_green",
     "sme_debt_eur",
+    # issue 10: private and leveraged finance, the energy system, the decomposition of cuts
+    "private_funded_eur",
+    "grid_intensity_g_per_kwh",
+    *(f"cut_{cause}_t" for cause in emissions.CUT_CAUSES),
 )
 N_STAGES = len(PROJECT_STAGES)
 SME_JOBS_PER_MODELLED_FIRM = 20.0  # one modelled SME stands for a group of firms [assume]
@@ -206,6 +210,9 @@ class Recorder:
             np.bincount(s.city, weights=(s.status != SME_DEFAULTED), minlength=c.n),
             np.bincount(s.city, weights=(s.status == SME_GREEN), minlength=c.n),
             np.bincount(s.city, weights=s.debt_eur, minlength=c.n),
+            f.private_eur,
+            m.nations.grid_intensity[c.country],
+            *emissions.decomposition(m).T,
         ]
         self.city[k] = np.column_stack(cols)
         inst = m.installations
@@ -352,6 +359,8 @@ EU_SUM_COLUMNS: tuple[str, ...] = (
     "funds_absorbed_eur",
     "funds_decommitted_eur",
     "own_funded_eur",
+    "private_funded_eur",
+    *(f"cut_{cause}_t" for cause in emissions.CUT_CAUSES),
     "staff_fte",
     "staff_pm_unmet",
     "projects_completed",
@@ -364,6 +373,7 @@ EU_WEIGHTED_COLUMNS: tuple[str, ...] = (
     "silo_index",
     "gpp_share",
     "skill",
+    "grid_intensity_g_per_kwh",
 )
 
 

@@ -62,6 +62,7 @@ SECTOR_T_PER_CAPITA = np.array([1.8, 1.6, 1.0, 0.3])
 # engagement: 73% inform, 60% consult, 15-20 of 62 empower -> main mode shares [der]
 ENGAGEMENT_SHARES = np.array([0.35, 0.37, 0.28])
 PEERS_PER_CITY = 4
+RAKING_ITERATIONS = 20  # iterations that hold a survey share while a covariate tilts it
 
 
 def _beta_shape(mean: float, concentration: float) -> tuple[float, float]:
@@ -186,13 +187,32 @@ def check_data_files(cfg: PopulationConfig) -> None:
     :func:`build_population` makes on the files, without drawing cities, plants or citizens.
     """
     countries = read_countries(cfg)
+    read_grid_intensity(cfg, [str(code) for code in countries["country"]])
     cities = read_mission_cities(cfg, [str(code) for code in countries["country"]])
     read_industrial_sites(cfg, [str(name) for name in cities["city"]])
 
 
+def read_grid_intensity(cfg: PopulationConfig, country_codes: list[str]) -> np.ndarray:
+    """grid_intensity.csv: each country's power-sector carbon intensity (gCO2e/kWh), checked."""
+    df = read_csv(cfg.grid_intensity_csv, ("country", "gco2e_per_kwh"))
+    values = pd.to_numeric(df["gco2e_per_kwh"], errors="coerce")
+    if values.isna().any() or (values < 0).any():
+        raise ValueError(
+            f"{cfg.grid_intensity_csv}: column 'gco2e_per_kwh' must be a number >= 0 in every row"
+        )
+    by_code = dict(zip(df["country"].astype(str), values, strict=True))
+    missing = sorted(set(country_codes) - set(by_code))
+    if missing:
+        raise ValueError(
+            f"{cfg.grid_intensity_csv}: no row for country code(s) {missing} of {cfg.countries_csv}"
+        )
+    return np.array([by_code[code] for code in country_codes], dtype=np.float64)
+
+
 def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
-    """National governments from countries.csv."""
+    """National governments from countries.csv (and their grids from grid_intensity.csv)."""
     df = read_countries(cfg)
+    grid = read_grid_intensity(cfg, [str(code) for code in df["country"]])
     gdp_raw = pd.to_numeric(df["gdp_per_capita_pps_index"], errors="coerce").to_numpy(dtype=float)
     gdp = np.where(np.isnan(gdp_raw), np.nanmedian(gdp_raw), gdp_raw).astype(np.float64)
     ge_raw = pd.to_numeric(df["government_effectiveness"], errors="coerce").to_numpy(dtype=float)
@@ -216,11 +236,57 @@ def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
         programme_eur_per_year=np.zeros(n),
         programme_budget_eur=np.zeros(n),
         aid_paid_eur=np.zeros(n),
+        grid_intensity_start=grid,
+        grid_intensity=grid.copy(),
     )
 
 
 def _log_uniform(rng: np.random.Generator, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.exp(np.log(low) + rng.random(low.shape) * (np.log(high) - np.log(low)))
+
+
+def _ordered_draw(
+    rng: np.random.Generator, shares: np.ndarray, shift: np.ndarray, among: np.ndarray
+) -> np.ndarray:
+    """Ordered categories 0..K-1 with ``shares`` among ``among``; higher ``shift``, higher class.
+
+    A latent ``shift + logistic noise`` is cut at the quantiles that give the shares, so a
+    covariate moves who gets which class without changing how many get it.
+    """
+    latent = shift + rng.logistic(size=shift.size)
+    if not among.any():
+        return np.zeros(shift.size, dtype=np.int64)
+    cuts = np.quantile(latent[among], np.cumsum(shares)[:-1])
+    return np.searchsorted(cuts, latent).astype(np.int64)
+
+
+def _tilted_choice(
+    rng: np.random.Generator, shares: np.ndarray, tilt: np.ndarray, among: np.ndarray
+) -> np.ndarray:
+    """One category per row with log-odds ``tilt``, raked so the ``among`` mean is ``shares``."""
+    weights = shares[None, :] * np.exp(tilt)
+    for _ in range(RAKING_ITERATIONS):
+        probs = weights / weights.sum(axis=1, keepdims=True)
+        if among.any():
+            observed = np.asarray(probs[among].mean(axis=0))
+            weights = weights * (shares / observed)[None, :]
+    probs = weights / weights.sum(axis=1, keepdims=True)
+    u = np.asarray(rng.random(tilt.shape[0]))
+    return np.asarray((u[:, None] > np.cumsum(probs, axis=1)).sum(axis=1).clip(0, len(shares) - 1))
+
+
+def _logistic_with_mean(logit: np.ndarray, mean: float, among: np.ndarray) -> np.ndarray:
+    """``logistic(a + logit)`` with the intercept ``a`` that gives ``mean`` over ``among``."""
+    if not among.any():
+        return np.full(logit.shape, mean)
+    low, high = -20.0, 20.0
+    for _ in range(RAKING_ITERATIONS * 3):
+        mid = 0.5 * (low + high)
+        if logistic(mid + logit[among]).mean() < mean:
+            low = mid
+        else:
+            high = mid
+    return np.asarray(logistic(0.5 * (low + high) + logit))
 
 
 def build_cities(
@@ -264,16 +330,26 @@ def build_cities(
     mission = np.arange(n) < n_mc
     # 19 of 62 NMC respondents had applied in 2021 (second wave) [src]
     eoi = mission | (rng.random(n) < 19.0 / 62.0)
-    # --- target status and year
-    target = np.where(mission, 2, rng.choice(3, size=n, p=NMC_TARGET_SHARES))
+    log_size = np.log10(population / 100_000.0)
+    # --- target status: the survey's shares; larger cities more often have a target
+    nmc = ~mission
+    target = np.where(
+        mission,
+        2,
+        _ordered_draw(rng, NMC_TARGET_SHARES, params.target_log10_size_slope * log_size, nmc),
+    )
     target_year = np.where(
         mission, 2030, rng.choice(np.array([2030, 2040, 2050]), size=n, p=[0.15, 0.3, 0.55])
     )
-    # --- structure, silo, coordination
+    # --- structure, silo, coordination: the survey's shares, cross-sectoral bodies in larger
+    # cities and fragmented structures in smaller ones
+    tilt = np.zeros((n, 4))
+    tilt[:, 0] = params.structure_log10_size_tilt * log_size
+    tilt[:, 3] = -params.structure_log10_size_tilt * log_size
     structure = np.where(
         mission,
-        rng.choice(4, size=n, p=MC_STRUCTURE_SHARES),
-        rng.choice(4, size=n, p=NMC_STRUCTURE_SHARES),
+        _tilted_choice(rng, MC_STRUCTURE_SHARES, tilt, mission),
+        _tilted_choice(rng, NMC_STRUCTURE_SHARES, tilt, nmc),
     )
     s_lo = np.array([SILO_RANGES[k][0] for k in structure])
     s_hi = np.array([SILO_RANGES[k][1] for k in structure])
@@ -281,32 +357,50 @@ def build_cities(
     c_hi = np.array([COORD_RANGES[k][1] for k in structure])
     silo = np.clip(s_lo + rng.random(n) * (s_hi - s_lo) + params.silo_initial_shift, 0.0, 1.0)
     coord = c_lo + rng.random(n) * (c_hi - c_lo)
-    # --- staff and skills: thin staff in small towns (staff ~ pop^exponent)
+    # --- staff and skills: specialised staff grow faster than population (exponent > 1), so
+    # towns have the fewest climate staff per resident
     staff = (
         params.staff_fte_per_10k_residents
         * 10.0
         * (population / 100_000.0) ** params.staff_scale_exponent
         * rng.lognormal(0.0, 0.3, n)
     )
-    staff = np.maximum(staff, 0.5)
+    staff = np.maximum(staff, params.staff_fte_floor)
     gdp = nations.gdp_index[country]
     ge = nations.gov_effectiveness[country]
     skill = np.clip(
-        rng.beta(*_beta_shape(params.skill_initial_mean, 5.0), n) + 0.05 * ge + 0.1 * mission,
+        rng.beta(*_beta_shape(params.skill_initial_mean, 5.0), n)
+        + 0.05 * ge
+        + 0.1 * mission
+        + params.skill_log10_size_slope * log_size,
         0.02,
         0.95,
     )
     # climate finance is the weakest skill (D13.1; NMC report) [src]
     finance_skill = np.clip(
-        rng.beta(*_beta_shape(params.finance_skill_initial_mean, 5.5), n) + 0.05 * mission,
+        rng.beta(*_beta_shape(params.finance_skill_initial_mean, 5.5), n)
+        + 0.05 * mission
+        + params.skill_log10_size_slope * log_size,
         0.01,
         0.95,
     )
     procurement_skill = np.clip(rng.beta(2.0, 4.0, n), 0.01, 0.95)
-    # --- budget: 32% of NMCs have a ringfenced climate budget [src]; EUR per resident [assume]
-    has_budget = np.where(mission, rng.random(n) < 0.7, rng.random(n) < NMC_CLIMATE_BUDGET_SHARE)
-    budget_pc = np.where(
-        has_budget, rng.lognormal(np.log(35.0), 0.4, n), rng.lognormal(np.log(10.0), 0.4, n)
+    # --- budget: 32% of NMCs have a dedicated climate budget [src], more often the larger ones
+    # and those with a target; EUR per resident [assume]
+    budget_logit = (
+        params.climate_budget_log10_size_logit * log_size
+        + params.climate_budget_target_logit * (target == 2)
+    )
+    p_budget = np.where(
+        mission,
+        params.mission_climate_budget_share,
+        _logistic_with_mean(budget_logit, NMC_CLIMATE_BUDGET_SHARE, nmc),
+    )
+    has_budget = rng.random(n) < p_budget
+    budget_pc = rng.lognormal(0.0, params.climate_budget_log_sd, n) * np.where(
+        has_budget,
+        params.climate_budget_eur_per_resident_dedicated,
+        params.climate_budget_eur_per_resident_other,
     )
     budget = budget_pc * population * (gdp / 100.0)
     # --- emissions by sector, scaled mildly with income [assume]
@@ -365,6 +459,12 @@ def build_cities(
         certified_eur=np.zeros(n),
         background_factor=np.ones(n),
         job_threat_scale=np.ones(n),
+        utility_owned=rng.random(n)
+        < np.where(
+            nations.region[country] <= REGIONS.index("Western"),
+            params.municipal_utility_share_north_west,
+            params.municipal_utility_share_south_east,
+        ),
     )
     return cities, label_all
 

@@ -228,6 +228,7 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
     return (
         Path(pop.mission_cities_csv),
         Path(pop.countries_csv),
+        Path(pop.grid_intensity_csv),
         Path(pop.industrial_sites_csv),
     )
 

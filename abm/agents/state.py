@@ -55,6 +55,8 @@ class Nations:
     programme_eur_per_year: FloatArray  # national climate programme for cities
     programme_budget_eur: FloatArray  # this year's remaining envelope
     aid_paid_eur: FloatArray  # cumulative state aid to plants
+    grid_intensity_start: FloatArray  # gCO2e/kWh of power generation at the start (data)
+    grid_intensity: FloatArray  # gCO2e/kWh now (abm.rules.energy)
 
     @property
     def n(self) -> int:
@@ -105,6 +107,7 @@ class Cities:
     certified_eur: FloatArray
     background_factor: FloatArray  # exogenous decline of sector emissions (multiplier)
     job_threat_scale: FloatArray  # how strongly plant job risk moves local opinion (case cities)
+    utility_owned: BoolArray  # the city holds a municipal utility / district-heating company
 
     @property
     def n(self) -> int:
@@ -208,8 +211,15 @@ PROJECT_STAGES: tuple[str, ...] = (
     "abandoned",
 )
 # funding sources of a project
-SRC_NONE, SRC_MISSION, SRC_COHESION, SRC_NATIONAL, SRC_OWN = 0, 1, 2, 3, 4
-FUNDING_SOURCES: tuple[str, ...] = ("none", "mission call", "cohesion", "national", "own budget")
+SRC_NONE, SRC_MISSION, SRC_COHESION, SRC_NATIONAL, SRC_OWN, SRC_PRIVATE = 0, 1, 2, 3, 4, 5
+FUNDING_SOURCES: tuple[str, ...] = (
+    "none",
+    "mission call",
+    "cohesion",
+    "national",
+    "own budget",
+    "private",
+)
 
 
 class Projects:
@@ -227,6 +237,8 @@ class Projects:
         ("age_years", np.float64),
         ("remaining_years", np.float64),
         ("work_pm", np.float64),
+        ("revenue_ratio", np.float64),
+        ("private_eur", np.float64),
     )
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -246,6 +258,8 @@ class Projects:
     age_years: FloatArray
     remaining_years: FloatArray
     work_pm: FloatArray  # preparation work left (person-months), for ideas
+    revenue_ratio: FloatArray  # present value of the project's revenues or savings / its cost
+    private_eur: FloatArray  # private or leveraged capital lined up for the project
 
     def add(self, **columns: np.ndarray) -> None:
         """Append projects given column arrays of equal length."""

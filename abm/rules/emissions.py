@@ -1,9 +1,12 @@
-"""Emissions: city sectors follow projects, adoption and a background trend (domain §7).
+"""Emissions: city sectors follow the energy system, the drift, citizens and projects (domain §7).
 
-City sector emissions are ``base * background * (1 - cut * adoption) - abated`` (floored at
-zero), where citizens' low-carbon adoption cuts buildings and transport only; industrial
-emissions on a city's territory are its plants' (``industry.installation_emissions``) plus its
-SMEs'. The background factor declines every step (grid decarbonisation, efficiency).
+A city sector's emissions are ``(grid_s + drift_s) * max(base_s * (1 - cut * adoption_s) -
+abated_s, 0)``: ``base`` is the start-year inventory, ``grid_s + drift_s`` the multiplier of its
+carbon content (``abm.rules.energy``: the national grid for the electric share, the exogenous
+drift for the rest), citizens' low-carbon choices cut buildings and transport activity, and
+completed projects abate ``abated_s`` start-year tonnes. Industrial emissions on a city's
+territory are its plants' (``industry.installation_emissions``) plus its SMEs'.
+:func:`decomposition` splits the cut from the start year into these causes exactly.
 """
 
 from __future__ import annotations
@@ -13,23 +16,54 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.agents.state import SECTORS_CITY
-from abm.rules import industry, smes
+from abm.rules import energy, industry, smes
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
+
+# the causes a city's own-sector cut is booked to, in the order of decomposition()'s columns
+CUT_CAUSES: tuple[str, ...] = ("drift", "grid", "adoption", "projects")
+
+
+def _household(m: GovernanceModel) -> np.ndarray:
+    """Activity multiplier from citizens' low-carbon choices (buildings and transport)."""
+    c = m.cities
+    cut = m.params.adoption_household_cut
+    household = np.ones((c.n, len(SECTORS_CITY)))
+    household[:, 0] -= cut * m.adoption_city
+    household[:, 1] -= cut * m.adoption_city
+    return household
 
 
 def city_sector_emissions(m: GovernanceModel) -> np.ndarray:
     """Current city emissions by sector (n, 4), t/yr, after projects and adoption."""
     c = m.cities
-    base = c.emissions_base_t * c.background_factor[:, None]
-    adoption = m.adoption_city
-    # citizens' low-carbon choices cut buildings and transport emissions (by up to 30%)
-    cut = m.params.adoption_household_cut
-    household = np.ones((c.n, len(SECTORS_CITY)))
-    household[:, 0] -= cut * adoption
-    household[:, 1] -= cut * adoption
-    return np.maximum(base * household - c.abated_t, 0.0)
+    grid, drift = energy.sector_factors(m)
+    activity = np.maximum(c.emissions_base_t * _household(m) - c.abated_t, 0.0)
+    return np.asarray((grid + drift) * activity)
+
+
+def decomposition(m: GovernanceModel) -> np.ndarray:
+    """Cut of each city's own-sector emissions from the start year by cause (n, 4), t/yr.
+
+    Columns follow ``CUT_CAUSES``; they sum to start-year minus current emissions exactly.
+    """
+    c = m.cities
+    base = c.emissions_base_t
+    grid, drift = energy.sector_factors(m)
+    e = energy.electricity_shares(m.params)[None, :]
+    factor = grid + drift
+    household = _household(m)
+    projects = factor * np.minimum(c.abated_t, base * household)
+    return np.stack(
+        [
+            (base * ((1.0 - e) - drift)).sum(axis=1),
+            (base * (e - grid)).sum(axis=1),
+            (factor * base * (1.0 - household)).sum(axis=1),
+            projects.sum(axis=1),
+        ],
+        axis=1,
+    )
 
 
 def city_industry_emissions(m: GovernanceModel) -> np.ndarray:
@@ -40,5 +74,5 @@ def city_industry_emissions(m: GovernanceModel) -> np.ndarray:
 
 
 def account(m: GovernanceModel) -> None:
-    """Apply the exogenous background decline (grid decarbonisation, efficiency) [assume]."""
+    """Apply the exogenous drift (EU product and building standards) [assume]."""
     m.cities.background_factor *= 1.0 - m.params.background_decline_per_year * m.dt

@@ -25,7 +25,7 @@ from abm.agents.state import (
     SRC_NATIONAL,
     SRC_OWN,
 )
-from abm.rules import staff
+from abm.rules import finance, staff
 from abm.rules._math import cumsum_within, logistic, rank_within
 from abm.rules.silos import implementation_years
 
@@ -54,6 +54,7 @@ class YearFlows:
     dropped: np.ndarray
     abandoned: np.ndarray
     om_paid_eur: np.ndarray
+    private_eur: np.ndarray  # private, utility and community capital of projects going ahead
 
     @classmethod
     def zeros(cls, n: int) -> YearFlows:
@@ -164,7 +165,7 @@ def _run_call(
     if idx.size == 0:
         return
     city = pr.city[idx]
-    cost = pr.cost_eur[idx]
+    cost = finance.public_cost(m, idx)  # private capital lined up covers the rest
     fiscal = m.nations.fiscal_room[c.country[city]]
     if key == "cohesion":
         cofin = np.full(idx.size, p.cohesion_cofinance_share)
@@ -199,8 +200,8 @@ def _run_call(
     scity = city[submit]
     n_sub = np.bincount(scity, minlength=n).astype(float)
     staff.use_staff(m, "applications", n_sub * burden_pm, spread_over_year=True)
-    request = pr.cost_eur[sub] * (1.0 - cofin[submit])
-    own_share = pr.cost_eur[sub] * city_share[submit]
+    request = cost[submit] * (1.0 - cofin[submit])
+    own_share = cost[submit] * city_share[submit]
     m.year_flows.applied_eur += np.bincount(scity, weights=request, minlength=n)
     m.year_flows.applications += n_sub
     score = (
@@ -248,8 +249,9 @@ def _run_call(
     )
     c.committed_eur[:, 0] += per_city
     # the national share of co-finance is booked, not spent here
-    help_eur = pr.cost_eur[won] * (cofin[submit][win] - city_share[submit][win])
+    help_eur = cost[submit][win] * (cofin[submit][win] - city_share[submit][win])
     m.national.book_cofinance(float(help_eur.sum()))
+    finance.book_leveraged(m, won)
     m.accounts["awarded_eur"] += float(grant.sum())
     m.year_flows.awarded_eur += per_city
     m.year_flows.awards += np.bincount(wcity, minlength=n)
@@ -279,7 +281,8 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
         + p.label_borrowing_room * c.label
     )
     capex_room = m.budget_left_eur * p.own_funding_share_of_budget * instruments
-    running = cumsum_within(city, pr.cost_eur[idx])
+    public = finance.public_cost(m, idx)
+    running = cumsum_within(city, public)
     fund = running <= capex_room[city]
     won = idx[fund]
     wcity = city[fund]
@@ -293,6 +296,7 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
         p.base_implementation_years,
         p.silo_delivery_slowdown,
     )
-    spent = np.bincount(wcity, weights=pr.cost_eur[won], minlength=n)
+    spent = np.bincount(wcity, weights=public[fund], minlength=n)
     m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)
     m.year_flows.own_funded_eur += spent
+    finance.book_leveraged(m, won)

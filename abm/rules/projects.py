@@ -1,6 +1,9 @@
 """City project pipeline: ideas, preparation, delivery, operation (domain §3.1-§3.3).
 
-Ideas arise in proportion to population and the remaining emissions gap; preparation needs
+Ideas arise at ``rate * (population / 100k)^alpha`` per year, scaled by commitment and the
+remaining emissions gap; their mean cost is the city's investment need (own-sector emissions x
+abatement capex) over ``investment_portfolio_years`` ideas' worth, so the need per resident, not
+the number of projects, sets what a city can abate per resident (issue 10.1); preparation needs
 staff time (``project_prep_person_months_per_meur``) plus silo coordination, and passes the
 council vote (fcruztorres: mean of N draws from Normal(openness, variety) above a threshold) and
 the departments' joint approval (``abm.rules.silos``). Delivery takes longer across silos and
@@ -24,7 +27,7 @@ from abm.agents.state import (
     P_OPERATING,
     P_PREPARED,
 )
-from abm.rules import emissions, staff
+from abm.rules import emissions, finance, staff
 from abm.rules._math import cumsum_within
 from abm.rules.alignment import permitting_speed
 from abm.rules.silos import coordination_pm, effective_coordination, proceed_probability
@@ -45,6 +48,20 @@ def seed_pipeline(m: GovernanceModel) -> None:
     _add_ideas(m, m.streams["initial_pipeline"], m.params.initial_pipeline_years, P_PREPARED)
 
 
+def idea_rate_per_year(m: GovernanceModel) -> np.ndarray:
+    """Project ideas a city conceives per year at full commitment and a full gap (n,)."""
+    p = m.params
+    size = (m.cities.population / 1e5) ** p.project_count_scale_exponent
+    return np.asarray(p.project_ideas_per_100k_residents_per_year * size)
+
+
+def investment_need_eur(m: GovernanceModel) -> np.ndarray:
+    """A city's investment need for its own sectors: start-year emissions x capex (n,)."""
+    p = m.params
+    capex = p.abatement_capex_eur_per_tco2_per_year
+    return np.asarray(m.cities.emissions_base_t.sum(axis=1) * capex)
+
+
 def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage: int) -> None:
     c = m.cities
     p = m.params
@@ -52,15 +69,10 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
     current = emissions.city_sector_emissions(m)
     gap = current.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
     waiting = np.bincount(pr.city[: pr.size][pr.stage[: pr.size] == P_IDEA], minlength=c.n)
-    lam = (
-        p.project_ideas_per_100k_residents_per_year
-        * c.population
-        / 1e5
-        * years
-        * (p.ideas_commitment_offset + c.commitment)
-        * np.clip(gap, 0.0, 1.0)
-    )
-    k = np.minimum(rng.poisson(lam), np.maximum(int(p.max_waiting_ideas_per_city) - waiting, 0))
+    rate = idea_rate_per_year(m)
+    lam = rate * years * (p.ideas_commitment_offset + c.commitment) * np.clip(gap, 0.0, 1.0)
+    cap = np.ceil(p.max_waiting_idea_years * rate).astype(np.int64)
+    k = np.minimum(rng.poisson(lam), np.maximum(cap - waiting, 0))
     total = int(k.sum())
     city = np.repeat(np.arange(c.n), k)
     # sector chosen in proportion to the city's current sector emissions
@@ -68,9 +80,12 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
     u = rng.random(total)
     sector = (u[:, None] > np.cumsum(share, axis=1)).sum(axis=1).clip(0, 3)
     spread = rng.lognormal(0.0, p.project_cost_log_sd, total)
-    cost = p.project_size_eur_per_resident * c.population[city] * spread
-    cost = np.clip(cost, p.project_cost_min_eur, p.project_cost_max_eur)
+    # the ideas of a portfolio would cover the city's need over investment_portfolio_years, so
+    # the need per resident, not the project count, sets what a city can abate per resident
+    mean_cost = investment_need_eur(m) / np.maximum(p.investment_portfolio_years * rate, 1e-12)
+    cost = np.clip(mean_cost[city] * spread, p.project_cost_min_eur, p.project_cost_max_eur)
     n_dep = 1 + rng.binomial(round(p.extra_departments_max), p.extra_department_probability, total)
+    revenue = finance.revenue_ratio(p, sector) * rng.lognormal(0.0, p.revenue_ratio_log_sd, total)
     prep, coord = _preparation_pm(m, city, cost, n_dep)
     pr.add(
         city=city,
@@ -80,6 +95,7 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
         abatement_t=cost / p.abatement_capex_eur_per_tco2_per_year,
         stage=np.full(total, stage),
         work_pm=np.where(stage == P_IDEA, prep + coord, 0.0),
+        revenue_ratio=revenue,
     )
 
 
