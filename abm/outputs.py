@@ -28,7 +28,7 @@ from abm.agents.state import (
     STRUCTURES,
     TARGET_STATUSES,
 )
-from abm.rules import emissions, smes
+from abm.rules import emissions, smes, staff
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
@@ -84,6 +84,9 @@ CITY_COLUMNS: tuple[str, ...] = (
     "smes_active",
     "smes_green",
     "sme_debt_eur",
+    # staff workload (issue 10.5): demanded / available, tabulated by size class
+    "staff_pm_demanded",
+    "staff_pm_available",
 )
 N_STAGES = len(PROJECT_STAGES)
 SME_JOBS_PER_MODELLED_FIRM = 20.0  # one modelled SME stands for a group of firms [assume]
@@ -206,6 +209,8 @@ class Recorder:
             np.bincount(s.city, weights=(s.status != SME_DEFAULTED), minlength=c.n),
             np.bincount(s.city, weights=(s.status == SME_GREEN), minlength=c.n),
             np.bincount(s.city, weights=s.debt_eur, minlength=c.n),
+            staff.staff_demanded_pm(m),
+            m.staff_time.available_pm,
         ]
         self.city[k] = np.column_stack(cols)
         inst = m.installations
