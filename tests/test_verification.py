@@ -172,22 +172,23 @@ def test_unconstrained_cuts_40_points_more_than_no_governance() -> None:
     assert total_cut(run("unconstrained")) - total_cut(run("no_governance")) >= 0.40
 
 
+@pytest.mark.xfail(reason=CITY_MECHANISMS + " (towns never reach -80%)", strict=True)
 def test_unconstrained_costs_every_size_class_about_the_same_per_resident() -> None:
-    """Cities reaching -80% spend a similar amount per resident whatever their size.
+    """Every size class gets to -80% (half its cities at least), at a similar cost per resident.
 
     Investment is grants awarded plus own-budget capital over the run, per resident; the
-    median of each size class (with at least three such cities) lies within a factor of 2.
+    medians of the size classes, over their cities at -80%, lie within a factor of 2.
     """
     result = run("unconstrained")
     cy = result.city_year
     spent = cy.groupby("city_id")[["funds_awarded_eur", "own_funded_eur"]].sum().sum(axis=1)
     first = cy[cy.year == cy.year.min()].set_index("city_id")
-    per_resident = spent / first.population
     reached = city_cut(result) >= 0.8
-    by_class = per_resident[reached].groupby(first.size_class[reached])
-    medians = by_class.median()[by_class.size() >= 3]
-    assert len(medians) >= 3
-    assert medians.max() <= 2.0 * medians.min()
+    share = reached.groupby(first.size_class).mean()
+    assert len(share) == 5 and share.min() >= 0.5, share.round(2).to_dict()
+    per_resident = (spent / first.population)[reached]
+    medians = per_resident.groupby(first.size_class[reached]).median()
+    assert medians.max() <= 2.0 * medians.min(), medians.round(0).to_dict()
 
 
 def test_unconstrained_spends_more_and_cuts_more_than_the_baseline() -> None:
