@@ -124,6 +124,12 @@ CITY_YEAR: tuple[Column, ...] = _rows(
         ("smes_green", "modelled SMEs", "modelled SMEs that have gone green"),
         ("sme_debt_eur", "EUR", f"debt of the city's SMEs ({_STOCK})"),
         *_ISSUE10_CITY,
+        (
+            "staff_pm_demanded",
+            "person-months/yr",
+            "staff time demanded in the year: spent plus left undone (staff_pm_unmet)",
+        ),
+        ("staff_pm_available", "person-months/yr", "effective climate staff time in the year"),
     ),
 )
 

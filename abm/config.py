@@ -755,6 +755,32 @@ class Parameters:
         "[assume]: Mission Cities commit budgets in their CCC investment plans",
         "share of Mission Cities with a dedicated climate budget",
     )
+    # --- Staff allocation rule (issue 10.5): shares held under staff_rule = "protected_shares"
+    staff_protected_share_coordination: float = _p(
+        0.1,
+        "share of staff time",
+        0.0,
+        0.25,
+        "Williams 2002 (boundary spanners need dedicated time); Vienna's climate coordination "
+        "unit and German municipal climate managers as dedicated roles (Bach 2015) [assume]",
+        "share of a city's climate staff time protected for cross-department coordination",
+    )
+    staff_protected_share_dialogue: float = _p(
+        0.05,
+        "share of staff time",
+        0.0,
+        0.15,
+        "O'Flynn 2019 (staff need freedom to work across boundaries) [assume]",
+        "share of a city's climate staff time protected for multilevel dialogue",
+    )
+    staff_protected_share_engagement: float = _p(
+        0.05,
+        "share of staff time",
+        0.0,
+        0.15,
+        "Energy Cities 2022 (human capacity in local governments) [assume]",
+        "share of a city's climate staff time protected for citizen engagement",
+    )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
         0.0107,
@@ -1639,6 +1665,21 @@ PARAMETER_RANGES: dict[str, Range] = {
 }
 
 
+def _verification_range(meta: dict[str, Any]) -> Range:
+    """What a verification scenario may set: the sign of the plausible range, shares <= 1."""
+    low = 0.0 if meta["low"] >= 0.0 else None
+    unit = str(meta["unit"])
+    is_share = ("share" in unit or "probability" in unit) and meta["high"] <= 1.0
+    return Range(integer=False, low=low, high=1.0 if is_share and low is not None else None)
+
+
+# a scenario with ``[scenario] verification = true`` (extreme-condition tests, not a plausible
+# world) may leave the plausible ranges but not these: no sign changes, shares stay shares
+VERIFICATION_PARAMETER_RANGES: dict[str, Range] = {
+    name: _verification_range(meta) for name, meta in PARAMETER_META.items()
+}
+
+
 def registry() -> list[dict[str, Any]]:
     """The parameter registry as rows: name, value, unit, low, high, source, doc."""
     defaults = Parameters()
@@ -1769,8 +1810,13 @@ class ScenarioConfig:
         default_factory=lambda: tuple(LeverSetting(name) for name in LEVER_NAMES)
     )
     case: CaseConfig | None = None
+    staff_rule: str = "priority"  # how staff time is shared (abm.rules.staff.STAFF_RULES)
+    verification: bool = False  # parameters may leave their plausible ranges (not a world)
 
     def __post_init__(self) -> None:
+        from abm.rules.staff import STAFF_RULE_WORDS, STAFF_RULES
+
+        check_choice("scenario.staff_rule", self.staff_rule, STAFF_RULES, STAFF_RULE_WORDS)
         check_choice(
             "scenario.steps_per_year",
             self.steps_per_year,

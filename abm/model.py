@@ -84,6 +84,7 @@ class GovernanceModel(mesa.Model):
         self.free_pm = np.zeros(n)
         self.staff_use_pm = np.zeros((n, len(STAFF_USES)))
         self.carry_pm = np.zeros((n, len(STAFF_USES)))
+        self.staff_time = staff.StaffTime.zeros(n, config.steps_per_year)  # held, demanded
         self.budget_left_eur = np.zeros(n)
         self.support = np.zeros(n)
         self.participation_rate = np.zeros(n)

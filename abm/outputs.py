@@ -28,7 +28,7 @@ from abm.agents.state import (
     STRUCTURES,
     TARGET_STATUSES,
 )
-from abm.rules import emissions, smes
+from abm.rules import emissions, smes, staff
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
@@ -88,6 +88,9 @@ CITY_COLUMNS: tuple[str, ...] = (
     "private_funded_eur",
     "grid_intensity_g_per_kwh",
     *(f"cut_{cause}_t" for cause in emissions.CUT_CAUSES),
+    # staff workload (issue 10.5): demanded / available, tabulated by size class
+    "staff_pm_demanded",
+    "staff_pm_available",
 )
 N_STAGES = len(PROJECT_STAGES)
 SME_JOBS_PER_MODELLED_FIRM = 20.0  # one modelled SME stands for a group of firms [assume]
@@ -213,6 +216,8 @@ class Recorder:
             f.private_eur,
             m.nations.grid_intensity[c.country],
             *emissions.decomposition(m).T,
+            staff.staff_demanded_pm(m),
+            m.staff_time.available_pm,
         ]
         self.city[k] = np.column_stack(cols)
         inst = m.installations

@@ -142,6 +142,7 @@ def change(
     base, _ = FileValidator(ORIGIN, problems).validate(tomllib.loads(scenario_to_toml(config)))
     own, _ = FileValidator(ORIGIN, problems).validate(override)
     merged = merge_tables(base, own)
+    problems.verification = bool(merged["scenario"].get("verification", False))
     start = merged["scenario"].get("start_year", config.start_year)
     end = merged["scenario"].get("end_year", config.end_year)
     if not problems.lines and end <= start:

@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"wrote {out_dir} (run {written.run_id}: scenario '{config.name}', seed {args.seed}, "
         f"{seconds:.1f} s)"
     )
+    if config.verification:
+        print(f"scenario '{config.name}': verification scenario, not a plausible world")
     headline = result.headline()
     rows = []
     for name in RUN_OUTCOMES:

@@ -144,6 +144,7 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
         raise ScenarioError(f"{file}: scenario file {what}")
     values = _load_chain(file, (), problems)
     scenario = values.get("scenario", {})
+    problems.verification = bool(scenario.get("verification", False))
     years = {"scenario.start_year", "scenario.end_year"}
     if not years & problems.bad_keys:
         defaults = ScenarioConfig()
@@ -219,6 +220,8 @@ def scenario_to_toml(config: ScenarioConfig) -> str:
         f"start_year = {int(config.start_year)}",
         f"end_year = {int(config.end_year)}",
         f"steps_per_year = {int(config.steps_per_year)}",
+        f"staff_rule = {toml_string(config.staff_rule)}",
+        f"verification = {'true' if config.verification else 'false'}",
         "",
         "[population]",
     ]

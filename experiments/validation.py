@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -26,12 +27,14 @@ from abm.config import (
     POPULATION_RANGES,
     SCENARIO_RANGES,
     STEPS_PER_YEAR_WORDS,
+    VERIFICATION_PARAMETER_RANGES,
     CaseConfig,
     NewInstallation,
     PopulationConfig,
     check_route,
 )
 from abm.policies import LEVER_NAMES, LEVER_RANGES
+from abm.rules.staff import STAFF_RULE_WORDS, STAFF_RULES
 from abm.validation import ConfigError, Range, check_choice
 
 TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers", "case")
@@ -44,7 +47,10 @@ SCENARIO_KEYS: tuple[str, ...] = (
     "end_year",
     "steps_per_year",
     "extends",
+    "staff_rule",
+    "verification",
 )
+VERIFICATION_HINT = "a verification scenario may go further with [scenario] verification = true"
 LEVER_KEYS: tuple[str, ...] = ("intensity", "start_year")
 POPULATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(PopulationConfig))
 POPULATION_PATH_KEYS: tuple[str, ...] = tuple(
@@ -70,6 +76,7 @@ _LEVER_RANGES = LEVER_RANGES
 _CASE_RANGES = CASE_RANGES
 _NEW_INSTALLATION_RANGES = NEW_INSTALLATION_RANGES
 _PARAMETER_RANGES = PARAMETER_RANGES
+_VERIFICATION_RANGES = VERIFICATION_PARAMETER_RANGES
 
 
 def _toml_type(value: object) -> str:
@@ -101,17 +108,39 @@ def show(value: object) -> str:
 
 
 class Problems:
-    """Problems collected across a file and the files it extends, plus the keys that failed."""
+    """Problems collected across a file and the files it extends, plus the keys that failed.
+
+    A parameter outside its plausible range but within what a verification scenario allows is
+    a problem only if the scenario is not one: set ``verification`` once the whole chain of
+    files is read (the flag may sit in a base file), then read ``lines``.
+    """
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        # each problem: its line in an ordinary scenario and in a verification scenario (None:
+        # no problem there)
+        self._items: list[tuple[str, str | None]] = []
         self.bad_keys: set[str] = set()
+        self.verification = False
+
+    @property
+    def lines(self) -> list[str]:
+        """The problems, one line each, for an ordinary or a verification scenario."""
+        if self.verification:
+            return [loose for _, loose in self._items if loose is not None]
+        return [strict for strict, _ in self._items]
 
     def add(self, file: Path, key: str | None, message: str) -> None:
         """Record one problem in ``file`` at dotted ``key`` (None: the file as a whole)."""
-        self.lines.append(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+        line = f"{file}: {key}: {message}" if key else f"{file}: {message}"
+        self._items.append((line, line))
         if key:
             self.bad_keys.add(key)
+
+    def add_implausible(self, file: Path, key: str, strict: str, verification: str | None) -> None:
+        """Record a value outside its plausible range (``verification``: the message, if any,
+        in a verification scenario)."""
+        loose = None if verification is None else f"{file}: {key}: {verification}"
+        self._items.append((f"{file}: {key}: {strict}", loose))
 
 
 class FileValidator:
@@ -201,6 +230,19 @@ class FileValidator:
                 number = self.number(dotted, value, _SCENARIO_RANGES[key])
                 if number is not None:
                     out[key] = number
+            elif key == "verification":
+                flag = self.boolean(dotted, value)
+                if flag is not None:
+                    out[key] = flag
+            elif key == "staff_rule":
+                text = self.string(dotted, value)
+                if text is None:
+                    continue
+                try:
+                    check_choice(dotted, text, STAFF_RULES, STAFF_RULE_WORDS)
+                    out[key] = text
+                except ConfigError as exc:
+                    self.error(dotted, exc.reason)
             elif key == "steps_per_year":
                 if isinstance(value, int) and not isinstance(value, bool):
                     try:
@@ -268,10 +310,32 @@ class FileValidator:
                     f"{hint}{others}",
                 )
                 continue
-            number = self.number(dotted, value, _PARAMETER_RANGES[key])
+            number = self.parameter(dotted, value, key)
             if number is not None:
                 out[key] = float(number)
         return out
+
+    def parameter(self, dotted: str, value: object, key: str) -> float | None:
+        """A parameter value: within its plausible range, or beyond it in a verification
+        scenario (within :data:`abm.config.VERIFICATION_PARAMETER_RANGES`)."""
+        plausible = _PARAMETER_RANGES[key]
+        loose = _VERIFICATION_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.error(dotted, f"expected {plausible.describe()}, got {show(value)}")
+            return None
+        number = float(value)
+        if math.isfinite(number) and plausible.contains(number):
+            return number
+        problem = f"{value!r} out of range; expected {plausible.describe()}"
+        if math.isfinite(number) and loose.contains(number):
+            strict = f"{problem} ({VERIFICATION_HINT})"
+            self.problems.add_implausible(self.file, dotted, strict, None)
+            return number
+        beyond = (
+            f"{value!r} out of range even for a verification scenario; expected {loose.describe()}"
+        )
+        self.problems.add_implausible(self.file, dotted, problem, beyond)
+        return None
 
     def boolean(self, key: str, value: object) -> bool | None:
         """The value if it is a boolean, else report the problem."""

@@ -49,6 +49,9 @@ def test_shipped_scenarios_are_the_expected_set() -> None:
     expected = {"baseline.toml", "full_package.toml", "eu_scale.toml", "calibration_setup.toml"}
     expected |= {f"levers/{name}.toml" for name in LEVER_NAMES}
     expected |= {f"cases/{name}.toml" for name in ("dunkirk", "differdange", "kosice")}
+    verification = ("no_governance", "unconstrained", "zero_funding", "zero_staff")
+    verification += ("carbon_price_zero", "carbon_price_high")
+    expected |= {f"verification/{name}.toml" for name in verification}
     assert relative == expected
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules import staff
 from abm.rules.projects import preparation_backlog
 
 if TYPE_CHECKING:
@@ -30,11 +31,18 @@ def staff_capacity_pm(m: GovernanceModel) -> np.ndarray:
 
 
 def give_staff_time(m: GovernanceModel) -> None:
-    """Hand out this step's staff time; uses are charged in schedule (priority) order."""
+    """Hand out this step's staff time and hold parts of it for uses as the staff rule says.
+
+    Uses are then charged in schedule order from what they hold and the free pool
+    (``abm.rules.staff``); the time available is summed over the year for the workload.
+    """
     if m.is_year_start:
         m.staff_use_pm[:] = 0.0
+        m.staff_time.available_pm[:] = 0.0
     m.free_pm = staff_capacity_pm(m)
+    m.staff_time.available_pm += m.free_pm
     m.completed_step = np.zeros(m.cities.n)
+    staff.hold_reserves(m, preparation_backlog(m))
 
 
 def _peer_gap(values: np.ndarray, peers: np.ndarray) -> np.ndarray:

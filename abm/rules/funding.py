@@ -127,6 +127,7 @@ def apply_and_award(m: GovernanceModel) -> None:
     lv = m.levers
     rng = m.streams["funding"]
     if m.is_year_start:
+        staff.open_reserve(m, "applications")  # time held for bids joins the free pool
         cut = 1.0 - p.lever_simplification_burden_cut * lv.simplification
         staff_pc = _staff_per_10k(m)
         log_staff = np.log2(staff_pc / np.median(staff_pc))

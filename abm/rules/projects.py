@@ -135,7 +135,8 @@ def prepare_projects(m: GovernanceModel) -> None:
     # staff time goes to ideas in age order and accumulates until an idea is fully prepared
     remaining = pr.work_pm[idx]
     before = cumsum_within(city, remaining) - remaining
-    spent = np.clip(m.free_pm[city] - before, 0.0, remaining)
+    free = staff.open_reserve(m, "preparation")  # preparation's held time joins the pool
+    spent = np.clip(free[city] - before, 0.0, remaining)
     prep, coord = _preparation_pm(m, city, pr.cost_eur[idx], ndep)
     coord_share = coord / np.maximum(prep + coord, 1e-12)
     spent_coord = np.bincount(city, weights=spent * coord_share, minlength=c.n)

@@ -142,8 +142,23 @@ def _pathways(b: Build) -> None:
         )
 
 
+VERIFICATION_NOTE = "verification scenario, not a plausible world"
+
+
+def _verification_note(b: Build, configs: list[dict[str, object]]) -> None:
+    """A section naming the scenarios run with ``[scenario] verification = true``, if any."""
+    names = [str(c.get("name")) for c in configs if c.get("verification")]
+    if names:
+        b.section(
+            "Verification scenarios",
+            f"{', '.join(f'`{n}`' for n in names)}: {VERIFICATION_NOTE} (extreme-condition "
+            "test; parameters may leave their plausible ranges).",
+        )
+
+
 def build_experiment(b: Build) -> None:
     """compare and demo: baseline outcomes, lever effects, emission pathways."""
+    _verification_note(b, [s.get("config", {}) for s in b.data.get("scenarios", [])])
     _baseline_outcomes(b)
     _lever_effects(b)
     _pathways(b)
@@ -155,6 +170,7 @@ def build_experiment(b: Build) -> None:
 def build_run(b: Build) -> None:
     """govsim run: every headline outcome and the EU emission pathway of one seed."""
     scenario, seed, headline = b.data["scenario"], b.data["seed"], b.data["headline"]
+    _verification_note(b, [b.data.get("config", {})])
     rows = []
     for outcome, value in headline.items():
         info = describe_outcome(outcome)
