@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abm.agents.state import SECTORS_CITY
+from abm.policies import LEVERS
 from abm.rules.staff import STAFF_USES
 
 TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
@@ -165,6 +166,15 @@ EU_YEAR: tuple[Column, ...] = _rows(
         ("sme_defaults", "modelled SMEs", "modelled SMEs in default"),
         ("sme_green", "modelled SMEs", "modelled SMEs that have gone green"),
         ("green_demand_share", "share", "share of demand for green products seen by plants"),
+        # issue 10.6: what each lever's dose cost the public in the year (EU rows only)
+        *(
+            (
+                f"public_cost_{info.name}_eur",
+                "EUR/yr",
+                f"public cost of the {info.label.lower()} lever in the year (EU rows only)",
+            )
+            for info in LEVERS
+        ),
     ),
 )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from abm.agents.state import SECTORS_CITY
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES
 
 if TYPE_CHECKING:
     from abm.outputs import SimulationResult
@@ -221,6 +222,23 @@ OUTCOMES: tuple[Outcome, ...] = (
         group="governance",
     ),
 )
+# issue 10.6: the public money the levers cost, so effects can be read per euro
+OUTCOMES += (
+    Outcome(
+        "levers_public_cost_eur",
+        f"public cost of the levers {FIRST_LEVER_YEAR}-{LAST_LEVER_YEAR}",
+        "EUR bn",
+        "EUR bn",
+        f"cumulative public cost (EU and national budgets) of every lever in force, "
+        f"{FIRST_LEVER_YEAR} to {LAST_LEVER_YEAR}; what each lever's dose costs is in the "
+        "registry (lever_* doses) and abm/rules/public_cost.py",
+        f"sum of eu_year (level EU) public_cost_<lever>_eur over levers and the years "
+        f"{FIRST_LEVER_YEAR}-{LAST_LEVER_YEAR}",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+)
 OUTCOME_BY_NAME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 OUTCOME_NAMES: tuple[str, ...] = tuple(OUTCOME_BY_NAME)
 
@@ -374,4 +392,8 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
     out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
     out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    in_window = eu[(eu["year"] >= FIRST_LEVER_YEAR) & (eu["year"] <= LAST_LEVER_YEAR)]
+    out["levers_public_cost_eur"] = float(
+        in_window[[f"public_cost_{name}_eur" for name in LEVER_NAMES]].to_numpy().sum()
+    )
     return out

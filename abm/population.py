@@ -365,6 +365,7 @@ def build_cities(
         certified_eur=np.zeros(n),
         background_factor=np.ones(n),
         job_threat_scale=np.ones(n),
+        gpp_share_start=gpp.copy(),
     )
     return cities, label_all
 

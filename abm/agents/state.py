@@ -105,6 +105,7 @@ class Cities:
     certified_eur: FloatArray
     background_factor: FloatArray  # exogenous decline of sector emissions (multiplier)
     job_threat_scale: FloatArray  # how strongly plant job risk moves local opinion (case cities)
+    gpp_share_start: FloatArray  # green-tender share in the start year (in base emissions)
 
     @property
     def n(self) -> int:

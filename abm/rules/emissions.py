@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.agents.state import SECTORS_CITY
-from abm.rules import industry, smes
+from abm.rules import industry, procurement, smes
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
@@ -29,7 +29,7 @@ def city_sector_emissions(m: GovernanceModel) -> np.ndarray:
     household = np.ones((c.n, len(SECTORS_CITY)))
     household[:, 0] -= cut * adoption
     household[:, 1] -= cut * adoption
-    return np.maximum(base * household - c.abated_t, 0.0)
+    return np.maximum(base * household * procurement.procured_emissions_factor(m) - c.abated_t, 0.0)
 
 
 def city_industry_emissions(m: GovernanceModel) -> np.ndarray:
