@@ -60,6 +60,7 @@ PER_EURO_OUTCOMES: tuple[str, ...] = (
 NO_COST_NOTE = "no extra public cost: no per-euro effect"
 CHEAPER_NOTE = "costs less than the reference: no per-euro effect"
 NOISE_NOTE = "within noise (95% CI includes 0)"
+NO_EFFECT_NOTE = "no effect (the same in every seed)"
 
 
 def effects_per_billion(diffs: pd.DataFrame) -> pd.DataFrame:
@@ -80,6 +81,8 @@ def effects_per_billion(diffs: pd.DataFrame) -> pd.DataFrame:
     noise = (out["ci_low"] <= 0.0) & (out["ci_high"] >= 0.0)
     out["per_euro_note"] = ""
     out.loc[spent & noise, "per_euro_note"] = NOISE_NOTE
+    none = (out["ci_low"] == 0.0) & (out["ci_high"] == 0.0) & (out["mean_difference"] == 0.0)
+    out.loc[spent & none, "per_euro_note"] = NO_EFFECT_NOTE
     out.loc[extra_bn == 0.0, "per_euro_note"] = NO_COST_NOTE
     out.loc[extra_bn < 0.0, "per_euro_note"] = CHEAPER_NOTE
     out.loc[out["outcome"] == COST_OUTCOME, "per_euro_note"] = ""
