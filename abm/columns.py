@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from abm.agents.state import SECTORS_CITY
+from abm.policies import LEVERS
 from abm.rules.staff import STAFF_USES
 
 TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
@@ -65,6 +66,7 @@ _ISSUE10_CITY: tuple[tuple[str, str, str], ...] = (
     ("cut_drift_t", "t CO2e/yr", f"{_CUT} the exogenous drift (EU standards)"),
     ("cut_grid_t", "t CO2e/yr", f"{_CUT} the national power sector's decarbonisation"),
     ("cut_adoption_t", "t CO2e/yr", f"{_CUT} citizens' low-carbon choices"),
+    ("cut_procurement_t", "t CO2e/yr", f"{_CUT} green procurement beyond its start-year share"),
     ("cut_projects_t", "t CO2e/yr", f"{_CUT} the city's completed projects"),
 )
 
@@ -193,6 +195,15 @@ EU_YEAR: tuple[Column, ...] = _rows(
         ("sme_defaults", "modelled SMEs", "modelled SMEs in default"),
         ("sme_green", "modelled SMEs", "modelled SMEs that have gone green"),
         ("green_demand_share", "share", "share of demand for green products seen by plants"),
+        # issue 10.6: what each lever's dose cost the public in the year (EU rows only)
+        *(
+            (
+                f"public_cost_{info.name}_eur",
+                "EUR/yr",
+                f"public cost of the {info.label.lower()} lever in the year (EU rows only)",
+            )
+            for info in LEVERS
+        ),
     ),
 )
 

@@ -1409,9 +1409,6 @@ class Parameters:
     lever_simplification_burden_cut: float = _p(
         0.5, "share", 0.2, 0.8, "domain §4 [assume]", "burden, admin and delay cut"
     )
-    lever_capacity_training: float = _p(
-        0.08, "skill per year", 0.02, 0.15, "domain §4 [assume]", "extra lambda_train"
-    )
     lever_capacity_staff_growth: float = _p(
         0.04, "share per year", 0.0, 0.1, "domain §4 [assume]", "funded staff growth"
     )
@@ -1445,14 +1442,6 @@ class Parameters:
     )
     lever_capacity_awareness_gain: float = _p(
         0.1, "share of gap per year", 0.0, 0.3, "[assume]", "awareness growth from training"
-    )
-    lever_procurement_training: float = _p(
-        0.05,
-        "skill per year",
-        0.0,
-        0.15,
-        "[assume]",
-        "procurement training that comes with the green-procurement lever at intensity 1",
     )
     lever_dialogue_coordination_gain_per_year: float = _p(
         0.02, "per year", 0.0, 0.05, "[assume]", "mandated dialogue raises c at intensity 1"
@@ -1502,6 +1491,224 @@ class Parameters:
         1.0,
         "[assume]",
         "more SMEs consider a green project",
+    )
+    # --- Lever doses and public cost (issue 10.6) ------------------------------------------------
+    # what intensity 1 of each lever buys (hours, FTE, EUR) and what it costs the public purse;
+    # abm/rules/public_cost.py books the cost, the rule modules apply the effects per unit of dose
+    staff_cost_eur_per_fte_year: float = _p(
+        55_000.0,
+        "EUR/FTE/yr",
+        16_000.0,
+        93_000.0,
+        "Eurostat lc_lci_lev 2023: EUR 31.8/h EU average (9.3 BG to 53.9 LU) x 1,720 h [der]",
+        "employer cost of one full-time public employee at the EU average",
+    )
+    staff_cost_gdp_elasticity: float = _p(
+        1.5,
+        "elasticity",
+        1.0,
+        3.0,
+        "Eurostat 2023 labour cost vs GDP per head in PPS (BG 9.3 vs DE 43 EUR/h) [der]",
+        "a country's staff cost is the EU average x (gdp_index/100)^elasticity",
+    )
+    training_cost_eur_per_participant_hour: float = _p(
+        60.0,
+        "EUR per participant-hour",
+        25.0,
+        150.0,
+        "TAIEX expert fee EUR 350/day plus travel, shared by a group of ~10 [assume]",
+        "trainer, venue and material cost of one hour of training for one participant",
+    )
+    capacity_skill_gain_per_training_hour: float = _p(
+        0.002,
+        "skill per (hour/FTE/yr)",
+        0.0005,
+        0.004,
+        "[assume] (0.08 skill/yr at 40 h, the former lever_capacity_training)",
+        "yearly skill gain (share of the gap) per training hour a year per staff member",
+    )
+    lever_capacity_training_hours_per_fte_year: float = _p(
+        40.0,
+        "hours/FTE/yr",
+        8.0,
+        80.0,
+        "NetZeroCities/ICLEI academy course sizes, about a working week a year [assume]",
+        "training hours bought per climate-staff FTE at capacity-lever intensity 1",
+    )
+    lever_capacity_sme_training_hours_per_year: float = _p(
+        40.0,
+        "hours per modelled SME/yr",
+        8.0,
+        80.0,
+        "[assume] (the same rate as city staff, as before)",
+        "funding know-how training bought per modelled SME at capacity-lever intensity 1",
+    )
+    lever_capacity_twinning_eur_per_city_year: float = _p(
+        15_000.0,
+        "EUR/city/yr",
+        5_000.0,
+        50_000.0,
+        "NetZeroCities Twinning Learning Programme (20 months, facilitation, paid visits) [assume]",
+        "cost of twinning one city that would not be twinned without the lever",
+    )
+    lever_gpp_training_hours_per_procurement_fte_year: float = _p(
+        25.0,
+        "hours/FTE/yr",
+        0.0,
+        75.0,
+        "[assume] (0.05 skill/yr, the former lever_procurement_training, at 0.002/h)",
+        "green-procurement training bought per procurement FTE at GPP-lever intensity 1",
+    )
+    procurement_fte_per_100k_residents: float = _p(
+        5.0,
+        "FTE per 100k residents",
+        2.0,
+        15.0,
+        "[assume]",
+        "municipal procurement staff who would take the GPP training",
+    )
+    lever_gpp_framework_eur_per_resident_year: float = _p(
+        0.02,
+        "EUR/resident/yr",
+        0.005,
+        0.1,
+        "EU SPP helpdesk service contract (ICLEI/AEIDL 2022-25) plus national GPP helpdesks "
+        "and criteria upkeep, about EUR 9 M/yr EU-wide [assume]",
+        "standard GPP framework, helpdesk and monitoring at GPP-lever intensity 1",
+    )
+    gpp_municipal_share_city_sectors: float = _p(
+        0.05,
+        "share of sector emissions",
+        0.01,
+        0.1,
+        "CDP/C40 2011: city government operations 1-7% of community-wide emissions [src]",
+        "share of buildings, transport and energy emissions from the city's own operations "
+        "and procured services (public buildings, fleets, lighting, public transport)",
+    )
+    gpp_municipal_share_waste: float = _p(
+        0.5,
+        "share of sector emissions",
+        0.2,
+        0.8,
+        "[assume]: municipalities procure most waste collection and treatment",
+        "share of waste-sector emissions under municipal contracts",
+    )
+    gpp_emissions_cut_per_green_tender: float = _p(
+        0.3,
+        "share",
+        0.1,
+        0.5,
+        "GPP2020 (100+ low-carbon tenders, ~0.9 Mt CO2 saved) [assume for the share]",
+        "emissions cut of a procured good, service or work bought with green criteria",
+    )
+    lever_financing_industry_fund_boost: float = _p(
+        1.0,
+        "x fund budget",
+        0.25,
+        2.0,
+        "domain §4 [assume] (the former implicit x(1+I))",
+        "extra industry-decarbonisation fund budget at financing-lever intensity 1",
+    )
+    lever_financing_pda_eur_per_person_month: float = _p(
+        15_000.0,
+        "EUR/person-month",
+        7_000.0,
+        25_000.0,
+        "ELENA covers up to 90% of project development costs (EIB 2017); consultant "
+        "EUR 350-800/day x 21 days [der]",
+        "cost of the preparation work project development assistance takes off cities",
+    )
+    lever_financing_sme_advisory_fte_per_100k: float = _p(
+        1.0,
+        "FTE per 100k residents",
+        0.2,
+        3.0,
+        "[assume]: one adviser per ~100k residents in a city consulting branch",
+        "advisory staff of the cities' SME consulting branches at financing-lever intensity 1",
+    )
+    lever_financing_sme_advice_know_how_gain: float = _p(
+        0.5,
+        "share of know-how gap",
+        0.0,
+        1.0,
+        "[assume]",
+        "advice closes this share of an SME's funding know-how gap for its application",
+    )
+    lever_dialogue_eur_per_city_round: float = _p(
+        10_000.0,
+        "EUR per city and round",
+        3_000.0,
+        30_000.0,
+        "TAIEX EUR 350/day fee plus travel for 10-20 organiser and expert days per "
+        "multi-city round, shared [assume]",
+        "organising cost of one dialogue round for one city (its own staff time not counted)",
+    )
+    lever_dialogue_national_fte_per_country: float = _p(
+        2.0,
+        "FTE per country",
+        0.5,
+        5.0,
+        "[assume]: a national-regional-local coordination desk",
+        "national staff running the coordination with cities at dialogue-lever intensity 1",
+    )
+    lever_simplification_eur_per_resident_year: float = _p(
+        0.05,
+        "EUR/resident/yr",
+        0.01,
+        0.2,
+        "[assume]: one-stop shop, harmonised templates and portal upkeep, ~EUR 22 M/yr EU-wide",
+        "running cost of the simplified funding access at simplification intensity 1",
+    )
+    lever_rni_eur_per_resident_year: float = _p(
+        5.0,
+        "EUR/resident/yr",
+        1.0,
+        15.0,
+        "Horizon Europe Cluster 5 (~EUR 15 bn 2021-27, ~EUR 5/resident/yr); Innovation Fund "
+        "~EUR 9/resident/yr [der]",
+        "extra R&I funding for clean routes, circularity and SME innovation at intensity 1",
+    )
+    lever_rni_learning_boost: float = _p(
+        1.0,
+        "x learning rate",
+        0.0,
+        2.0,
+        "domain §4 [assume] (the former implicit x(1+I))",
+        "faster clean-route cost learning at R&I-lever intensity 1",
+    )
+    lever_ccc_eur_per_signatory_year: float = _p(
+        100_000.0,
+        "EUR per signatory city/yr",
+        30_000.0,
+        260_000.0,
+        "SGA-NZC (CORDIS 101121530): EUR 87.2 M public funding 2023-26 for the Mission "
+        "Platform, ~EUR 260k per Mission City and year incl. pilots [der]",
+        "Mission-Platform-type support of a contract city at CCC-lever intensity 1",
+    )
+    lever_ccc_silo_reduction_boost: float = _p(
+        1.0,
+        "x silo reduction",
+        0.0,
+        2.0,
+        "domain §4 [assume] (the former implicit x(1+I))",
+        "faster silo reduction in contract cities at CCC-lever intensity 1",
+    )
+    lever_ccc_industry_scope_new_share: float = _p(
+        1.0,
+        "share",
+        0.0,
+        1.0,
+        "domain §4 [assume] (the former implicit share I)",
+        "share of new contracts that take in industry at CCC-lever intensity 1",
+    )
+    lever_pathway_eur_per_resident_year: float = _p(
+        0.02,
+        "EUR/resident/yr",
+        0.005,
+        0.1,
+        "[assume]: legislation, monitoring and an independent carbon-price body; the ETS "
+        "price itself is not a budget outlay",
+        "public running cost of the 2040 pathway at intensity 1",
     )
 
     # --- Synthetic survey: measurement model (domain §6) ------------------------------------
@@ -1810,7 +2017,10 @@ class ScenarioConfig:
         default_factory=lambda: tuple(LeverSetting(name) for name in LEVER_NAMES)
     )
     case: CaseConfig | None = None
-    staff_rule: str = "priority"  # how staff time is shared (abm.rules.staff.STAFF_RULES)
+    # how staff time is shared (abm.rules.staff.STAFF_RULES); protected shares by default:
+    # strict priority leaves most cities no time for dialogue or engagement, against the NMC
+    # survey, where most cities inform (73%) and consult (60%) their citizens (docs/ODD.md §3)
+    staff_rule: str = "protected_shares"
     verification: bool = False  # parameters may leave their plausible ranges (not a world)
 
     def __post_init__(self) -> None:

@@ -30,6 +30,7 @@ from abm.rules import (
     politics,
     procurement,
     projects,
+    public_cost,
     silos,
     smes,
     staff,
@@ -97,6 +98,7 @@ class GovernanceModel(mesa.Model):
         self.year_flows = funding.YearFlows.zeros(n)
         self.completed_step = np.zeros(n)
         self.accounts: dict[str, float] = dict.fromkeys(ACCOUNTS, 0.0)
+        self.lever_accounts = public_cost.LeverAccounts.zeros(n)  # what the levers cost
         # the deciding few as Mesa agents; the many (cities, plants, SMEs, citizens) are arrays
         self.eu = EUPlatform(self)
         self.national = NationalGovernments(self)
@@ -132,6 +134,7 @@ class GovernanceModel(mesa.Model):
         politics.update_commitment(self)  # council openness, elections, reversals, targets
         capacity.learn_and_hire(self)  # skills, twinning, turnover, hiring
         silos.integrate_departments(self)  # CCCs and bodies lower silos
+        public_cost.account_public_cost(self)  # what the levers in force cost the public
         energy.decarbonise_grid(self)  # national power sectors respond to the carbon price
         emissions.account(self)  # exogenous drift of the non-electric part of city sectors
         self.end_step()  # record, advance time

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from abm.agents.state import SECTORS_CITY
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES
 
 if TYPE_CHECKING:
     from abm.outputs import SimulationResult
@@ -226,6 +227,7 @@ _CAUSE_WORDS: dict[str, tuple[str, str]] = {
     "drift": ("the exogenous drift", "EU product and building standards, outside the cities"),
     "grid": ("the power sector", "the national grid's decarbonisation under the carbon price"),
     "adoption": ("citizens' choices", "residents' low-carbon choices"),
+    "procurement": ("green procurement", "green public tenders beyond the start-year share"),
     "projects": ("city projects", "completed city projects, however funded"),
 }
 DECOMPOSITION_OUTCOMES: tuple[Outcome, ...] = tuple(
@@ -237,7 +239,7 @@ DECOMPOSITION_OUTCOMES: tuple[Outcome, ...] = tuple(
         f"part of the cut in cities' own-sector emissions from the start year to 2050 that "
         f"comes from {long}",
         f"100 * (sum of city_year cut_{cause}_t in 2050 - in the start year) / own-sector "
-        f"emissions in the start year (the four parts sum to city_emissions_reduction_2050_pct)",
+        f"emissions in the start year (the parts sum to city_emissions_reduction_2050_pct)",
         group="cities",
     )
     for cause, (short, long) in _CAUSE_WORDS.items()
@@ -252,6 +254,23 @@ OUTCOMES = (
         "EUR bn",
         "private, utility and community capital in city projects that went ahead",
         "sum of city_year private_funded_eur",
+        raw_unit="EUR",
+        scale=1e-9,
+        group="funding",
+    ),
+)
+# issue 10.6: the public money the levers cost, so effects can be read per euro
+OUTCOMES += (
+    Outcome(
+        "levers_public_cost_eur",
+        f"public cost of the levers {FIRST_LEVER_YEAR}-{LAST_LEVER_YEAR}",
+        "EUR bn",
+        "EUR bn",
+        f"cumulative public cost (EU and national budgets) of every lever in force, "
+        f"{FIRST_LEVER_YEAR} to {LAST_LEVER_YEAR}; what each lever's dose costs is in the "
+        "registry (lever_* doses) and abm/rules/public_cost.py",
+        f"sum of eu_year (level EU) public_cost_<lever>_eur over levers and the years "
+        f"{FIRST_LEVER_YEAR}-{LAST_LEVER_YEAR}",
         raw_unit="EUR",
         scale=1e-9,
         group="funding",
@@ -423,4 +442,8 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
     out.update(late)
     out["private_funded_eur"] = float(cy["private_funded_eur"].sum())
+    in_window = eu[(eu["year"] >= FIRST_LEVER_YEAR) & (eu["year"] <= LAST_LEVER_YEAR)]
+    out["levers_public_cost_eur"] = float(
+        in_window[[f"public_cost_{name}_eur" for name in LEVER_NAMES]].to_numpy().sum()
+    )
     return out

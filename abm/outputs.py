@@ -28,6 +28,7 @@ from abm.agents.state import (
     STRUCTURES,
     TARGET_STATUSES,
 )
+from abm.policies import LEVER_NAMES
 from abm.rules import emissions, smes, staff
 from abm.rules import industry_tech as it
 
@@ -120,6 +121,7 @@ EU_SCALARS: tuple[str, ...] = (
     "sme_defaults",
     "sme_green",
     "green_demand_share",
+    *(f"public_cost_{name}_eur" for name in LEVER_NAMES),
 )
 
 
@@ -252,6 +254,7 @@ class Recorder:
             float((s.status == SME_DEFAULTED).sum()),
             float((s.status == SME_GREEN).sum()),
             m.green_demand_share,
+            *m.lever_accounts.year_eur,
         ]
 
     def _installation_table(self, ny: int) -> pd.DataFrame:

@@ -2,8 +2,9 @@
 
 Each lever is a number in [0, 1] (0 = off, 1 = the strongest version the brief describes) that
 switches on in its start year. What each lever changes is written once, in ``LEVERS`` below, and
-applied by the rule modules through :class:`LeverState`; the size of each effect at intensity 1
-is a registry parameter (``lever_*`` in :mod:`abm.config`).
+applied by the rule modules through :class:`LeverState`; the size of each effect at intensity 1,
+and the dose it stands for (EUR, FTE, training hours) with its public cost, are registry
+parameters (``lever_*`` in :mod:`abm.config`; the cost is booked by ``abm.rules.public_cost``).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ LEVERS: tuple[LeverInfo, ...] = (
         "Enhanced financing mechanisms for cities, their industries and innovation ecosystems; "
         "urban-led R&D; city consulting branches for SMEs",
         "city call budgets x(1+boost*I); project-preparation (ELENA-type) and O&M costs "
-        "eligible (prep staff and O&M -50%*I); industry fund x(1+I); SME advice (win odds up, "
-        "preparation cost -50%*I)",
+        "eligible (prep staff and O&M -50%*I); industry fund x(1+fund_boost*I); SME advisers "
+        "(win odds up, preparation cost -50%*I, know-how gap closed in the ranking). Costs the "
+        "extra budgets, the assisted preparation work, the O&M share and the advisers",
     ),
     LeverInfo(
         "dialogue_platforms",
@@ -42,21 +44,22 @@ LEVERS: tuple[LeverInfo, ...] = (
         "Multilevel governance and dialogue platforms, incl. cities in the Clean Industrial "
         "Dialogues and national-regional-local dialogues on industry targets",
         "dialogue rounds per year (alignment up, staff cost); city voice over plants (kappa up); "
-        "national coordination with cities",
+        "national coordination with cities. Costs each city's rounds and national desks",
     ),
     LeverInfo(
         "simplification",
         "Simplification",
         "Simplification of bureaucratic barriers to funding access for local authorities and SMEs",
         "application burden, FTE-years per EUR M, stage delays and SME disbursement delay cut by "
-        "cut*I; advance payments to SMEs; awareness of funding up",
+        "cut*I; advance payments to SMEs; awareness of funding up. Costs a one-stop shop per "
+        "resident",
     ),
     LeverInfo(
         "capacity_building",
         "Capacity building",
         "Capacity building for local authorities and local actors such as SMEs",
-        "training adds skill per year; funded staff growth; SME funding know-how; finance and "
-        "procurement skills",
+        "training hours per FTE x skill per hour; funded staff growth; SME funding know-how; "
+        "finance and procurement skills. Costs training hours, twinning and funded salaries",
     ),
     LeverInfo(
         "research_innovation",
@@ -64,15 +67,16 @@ LEVERS: tuple[LeverInfo, ...] = (
         "Research and innovation incentives: declining sectors, circular economy and secondary "
         "materials (steel recycling)",
         "clean-route cost premium cut; faster learning; scrap/secondary materials unlock "
-        "circular (waste) projects; SME green adoption up",
+        "circular (waste) projects; SME green adoption up. Costs R&I funding per resident",
     ),
     LeverInfo(
         "green_procurement",
         "Green public procurement",
         "Standardised sustainable public procurement framework with a capacity duty on Member "
         "States and ambitious city targets",
-        "GPP framework and mandate terms switched on (gamma2, gamma3); green demand premium for "
-        "plants",
+        "GPP framework and mandate terms switched on (gamma2, gamma3); procurement training "
+        "hours; green tenders cut the city's own operations and contracts; green demand "
+        "premium for plants. Costs framework, helpdesk and training",
     ),
     LeverInfo(
         "climate_city_contracts",
@@ -80,14 +84,16 @@ LEVERS: tuple[LeverInfo, ...] = (
         "Climate City Contracts streamlined and extended to companies and research, with "
         "sector-specific targets",
         "CCC adoption hazard up (non-mission cities included); industry in CCC scope (dialogue "
-        "with industry); reciprocal national commitments (alignment up); silo reduction",
+        "with industry); reciprocal national commitments (alignment up); silo reduction. "
+        "Costs platform support per contract city",
     ),
     LeverInfo(
         "predictable_pathway_2040",
         "2040 pathway",
         "Clean Industrial Deal aligned with the 2040 target: a predictable pathway and carbon "
         "price",
-        "policy-uncertainty premium and carbon-price volatility cut; committed 2040 price floor",
+        "policy-uncertainty premium and carbon-price volatility cut; committed 2040 price "
+        "floor. Costs only its running (the ETS price is no budget outlay)",
     ),
 )
 

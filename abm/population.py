@@ -465,6 +465,7 @@ def build_cities(
             params.municipal_utility_share_north_west,
             params.municipal_utility_share_south_east,
         ),
+        gpp_share_start=gpp.copy(),
     )
     return cities, label_all
 

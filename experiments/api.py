@@ -208,26 +208,33 @@ class Run:
         return pd.DataFrame(rows)
 
     def by_size_class(self, year: int | None = None) -> pd.DataFrame:
-        """Per size class: cities, residents, the cut of the cities' own sectors and staff use.
+        """Per size class: cities, residents, own-sector cut, workload, staff and investment.
 
         The cut compares the four city sectors (buildings, transport, energy, waste) in
         ``year`` (default: the last year) with the first recorded year; workload is staff time
-        demanded (spent plus unmet) over staff time available in that year.
+        demanded over effective staff time available in that year (``staff_pm_demanded`` /
+        ``staff_pm_available``); investment is grants awarded, own-budget and private capital
+        over all years per resident and year.
         """
         cy = self.city_year
         y0, y1 = int(cy["year"].min()), int(cy["year"].max() if year is None else year)
         own = [f"emissions_{s}_t" for s in SECTORS_CITY]
-        spent = [c for c in cy.columns if c.startswith("staff_pm_") and c != "staff_pm_unmet"]
         start = cy[cy["year"] == y0].set_index("city_id")
         end = cy[cy["year"] == y1].set_index("city_id")
+        money = cy.groupby("city_id")[
+            ["funds_awarded_eur", "own_funded_eur", "private_funded_eur"]
+        ].sum()
+        years = cy["year"].nunique()
         frame = pd.DataFrame(
             {
                 "size_class": end["size_class"].astype(str),
                 "population": end["population"],
                 "own_start_t": start[own].sum(axis=1),
                 "own_end_t": end[own].sum(axis=1),
-                "demanded_pm": end[spent].sum(axis=1) + end["staff_pm_unmet"],
-                "available_pm": end["staff_fte"] * 12.0,
+                "workload": end["staff_pm_demanded"]
+                / end["staff_pm_available"].where(end["staff_pm_available"] > 0),
+                "staff_fte": end["staff_fte"],
+                "investment_eur": money.sum(axis=1),
             }
         )
         g = frame.groupby("size_class", observed=True)
@@ -236,12 +243,11 @@ class Run:
                 "cities": g.size(),
                 "residents": g["population"].sum(),
                 "own_sector_cut_pct": 100.0 * (1.0 - g["own_end_t"].sum() / g["own_start_t"].sum()),
-                "median_workload": (
-                    frame["demanded_pm"] / frame["available_pm"].where(frame["available_pm"] > 0)
-                )
-                .groupby(frame["size_class"])
-                .median(),
-                "staff_fte_per_100k": 1e5 * g["available_pm"].sum() / 12.0 / g["population"].sum(),
+                "median_workload": g["workload"].median(),
+                "staff_fte_per_100k": 1e5 * g["staff_fte"].sum() / g["population"].sum(),
+                "investment_eur_per_resident_year": g["investment_eur"].sum()
+                / g["population"].sum()
+                / years,
             }
         )
         out.index.name = "size_class"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from abm.config import ScenarioConfig
 from abm.outcomes import selection
-from abm.policies import LEVER_NAMES
+from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES
 from abm.rng import replicate_seeds
 from calibration.posterior import Posterior, PosteriorError, load_posterior
 from experiments import figures
@@ -51,6 +51,88 @@ from experiments.text import ci, fmt, plain_table
 
 # outcomes shown in the printed tables and given a lever-effect figure (abm/outcomes.py)
 KEY_OUTCOMES: tuple[str, ...] = selection("key")
+# the public money the levers cost (abm/outcomes.py) and the effects shown per EUR 1 bn of it
+COST_OUTCOME = "levers_public_cost_eur"
+PER_EURO_OUTCOMES: tuple[str, ...] = (
+    "city_emissions_reduction_2050_pct",
+    *(o for o in KEY_OUTCOMES if o != COST_OUTCOME),
+)
+NO_COST_NOTE = "no extra public cost: no per-euro effect"
+CHEAPER_NOTE = "costs less than the reference: no per-euro effect"
+NOISE_NOTE = "within noise (95% CI includes 0)"
+NO_EFFECT_NOTE = "no effect (the same in every seed)"
+
+
+def effects_per_billion(diffs: pd.DataFrame) -> pd.DataFrame:
+    """Add each paired difference per EUR 1 bn of extra public money spent on the levers.
+
+    The extra money is the scenario's mean cumulative lever cost minus the reference's
+    (``levers_public_cost_eur``). Where it is not positive the per-euro columns are NaN and
+    ``per_euro_note`` says why; an effect whose 95% interval includes zero keeps its per-euro
+    value with the note that it is within noise.
+    """
+    out = diffs.copy()
+    cost = diffs[diffs["outcome"] == COST_OUTCOME].set_index("scenario")["mean_difference"]
+    extra_bn = out["scenario"].map(cost / 1e9).astype(float)
+    out["public_cost_difference_eur_bn"] = extra_bn
+    spent = extra_bn > 0.0
+    for col in ("mean_difference", "ci_low", "ci_high"):
+        out[f"{col}_per_eur_bn"] = (out[col] / extra_bn).where(spent)
+    noise = (out["ci_low"] <= 0.0) & (out["ci_high"] >= 0.0)
+    out["per_euro_note"] = ""
+    out.loc[spent & noise, "per_euro_note"] = NOISE_NOTE
+    none = (out["ci_low"] == 0.0) & (out["ci_high"] == 0.0) & (out["mean_difference"] == 0.0)
+    out.loc[spent & none, "per_euro_note"] = NO_EFFECT_NOTE
+    out.loc[extra_bn == 0.0, "per_euro_note"] = NO_COST_NOTE
+    out.loc[extra_bn < 0.0, "per_euro_note"] = CHEAPER_NOTE
+    out.loc[out["outcome"] == COST_OUTCOME, "per_euro_note"] = ""
+    return out
+
+
+def per_billion_rows(diffs: pd.DataFrame) -> list[list[str]]:
+    """Rows of the per-euro table: scenario, extra cost, each outcome raw and per EUR 1 bn."""
+    rows = []
+    for outcome in PER_EURO_OUTCOMES:
+        info = figures.describe_outcome(outcome)
+        for rec in diffs[diffs["outcome"] == outcome].to_dict("records"):
+            s = info.scale
+            per = rec["mean_difference_per_eur_bn"]
+            rows.append(
+                [
+                    f"{info.label} ({info.diff_unit})",
+                    str(rec["scenario"]),
+                    fmt(rec["public_cost_difference_eur_bn"]),
+                    f"{fmt(rec['mean_difference'] * s)} {ci(rec, s)}",
+                    "-" if per != per else f"{fmt(per * s)} {ci(_per_bn(rec), s)}",
+                    str(rec["per_euro_note"]),
+                ]
+            )
+    return rows
+
+
+def _per_bn(rec: Mapping[Any, Any]) -> dict[str, Any]:
+    """The per-euro interval of a record, in the shape ``text.ci`` reads."""
+    return {"ci_low": rec["ci_low_per_eur_bn"], "ci_high": rec["ci_high_per_eur_bn"]}
+
+
+PER_EURO_HEADERS = [
+    "outcome",
+    "scenario",
+    "extra public cost (EUR bn)",
+    "difference [95% CI]",
+    "per EUR 1 bn [95% CI]",
+    "note",
+]
+
+
+def print_per_billion(diffs: pd.DataFrame, reference: str) -> None:
+    """Print the effects per EUR 1 bn of public money next to the raw effects."""
+    print(
+        f"effects per EUR 1 bn of extra public money on the levers {FIRST_LEVER_YEAR}-"
+        f"{LAST_LEVER_YEAR} (cumulative cost vs '{reference}'; what each lever's dose costs: "
+        "govsim params lever_)"
+    )
+    print(plain_table(PER_EURO_HEADERS, per_billion_rows(diffs)))
 
 
 def load_all(paths: Sequence[str | Path]) -> list[ScenarioConfig]:
@@ -123,7 +205,7 @@ def _experiment(
         configs, seeds, n_jobs=args.jobs, progress=not args.no_progress, parameter_sets=draws
     )
     wall = time.perf_counter() - started
-    diffs = paired_differences(summaries, configs[0].name)
+    diffs = effects_per_billion(paired_differences(summaries, configs[0].name))
     return seeds, summaries, diffs, wall
 
 
@@ -238,7 +320,9 @@ def _readme(info: Mapping[str, Any], diffs: pd.DataFrame) -> str:
         - `summary.csv`: per scenario and headline outcome, mean, sd and 90% interval over
           replicates.
         - `{info["diff_file"]}`: paired difference from the baseline per scenario and
-          outcome, with its 95% t-interval over seeds.
+          outcome, with its 95% t-interval over seeds, and the same per EUR 1 bn of extra
+          public money on the levers (`*_per_eur_bn`; NaN where a scenario costs no more than
+          the baseline, `per_euro_note` says why or that the effect is within noise).
         - `pathways.csv`: yearly EU, industry, mission-city and other-city emissions (t CO2e),
           mean and 90% band, and the paired difference from the baseline.
         - `runs.csv`: every headline outcome of every run (scenario, seed).
@@ -272,6 +356,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             _difference_rows(diffs, outcomes),
         )
     )
+    print_per_billion(diffs, configs[0].name)
     if out is not None:
         run_id = make_run_id("compare", configs, seeds)
         with atomic_dir(out, args.overwrite) as tmp:
@@ -351,6 +436,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         parts.append(f"{info.label} {fmt(mean * info.scale)} {info.unit}")
     print(f"baseline '{configs[0].name}' means: " + "; ".join(parts))
     print(_demo_table(diffs))
+    print_per_billion(diffs, configs[0].name)
     print(f"report: {write_report(out)}")
     return EXIT_OK
 

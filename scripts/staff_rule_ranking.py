@@ -1,5 +1,7 @@
 """Lever ranking under each staff rule: each lever alone at intensity 1 against the baseline.
 
+Raw effects and effects per EUR 1 bn of the lever's extra public cost (levers_public_cost_eur).
+
 Runs experiments/scenarios/levers/*.toml and the baseline with ``staff_rule`` set to each rule
 (same seeds, so differences are paired) and prints the 2050 city cut and key outcomes per lever.
 Usage: ``.venv/bin/python scripts/staff_rule_ranking.py [--seeds 1 2 3] [--rules priority ...]``
@@ -36,6 +38,8 @@ def key_numbers(result: SimulationResult) -> dict[str, float]:
         "eu_cut_2050_pct": h["emissions_reduction_2050_pct"],
         "alignment_2050": float(np.average(last.alignment, weights=last.population)),
         "engagement_pm_2050": float(last.staff_pm_engagement.sum()),
+        "dialogue_pm_2050": float(last.staff_pm_dialogue.sum()),
+        "public_cost_eur_bn": 1e-9 * h["levers_public_cost_eur"],
     }
 
 
@@ -67,6 +71,10 @@ def main() -> None:
         part = table.loc[rule]
         diff = (part - part.loc["baseline"]).drop(index="baseline")
         diff = diff.sort_values("city_cut_2050_pp", ascending=False)
+        # the effect per EUR 1 bn of extra public money (NaN where a lever costs nothing extra)
+        cost = diff["public_cost_eur_bn"].where(diff["public_cost_eur_bn"] > 0)
+        diff["city_cut_pp_per_eur_bn"] = diff["city_cut_2050_pp"] / cost
+        diff["eu_cut_2050_pp_per_eur_bn"] = diff["eu_cut_2050_pct"] / cost
         print(f"\n== staff_rule = {rule}: baseline")
         print(part.loc[["baseline"]].round(3).to_string())
         print(f"-- each lever at intensity 1 minus baseline (seeds {args.seeds}), ranked")

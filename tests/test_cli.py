@@ -24,7 +24,7 @@ from abm.config import DATA_DIR, registry
 from abm.policies import LEVER_NAMES
 from abm.population import file_sha256
 from abm.rng import replicate_seeds
-from experiments import figures
+from experiments import compare, figures
 from experiments.cli import main
 from experiments.runner import (
     RunSummary,
@@ -368,7 +368,15 @@ def test_compare_writes_the_same_files_and_prints_the_rows_of_its_table(
     assert re.split(r"\s{2,}", lines[1].strip()) == header
     assert set(lines[2]) == {"-", " "}
     rows = lines[3 : 3 + len(diffs)]
-    assert lines[3 + len(diffs)] == f"wrote {out}"
+    # then the effects per EUR 1 bn of public money, one row per scenario and per-euro outcome
+    per_euro = compare.per_billion_rows(diffs.fillna({"per_euro_note": ""}))
+    k = 3 + len(diffs)
+    assert lines[k].startswith("effects per EUR 1 bn of extra public money on the levers")
+    assert re.split(r"\s{2,}", lines[k + 1].strip()) == compare.PER_EURO_HEADERS
+    assert len(per_euro) == len(compare.PER_EURO_OUTCOMES)
+    for line, cells in zip(lines[k + 3 : k + 3 + len(per_euro)], per_euro, strict=True):
+        assert re.split(r"\s{2,}", line.strip()) == [c for c in cells if c]
+    assert lines[k + 3 + len(per_euro)] == f"wrote {out}"
     for line, rec in zip(rows, diffs.to_dict("records"), strict=True):
         info = figures.describe_outcome(rec["outcome"])
         s = info.scale

@@ -83,6 +83,12 @@ CASES = [
     ("dialogue_platforms", functools.partial(_eu, column="alignment"), +1),
     ("climate_city_contracts", functools.partial(_eu, column="cities_with_ccc"), +1),
     ("green_procurement", functools.partial(_eu, column="gpp_share"), +1),
+    # green tenders cut the city's own operations and procured services (issue 10.6)
+    (
+        "green_procurement",
+        functools.partial(_headline, key="city_emissions_reduction_2050_pct"),
+        +1,
+    ),
     ("research_innovation", functools.partial(_eu, column="emissions_industry_t"), -1),
     ("predictable_pathway_2040", functools.partial(_eu, column="emissions_industry_t"), -1),
     ("full_package", functools.partial(_headline, key="emissions_reduction_2050_pct"), +1),
@@ -135,3 +141,17 @@ def test_population_is_shared_across_scenarios() -> None:
     np.testing.assert_array_equal(
         a.installations.next_decision_year, b.installations.next_decision_year
     )
+
+
+@pytest.mark.parametrize("lever", LEVER_NAMES)
+def test_every_lever_costs_public_money_at_intensity_one(lever: str) -> None:
+    """Each lever's dose has a price: at intensity 1 its cumulative public cost is positive."""
+    seed = SEEDS[0]
+    assert _headline(_run("baseline", seed), "levers_public_cost_eur") == 0.0
+    result = _run(lever, seed)
+    eu = result.eu_year[result.eu_year["level"] == "EU"]
+    own = eu[f"public_cost_{lever}_eur"]
+    assert own.sum() > 0.0
+    assert _headline(result, "levers_public_cost_eur") == pytest.approx(own.sum())
+    # before the lever starts (2026) it costs nothing
+    assert float(eu.loc[eu["year"] == 2025, f"public_cost_{lever}_eur"].iloc[0]) == 0.0

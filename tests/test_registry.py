@@ -47,7 +47,6 @@ INLINE_ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("funding._run_call", 0.3): (1, "centre of finance skill in the award score"),
     ("procurement.adopt_green_procurement", 0.3): (1, "centre of the peer share in the GPP logit"),
     ("citizens.update_opinions", 0.5): (1, "neutral trust in the trust driver a_tr (trust - 0.5)"),
-    ("smes.sme_finance", 0.5): (1, "advisory score bonus: the same for every applicant"),
     # the midpoint of the [0, 1] openness and support scales: the side a majority leans to
     ("politics.update_commitment", 0.5): (1, "elections shift openness towards the majority"),
     ("silos.effective_coordination", 0.5): (1, "a mayor backs coordination above the midpoint"),

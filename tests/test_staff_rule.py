@@ -123,9 +123,9 @@ def test_scenario_chooses_the_rule_and_rejects_unknown_ones(tmp_path: Path) -> N
         ScenarioConfig(staff_rule="fifo")
 
 
-def test_default_rule_is_priority() -> None:
-    """The default is the strict priority order (the rule the pinned baseline was made with)."""
-    assert ScenarioConfig().staff_rule == "priority" == staff.STAFF_RULES[0]
+def test_default_rule_is_protected_shares() -> None:
+    """The default holds protected shares (strict priority starves dialogue and engagement)."""
+    assert ScenarioConfig().staff_rule == "protected_shares" in staff.STAFF_RULES
 
 
 @pytest.fixture(scope="module")

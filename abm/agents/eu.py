@@ -79,8 +79,9 @@ class EUPlatform(mesa.Agent):
         m = self.model
         lv = m.levers
         boost = 1.0 + m.params.lever_financing_budget_boost * lv.enhanced_financing
+        fund = 1.0 + m.params.lever_financing_industry_fund_boost * lv.enhanced_financing
         for key, inst in self.instruments.items():
-            scale = boost if key in ("mission", "cohesion", "sme") else 1.0 + lv.enhanced_financing
+            scale = boost if key in ("mission", "cohesion", "sme") else fund
             inst.remaining_eur = inst.budget_eur_per_year * scale
             self.offered_eur += inst.remaining_eur
 

@@ -108,6 +108,7 @@ class Cities:
     background_factor: FloatArray  # exogenous decline of sector emissions (multiplier)
     job_threat_scale: FloatArray  # how strongly plant job risk moves local opinion (case cities)
     utility_owned: BoolArray  # the city holds a municipal utility / district-heating company
+    gpp_share_start: FloatArray  # green-tender share in the start year (in base emissions)
 
     @property
     def n(self) -> int:

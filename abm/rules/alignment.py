@@ -73,7 +73,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
     if new.any():
         c.ccc_signed |= new
         c.alignment_base = np.minimum(c.alignment_base + p.ccc_alignment_gain * new, 1.0)
-        c.industry_in_ccc |= new & (u_scope < lv.climate_city_contracts)
+        c.industry_in_ccc |= new & (
+            u_scope < p.lever_ccc_industry_scope_new_share * lv.climate_city_contracts
+        )
     # the lever also brings industry into the scope of existing contracts over time
     c.industry_in_ccc |= c.ccc_signed & (
         u_scope < lv.climate_city_contracts * dt * p.lever_ccc_industry_scope_per_year

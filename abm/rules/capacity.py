@@ -49,6 +49,16 @@ def _peer_gap(values: np.ndarray, peers: np.ndarray) -> np.ndarray:
     return np.maximum(values[peers].mean(axis=1) - values, 0.0)
 
 
+def lever_training_skill_per_year(m: GovernanceModel) -> float:
+    """Skill gain per year from the capacity lever's training: hours bought x gain per hour."""
+    p = m.params
+    return (
+        p.capacity_skill_gain_per_training_hour
+        * p.lever_capacity_training_hours_per_fte_year
+        * m.levers.capacity_building
+    )
+
+
 def learn_and_hire(m: GovernanceModel) -> None:
     """Skills grow with projects, training and twinning, decay with turnover; backlog hires."""
     c = m.cities
@@ -56,7 +66,7 @@ def learn_and_hire(m: GovernanceModel) -> None:
     lv = m.levers
     dt = m.dt
     platform = p.platform_training_skill_per_year * (c.mission | c.label)
-    training = p.training_skill_per_year + p.lever_capacity_training * lv.capacity_building
+    training = p.training_skill_per_year + lever_training_skill_per_year(m)
     twin = p.twinning_transfer_per_year * (
         p.twinning_baseline_share + (1 - p.twinning_baseline_share) * lv.capacity_building
     )
@@ -72,8 +82,10 @@ def learn_and_hire(m: GovernanceModel) -> None:
         - p.skill_turnover_per_year * dt * c.finance_skill
     )
     c.procurement_skill += (
-        p.procurement_training_share * p.lever_capacity_training * lv.capacity_building
-        + p.lever_procurement_training * lv.green_procurement
+        p.procurement_training_share * lever_training_skill_per_year(m)
+        + p.capacity_skill_gain_per_training_hour
+        * p.lever_gpp_training_hours_per_procurement_fte_year
+        * lv.green_procurement
     ) * dt * (
         1.0 - c.procurement_skill
     ) - p.procurement_turnover_share * p.skill_turnover_per_year * dt * c.procurement_skill
@@ -94,8 +106,7 @@ def learn_and_hire(m: GovernanceModel) -> None:
     cap_year = staff_capacity_pm(m) / dt
     backlog = m.year_flows.unmet_pm + preparation_backlog(m)
     pressure = np.clip(backlog / np.maximum(cap_year, 1e-9), 0.0, 1.0)
-    growth = (
-        p.hiring_response_per_year * pressure * m.nations.fiscal_room[c.country]
-        + p.lever_capacity_staff_growth * lv.capacity_building
-    )
+    funded = p.lever_capacity_staff_growth * lv.capacity_building
+    growth = p.hiring_response_per_year * pressure * m.nations.fiscal_room[c.country] + funded
+    m.lever_accounts.funded_fte += funded * dt * c.staff_fte  # FTE the lever pays (public_cost)
     c.staff_fte *= 1.0 + growth * dt

@@ -1,10 +1,12 @@
 """Emissions: city sectors follow the energy system, the drift, citizens and projects (domain §7).
 
-A city sector's emissions are ``(grid_s + drift_s) * max(base_s * (1 - cut * adoption_s) -
-abated_s, 0)``: ``base`` is the start-year inventory, ``grid_s + drift_s`` the multiplier of its
-carbon content (``abm.rules.energy``: the national grid for the electric share, the exogenous
-drift for the rest), citizens' low-carbon choices cut buildings and transport activity, and
-completed projects abate ``abated_s`` start-year tonnes. Industrial emissions on a city's
+A city sector's emissions are ``(grid_s + drift_s) * max(base_s * (1 - cut * adoption_s) *
+gpp_s - abated_s, 0)``: ``base`` is the start-year inventory, ``grid_s + drift_s`` the
+multiplier of its carbon content (``abm.rules.energy``: the national grid for the electric
+share, the exogenous drift for the rest), citizens' low-carbon choices cut buildings and
+transport activity, green tenders beyond the start-year share cut the municipal part
+(``procurement.procured_emissions_factor``), and completed projects abate ``abated_s``
+start-year tonnes. Industrial emissions on a city's
 territory are its plants' (``industry.installation_emissions``) plus its SMEs'.
 :func:`decomposition` splits the cut from the start year into these causes exactly.
 """
@@ -16,13 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.agents.state import SECTORS_CITY
-from abm.rules import energy, industry, smes
+from abm.rules import energy, industry, procurement, smes
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
 
 # the causes a city's own-sector cut is booked to, in the order of decomposition()'s columns
-CUT_CAUSES: tuple[str, ...] = ("drift", "grid", "adoption", "projects")
+CUT_CAUSES: tuple[str, ...] = ("drift", "grid", "adoption", "procurement", "projects")
 
 
 def _household(m: GovernanceModel) -> np.ndarray:
@@ -39,7 +41,8 @@ def city_sector_emissions(m: GovernanceModel) -> np.ndarray:
     """Current city emissions by sector (n, 4), t/yr, after projects and adoption."""
     c = m.cities
     grid, drift = energy.sector_factors(m)
-    activity = np.maximum(c.emissions_base_t * _household(m) - c.abated_t, 0.0)
+    procured = procurement.procured_emissions_factor(m)
+    activity = np.maximum(c.emissions_base_t * _household(m) * procured - c.abated_t, 0.0)
     return np.asarray((grid + drift) * activity)
 
 
@@ -54,12 +57,14 @@ def decomposition(m: GovernanceModel) -> np.ndarray:
     e = energy.electricity_shares(m.params)[None, :]
     factor = grid + drift
     household = _household(m)
-    projects = factor * np.minimum(c.abated_t, base * household)
+    procured = procurement.procured_emissions_factor(m)
+    projects = factor * np.minimum(c.abated_t, base * household * procured)
     return np.stack(
         [
             (base * ((1.0 - e) - drift)).sum(axis=1),
             (base * (e - grid)).sum(axis=1),
             (factor * base * (1.0 - household)).sum(axis=1),
+            (factor * base * household * (1.0 - procured)).sum(axis=1),
             projects.sum(axis=1),
         ],
         axis=1,

@@ -32,7 +32,11 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
     p = m.params
     lv = m.levers
     years = np.maximum(np.asarray(year, dtype=float) - 2025.0, 0.0)
-    learning = (1.0 - p.clean_cost_learning_per_year * (1.0 + lv.research_innovation)) ** years
+    learning = (
+        1.0
+        - p.clean_cost_learning_per_year
+        * (1.0 + p.lever_rni_learning_boost * lv.research_innovation)
+    ) ** years
     h2 = (
         p.hydrogen_premium_eur_per_t
         * learning

@@ -59,7 +59,8 @@ def integrate_departments(m: GovernanceModel) -> None:
     p = m.params
     lv = m.levers
     dt = m.dt
-    c.silo -= p.silo_reduction_ccc_per_year * dt * c.ccc_signed * (1.0 + lv.climate_city_contracts)
+    ccc_boost = 1.0 + p.lever_ccc_silo_reduction_boost * lv.climate_city_contracts
+    c.silo -= p.silo_reduction_ccc_per_year * dt * c.ccc_signed * ccc_boost
     body = c.structure == 0
     c.coordination += (
         (

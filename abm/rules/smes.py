@@ -31,7 +31,13 @@ def sme_finance(m: GovernanceModel) -> None:
     u_score = rng.random(s.n)  # Gumbel noise for applicants only, from one uniform per SME
     active = s.status != SME_DEFAULTED
     # capacity building for local actors includes SMEs' funding know-how (the brief)
-    s.know_how += p.lever_capacity_training * lv.capacity_building * dt * (1.0 - s.know_how)
+    s.know_how += (
+        p.capacity_skill_gain_per_training_hour
+        * p.lever_capacity_sme_training_hours_per_year
+        * lv.capacity_building
+        * dt
+        * (1.0 - s.know_how)
+    )
     s.cash_eur += (
         active * (p.sme_margin_share * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
     )
@@ -72,7 +78,9 @@ def sme_finance(m: GovernanceModel) -> None:
         s.cash_eur -= np.where(applies, prep, 0.0)
         idx = np.flatnonzero(applies)
         gumbel = -np.log(-np.log(np.clip(u_score[idx], 1e-12, 1.0 - 1e-12)))
-        score = s.know_how[idx] + lv.enhanced_financing * 0.5 + gumbel
+        # advisory branches close part of each applicant's know-how gap: weak applicants gain most
+        advised = p.lever_financing_sme_advice_know_how_gain * lv.enhanced_financing
+        score = s.know_how[idx] + advised * (1.0 - s.know_how[idx]) + gumbel
         order = idx[np.argsort(-score, kind="stable")]
         win = order[np.cumsum(grant[order]) <= m.eu.remaining_eur("sme")]
         # a winner that cannot bridge the delay from cash drops the project (domain §3.6)

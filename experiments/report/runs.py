@@ -23,6 +23,19 @@ RUN_OUTCOMES: tuple[str, ...] = selection("run")
 SUMMARY_COLUMNS = ("scenario", "outcome", "n", "mean", "low", "high")
 DIFF_COLUMNS = ("scenario", "outcome", "n", "mean_difference", "ci_low", "ci_high")
 PATHWAY_COLUMNS = ("scenario", "series", "year", "mean_t", "low_t", "high_t")
+# effects per EUR 1 bn of public money (experiments.compare.effects_per_billion writes them)
+PER_EURO_COLUMNS = (
+    *DIFF_COLUMNS,
+    "public_cost_difference_eur_bn",
+    "mean_difference_per_eur_bn",
+    "ci_low_per_eur_bn",
+    "ci_high_per_eur_bn",
+    "per_euro_note",
+)
+PER_EURO_OUTCOMES: tuple[str, ...] = (
+    "city_emissions_reduction_2050_pct",
+    *(o for o in REPORT_OUTCOMES if o != "levers_public_cost_eur"),
+)
 
 
 def _baseline_outcomes(b: Build) -> None:
@@ -112,6 +125,55 @@ def _lever_effects(b: Build) -> None:
     b.copy(s, diff_file, "Paired differences of every scenario and headline outcome.")
 
 
+def _per_euro(b: Build) -> None:
+    """Each effect per EUR 1 bn of extra public money on the levers, beside the raw effect."""
+    baseline, diff_file = b.data["baseline"], b.data["diff_file"]
+    s = b.section(
+        "Effects per euro of public money",
+        f"Each scenario's paired difference from `{baseline}` divided by the extra public money "
+        "its levers cost (cumulative 2025-2050, EUR bn; what each lever's dose costs is in the "
+        "registry, `govsim params lever_`). A scenario that costs no more than the baseline has "
+        "no per-euro effect (blank, with a note); an effect whose 95% interval includes zero "
+        "keeps its per-euro value but is marked as within noise: its ranking per euro means "
+        "nothing.",
+    )
+    diffs = b.read(s, diff_file, PER_EURO_COLUMNS)
+    if diffs is None:
+        return
+    parts = []
+    for outcome in PER_EURO_OUTCOMES:
+        rows = diffs[diffs["outcome"] == outcome]
+        if rows.empty:
+            continue
+        info = describe_outcome(outcome)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "outcome": info.label,
+                    "unit": info.diff_unit,
+                    "scenario": rows["scenario"].astype(str),
+                    "extra_public_cost_eur_bn": rows["public_cost_difference_eur_bn"],
+                    "difference": rows["mean_difference"] * info.scale,
+                    "per_eur_bn": rows["mean_difference_per_eur_bn"] * info.scale,
+                    "per_eur_bn_low": rows["ci_low_per_eur_bn"] * info.scale,
+                    "per_eur_bn_high": rows["ci_high_per_eur_bn"] * info.scale,
+                    "note": rows["per_euro_note"].fillna(""),
+                }
+            )
+        )
+    if not parts:
+        s.notes.append(f"`{diff_file}` has none of the per-euro outcomes; left out.")
+        return
+    table = pd.concat(parts, ignore_index=True)
+    b.derive(
+        s,
+        table,
+        "effects_per_eur_bn.csv",
+        "Raw effect and effect per EUR 1 bn of extra public money, with 95% CI.",
+        inline=True,
+    )
+
+
 def _pathways(b: Build) -> None:
     baseline, reps = b.data["baseline"], b.data["replicates"]
     s = b.section(
@@ -161,6 +223,7 @@ def build_experiment(b: Build) -> None:
     _verification_note(b, [s.get("config", {}) for s in b.data.get("scenarios", [])])
     _baseline_outcomes(b)
     _lever_effects(b)
+    _per_euro(b)
     _pathways(b)
 
 
