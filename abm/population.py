@@ -13,7 +13,8 @@ import dataclasses
 import difflib
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -31,6 +32,7 @@ from abm.agents.state import (
     SMEs,
 )
 from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
+from abm.kernels import keep_freed_memory, kernels
 from abm.rules import industry_tech as it
 from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
@@ -570,10 +572,11 @@ def build_citizens(
     n = city.size
     # Eurobarometer 538: 77% 'very serious' (45% EE .. 93% MT) -> mean support ~0.6 [der]
     region_shift = np.array([0.05, 0.02, 0.05, -0.08])[nations.region[cities.country]]
-    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
+    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)
     # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
     # concentration 4 but several times cheaper to draw for a million citizens
-    support = (logistic(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))).astype(np.float32)
+    logit_mean = np.log(mean / (1.0 - mean))[city]
+    support = (logistic(logit_mean + rng.normal(0.0, 1.0, n))).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
@@ -591,11 +594,7 @@ def build_citizens(
             cum[k] += cum[k - 1]
     hi = p_city + np.minimum(cum, 1.0)
     key = city + rng.random(n)
-    slot = np.searchsorted(hi, key, side="right")
-    slot_ok = slot < hi.size
-    slot_c = np.minimum(slot, hi.size - 1)
-    employed = slot_ok & (p_city[slot_c] == city)
-    plant = np.where(employed, order[slot_c], -1).astype(np.int64)
+    plant = kernels().assign_plants(key, city, start, count, hi, p_city, order)
     return Citizens(
         city=city,
         support=support,
@@ -732,6 +731,7 @@ def build_population(
     always gets its own copy and ``rng`` ends in the state a fresh build leaves it in, so a
     cached build and a fresh one are indistinguishable.
     """
+    keep_freed_memory()  # once per process: fewer page faults for the many citizen arrays
     return POPULATION_CACHE.get(cfg, params, start_year, rng)
 
 
@@ -856,6 +856,20 @@ class PopulationCache:
         self.hits = 0
         self.misses = 0
 
+    @contextmanager
+    def bypassed(self) -> Iterator[None]:
+        """Build without caching inside the block (callers whose populations never repeat).
+
+        A calibration particle has its own seed, so caching its population would only cost a
+        copy per simulation.
+        """
+        saved = self.max_entries
+        self.max_entries = 0
+        try:
+            yield
+        finally:
+            self.max_entries = saved
+
     def clear(self) -> None:
         """Forget every cached population."""
         self.entries.clear()
@@ -866,7 +880,8 @@ class PopulationCache:
     ) -> Population:
         """A copy of the cached population for these inputs, building it on a miss."""
         key = (cfg, _files_key(cfg), int(start_year), _rng_key(rng))
-        for k, entry in enumerate(self.entries):
+        entries = self.entries if self.max_entries > 0 else []
+        for k, entry in enumerate(entries):
             if entry.key == key and all(
                 getattr(params, name) == value for name, value in entry.read.items()
             ):

@@ -148,6 +148,27 @@ def test_participation_agrees_bit_for_bit_and_counts_participants() -> None:
     assert ref[0].max() == 1.0
 
 
+def test_plant_assignment_agrees_with_searchsorted() -> None:
+    """Keys on interval ends (hi == key), cities without plants, a city whose plants fill it."""
+    g = rng()
+    sizes = np.array([30, 5, 40, 12, 25])
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    city = np.repeat(np.arange(sizes.size), sizes)
+    p_city = np.array([0, 0, 2, 2, 2, 4])
+    cum = np.array([0.2, 0.5, 0.25, 0.5, 1.0, 0.1])
+    hi = p_city + cum
+    order = np.array([3, 0, 5, 1, 4, 2])
+    key = city + g.random(city.size)
+    key[:3] = [0.2, 0.5, 0.0]  # exactly on interval ends and the city's start
+    args = (key, city, start, sizes, hi, p_city, order)
+    ref = kn.NUMPY.assign_plants(*args)
+    np.testing.assert_array_equal(compiled().assign_plants(*args), ref)
+    # hi == key belongs to the next interval (side right): 0.2 -> the second plant (order 0),
+    # 0.5 -> past the city's last interval (no plant), 0.0 -> the first plant (order 3)
+    assert (ref[0], ref[1], ref[2]) == (0, -1, 3)
+    assert set(np.unique(ref[city == 1])) == {-1} and set(np.unique(ref[city == 2])) <= {5, 1, 4}
+
+
 def test_whole_runs_agree_bit_for_bit_between_backends(small_config: ScenarioConfig) -> None:
     """Yearly and quarterly (activity share below one) small runs: identical tables."""
     quarterly = dataclasses.replace(small_config, steps_per_year=4, end_year=2029)
@@ -177,5 +198,12 @@ def test_backend_switch_and_bad_names(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_both_backends_offer_the_same_kernels() -> None:
     """A new kernel needs a numpy reference and a compiled loop."""
-    names = {"bounded_confidence", "apply_drivers", "adopt", "participation_logit", "participate"}
+    names = {
+        "bounded_confidence",
+        "apply_drivers",
+        "adopt",
+        "participation_logit",
+        "participate",
+        "assign_plants",
+    }
     assert set(vars(kn.NUMPY)) == set(vars(compiled())) == names

@@ -95,3 +95,10 @@ def test_runs_from_a_cached_population_are_identical(
         pd.testing.assert_frame_equal(
             getattr(first, table), getattr(second, table), check_exact=True
         )
+
+
+def test_bypassed_builds_are_not_kept(cache: PopulationCache) -> None:
+    with cache.bypassed():
+        build(Parameters())
+        build(Parameters())
+    assert cache.entries == [] and cache.misses == 2 and cache.max_entries == 4
