@@ -8,12 +8,16 @@ the ``population`` stream, so the same seed builds the same EU in every scenario
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
 import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -28,6 +32,7 @@ from abm.agents.state import (
     SMEs,
 )
 from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
+from abm.kernels import keep_freed_memory, kernels
 from abm.rules import industry_tech as it
 from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
@@ -668,10 +673,11 @@ def build_citizens(
     n = city.size
     # Eurobarometer 538: 77% 'very serious' (45% EE .. 93% MT) -> mean support ~0.6 [der]
     region_shift = np.array([0.05, 0.02, 0.05, -0.08])[nations.region[cities.country]]
-    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
+    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)
     # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
     # concentration 4 but several times cheaper to draw for a million citizens
-    support = (logistic(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))).astype(np.float32)
+    logit_mean = np.log(mean / (1.0 - mean))[city]
+    support = (logistic(logit_mean + rng.normal(0.0, 1.0, n))).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
@@ -689,11 +695,7 @@ def build_citizens(
             cum[k] += cum[k - 1]
     hi = p_city + np.minimum(cum, 1.0)
     key = city + rng.random(n)
-    slot = np.searchsorted(hi, key, side="right")
-    slot_ok = slot < hi.size
-    slot_c = np.minimum(slot, hi.size - 1)
-    employed = slot_ok & (p_city[slot_c] == city)
-    plant = np.where(employed, order[slot_c], -1).astype(np.int64)
+    plant = kernels().assign_plants(key, city, start, count, hi, p_city, order)
     return Citizens(
         city=city,
         support=support,
@@ -822,7 +824,22 @@ def _append_installation(
 def build_population(
     cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
 ) -> Population:
-    """Build nations, cities, installations, SMEs and citizens (in that order)."""
+    """Build nations, cities, installations, SMEs and citizens (in that order).
+
+    Built once per process and copied (:data:`POPULATION_CACHE`) when the same population is
+    asked for again: same population config and data files, start year and state of ``rng``
+    (so the same seed), and the same values of every parameter the build read. The caller
+    always gets its own copy and ``rng`` ends in the state a fresh build leaves it in, so a
+    cached build and a fresh one are indistinguishable.
+    """
+    keep_freed_memory()  # once per process: fewer page faults for the many citizen arrays
+    return POPULATION_CACHE.get(cfg, params, start_year, rng)
+
+
+def _build_population(
+    cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
+) -> Population:
+    """The build itself (uncached)."""
     nations = build_nations(cfg, params)
     cities, label_year = build_cities(cfg, params, nations, rng)
     installations = build_installations(cfg, params, nations, cities, start_year, rng)
@@ -841,3 +858,155 @@ def build_population(
     smes = build_smes(params, cities, rng)
     citizens = build_citizens(cfg, params, cities, nations, installations, rng)
     return Population(nations, cities, installations, smes, citizens, label_year)
+
+
+# --- the population cache ---------------------------------------------------------------------
+
+_PARAMETER_NAMES: frozenset[str] = frozenset(f.name for f in dataclasses.fields(Parameters))
+
+
+class _RecordingParameters:
+    """Stands in for ``Parameters`` during a build and notes every parameter value read.
+
+    The cache keys a build on exactly the parameters it read, found by running it, so a rule
+    that starts reading a new parameter in the build is keyed on it without anyone listing it.
+    """
+
+    def __init__(self, params: Parameters) -> None:
+        self._params = params
+        self.read: dict[str, object] = {}
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(self._params, name)
+        if name in _PARAMETER_NAMES:
+            self.read[name] = value
+        return value
+
+
+@dataclass(slots=True)
+class _CachedBuild:
+    """One cached population: what it was built from and the stream state after the build."""
+
+    key: tuple[object, ...]
+    read: dict[str, object]
+    population: Population
+    rng_state_after: Mapping[str, Any]
+    nbytes: int
+
+
+def _rng_key(rng: np.random.Generator) -> str:
+    """The generator's full state as a string (equal strings: identical draws to come)."""
+    return repr(rng.bit_generator.state)
+
+
+def _files_key(cfg: PopulationConfig) -> tuple[object, ...]:
+    """Each data file's path, size and modification time (a changed file is a new population)."""
+    out: list[object] = []
+    paths = [getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name.endswith("_csv")]
+    for path in paths:  # every data file the build reads (a new *_csv field is covered)
+        try:
+            st = Path(path).stat()
+        except OSError:
+            out.append((str(path), None))
+        else:
+            out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _copy_state(obj: object) -> object:
+    """A copy of one state dataclass whose arrays share nothing with the original."""
+    changes = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        changes[f.name] = value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+    return type(obj)(**changes)
+
+
+def copy_population(pop: Population) -> Population:
+    """A deep copy of a population (the model changes its arrays in place)."""
+    return Population(
+        nations=cast(Nations, _copy_state(pop.nations)),
+        cities=cast(Cities, _copy_state(pop.cities)),
+        installations=cast(Installations, _copy_state(pop.installations)),
+        smes=cast(SMEs, _copy_state(pop.smes)),
+        citizens=cast(Citizens, _copy_state(pop.citizens)),
+        label_year=pop.label_year.copy(),
+    )
+
+
+def _population_nbytes(pop: Population) -> int:
+    """Bytes held by a population's arrays."""
+    total = pop.label_year.nbytes
+    for part in (pop.nations, pop.cities, pop.installations, pop.smes, pop.citizens):
+        for f in dataclasses.fields(part):
+            value = getattr(part, f.name)
+            total += value.nbytes if isinstance(value, np.ndarray) else 0
+    return total
+
+
+class PopulationCache:
+    """Built populations of this process (a worker), least recently used first out.
+
+    Bounded by ``max_entries`` and ``max_bytes``: a sweep over parameters that the build does
+    not read, or over levers, with a few seeds builds each seed's population once per worker.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.entries: list[_CachedBuild] = []
+        self.hits = 0
+        self.misses = 0
+
+    @contextmanager
+    def bypassed(self) -> Iterator[None]:
+        """Build without caching inside the block (callers whose populations never repeat).
+
+        A calibration particle has its own seed, so caching its population would only cost a
+        copy per simulation.
+        """
+        saved = self.max_entries
+        self.max_entries = 0
+        try:
+            yield
+        finally:
+            self.max_entries = saved
+
+    def clear(self) -> None:
+        """Forget every cached population."""
+        self.entries.clear()
+        self.hits = self.misses = 0
+
+    def get(
+        self, cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
+    ) -> Population:
+        """A copy of the cached population for these inputs, building it on a miss."""
+        key = (cfg, _files_key(cfg), int(start_year), _rng_key(rng))
+        entries = self.entries if self.max_entries > 0 else []
+        for k, entry in enumerate(entries):
+            if entry.key == key and all(
+                getattr(params, name) == value for name, value in entry.read.items()
+            ):
+                self.hits += 1
+                self.entries.append(self.entries.pop(k))  # most recently used last
+                rng.bit_generator.state = entry.rng_state_after
+                return copy_population(entry.population)
+        self.misses += 1
+        recording = _RecordingParameters(params)
+        built = _build_population(cfg, cast(Parameters, recording), start_year, rng)
+        nbytes = _population_nbytes(built)
+        if self.max_entries > 0 and nbytes <= self.max_bytes:
+            entry = _CachedBuild(
+                key, recording.read, copy_population(built), rng.bit_generator.state, nbytes
+            )
+            self.entries.append(entry)
+            while len(self.entries) > self.max_entries or (
+                sum(e.nbytes for e in self.entries) > self.max_bytes
+            ):
+                self.entries.pop(0)
+        return built
+
+
+# four populations of at most 512 MB in all: a few seeds of an EU-scale sweep, or many of the
+# calibration set-up's ~6 MB populations would not fit, so seeds beyond four rebuild
+POPULATION_CACHE = PopulationCache(max_entries=4, max_bytes=512 * 2**20)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import PARAMETER_META, ScenarioConfig
+from abm.population import POPULATION_CACHE
 from abm.rng import parameter_seed
 from abm.survey import ITEM_BY_ID, expected_distributions, warm_up
 from calibration.distance import SurveyDistance, modelled, observed_statistics
@@ -177,8 +178,13 @@ class SurveySimulator:
         return self.simulate(values, parameter_seed(values))
 
     def simulate(self, theta: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-        """Expected answer shares of every survey item under ``theta`` with ``seed``."""
-        return expected_distributions(warm_up(self.configure(theta), seed))
+        """Expected answer shares of every survey item under ``theta`` with ``seed``.
+
+        Each particle has its own seed, so its population is never asked for again: it is
+        built without the population cache (no copy kept).
+        """
+        with POPULATION_CACHE.bypassed():
+            return expected_distributions(warm_up(self.configure(theta), seed))
 
 
 def make_prior(spec: CalibrationSpec) -> Any:
