@@ -886,6 +886,73 @@ class Parameters:
         "[assume]",
         "city pressure on a plant without city-industry dialogue (full dialogue adds 1)",
     )
+    # --- CBAM, export markets and distressed plants (issue 11) ---------------------------------
+    cbam_effectiveness: float = _p(
+        0.9,
+        "share of embedded carbon cost",
+        0.6,
+        1.0,
+        "[assume]: default values, resource shuffling and verification gaps (Regulation (EU) "
+        "2023/956 Art. 4-7, 27) let part of the embedded carbon through",
+        "share of importers' embedded carbon cost the CBAM charge actually levies",
+    )
+    cbam_import_intensity_ratio: float = _p(
+        1.0,
+        "x conventional route intensity",
+        0.8,
+        1.3,
+        "worldsteel 2023 world average ~1.9 tCO2/t crude steel vs BF-BOF 2.0 [der]",
+        "embedded emissions of imports relative to the sector's conventional EU route",
+    )
+    export_share_steel: float = _p(
+        0.15,
+        "share of output",
+        0.1,
+        0.25,
+        "Eurostat 2024 (iron and steel exports EUR 77.8 bn) / EUROFER European Steel in Figures "
+        "2024: ~20 of ~130 Mt [der]",
+        "share of EU steel output sold outside the EU (no CBAM relief on exports)",
+    )
+    export_share_cement: float = _p(
+        0.05,
+        "share of output",
+        0.02,
+        0.12,
+        "CEMBUREAU activity reports: extra-EU exports a few % of output [assume]",
+        "share of EU cement output sold outside the EU",
+    )
+    export_share_aluminium: float = _p(
+        0.1,
+        "share of output",
+        0.05,
+        0.25,
+        "European Aluminium: the EU is a net importer of primary metal [assume]",
+        "share of EU primary aluminium output sold outside the EU",
+    )
+    export_share_other_sectors: float = _p(
+        0.2,
+        "share of output",
+        0.1,
+        0.35,
+        "Cefic Facts & Figures: extra-EU exports about a fifth of chemical sales [assume]",
+        "share of output sold outside the EU in sectors without a figure (chemicals, refining)",
+    )
+    distress_review_loss_share: float = _p(
+        0.5,
+        "share of the closure threshold",
+        0.2,
+        0.9,
+        "[assume]",
+        "a plant whose losses pass this share of its closure threshold reviews its route now",
+    )
+    outside_equity_profitability_index: float = _p(
+        1.0,
+        "x net capex",
+        0.5,
+        3.0,
+        "[assume]: profitability index above 1 attracts project equity (Brealey-Myers)",
+        "a switch whose net value gain is this multiple of its net capex finds outside equity",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"

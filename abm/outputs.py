@@ -97,6 +97,10 @@ INSTALLATION_COLUMNS: tuple[str, ...] = (
     "jobs",
     "kappa",
     "aid_eur_cumulative",
+    "cut_route_t",
+    "cut_output_t",
+    "cut_closure_t",
+    "cbam_eur_per_t",
 )
 EU_SCALARS: tuple[str, ...] = (
     "carbon_price_eur_per_t",
@@ -209,8 +213,14 @@ class Recorder:
         ]
         self.city[k] = np.column_stack(cols)
         inst = m.installations
-        from abm.rules.industry import installation_emissions, installation_jobs
+        from abm.rules.industry import (
+            cbam_charge,
+            emission_cuts,
+            installation_emissions,
+            installation_jobs,
+        )
 
+        cbam = cbam_charge(m, inst.sector, m.eu.carbon_price_eur_per_t, float(year))
         self.inst[k] = np.column_stack(
             [
                 inst.tech,
@@ -222,6 +232,8 @@ class Recorder:
                 installation_jobs(m),
                 inst.kappa,
                 inst.aid_eur,
+                *emission_cuts(m),
+                cbam,
             ]
         )
         a = m.accounts

@@ -522,6 +522,7 @@ def build_installations(
         open=np.ones(n, dtype=bool),
         aid_eur=np.zeros(n),
         named=np.arange(n) < n_named,
+        ref_production_mt=np.zeros(n),
     )
 
 
@@ -703,6 +704,7 @@ def _append_installation(
         "open": False,
         "aid_eur": 0.0,
         "named": True,
+        "ref_production_mt": 0.0,
     }
     for f in dataclasses.fields(inst):
         old = getattr(inst, f.name)

@@ -140,6 +140,7 @@ class Installations:
     open: BoolArray
     aid_eur: FloatArray  # cumulative public aid received
     named: BoolArray
+    ref_production_mt: FloatArray  # output in the start year (reference of the cut split)
 
     @property
     def n(self) -> int:

@@ -69,6 +69,24 @@ BENCHMARK_T_PER_T: dict[str, float] = {
     "other": 1.5,
 }
 CBAM_SECTORS = frozenset({"steel", "cement", "other"})
+# CBAM factor: the share of the benchmark still allocated free to CBAM sectors, by year
+# (Directive 2003/87/EC Art. 10a(1a) as amended by Directive (EU) 2023/959; mirrored by the
+# free-allocation adjustment of CBAM certificates, Regulation (EU) 2023/956 Art. 31) [src]
+CBAM_FACTOR_BY_YEAR: dict[int, float] = {
+    2025: 1.0,
+    2026: 0.975,
+    2027: 0.95,
+    2028: 0.90,
+    2029: 0.775,
+    2030: 0.515,
+    2031: 0.39,
+    2032: 0.265,
+    2033: 0.14,
+    2034: 0.0,
+}
+# CBAM's definitive period (certificates to surrender) starts on 1 January 2026; 2023-25 was
+# reporting only (Regulation (EU) 2023/956 Art. 36) [src]
+CBAM_FIRST_YEAR = 2026
 JOBS_PER_MT: dict[str, float] = {
     "steel": 1800.0,  # domain §3.5: 8,000 jobs / 4.5 Mt [der]
     "cement": 250.0,
@@ -114,6 +132,20 @@ for _i, _t in enumerate(TECHNOLOGIES):
 PRICE_BY_SECTOR = np.array([WORLD_PRICE_EUR_PER_T[s] for s in SECTORS])
 BENCHMARK_BY_SECTOR = np.array([BENCHMARK_T_PER_T[s] for s in SECTORS])
 CBAM_BY_SECTOR = np.array([s in CBAM_SECTORS for s in SECTORS])
+CBAM_FACTOR_YEARS = np.array(sorted(CBAM_FACTOR_BY_YEAR), dtype=float)
+CBAM_FACTORS = np.array([CBAM_FACTOR_BY_YEAR[y] for y in sorted(CBAM_FACTOR_BY_YEAR)])
+# the conventional route of each sector: the comparator whose embedded emissions CBAM charges
+CONVENTIONAL: dict[str, str] = {
+    "steel": "BF-BOF",
+    "cement": "clinker kiln",
+    "chemicals": "steam cracking",
+    "refinery": "refinery",
+    "battery": "cell plant",
+    "other": "Al smelter",
+}
+CONVENTIONAL_INTENSITY_BY_SECTOR = np.array(
+    [TECHNOLOGIES[TECH_INDEX[CONVENTIONAL[s]]].intensity_t_per_t for s in SECTORS]
+)
 JOBS_PER_MT_BY_SECTOR = np.array([JOBS_PER_MT[s] for s in SECTORS])
 
 
