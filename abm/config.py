@@ -1505,7 +1505,36 @@ class NewInstallation:
             allowed.check(f"{where}.{name}", getattr(self, name))
 
 
+CASE_PLANT_RANGES: dict[str, Range] = {
+    "jobs": Range(integer=False, low=0.0, high=100_000.0),
+    "share_of_city_emissions": Range(integer=False, low=0.0, high=0.99),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CasePlant:
+    """A named site pinned in a case city, with the facts the case file states about it.
+
+    When a case lists plants, they are the only plants on the focus city's territory at the
+    start (besides its ``new_installations``): other sites and generated plants move out.
+    """
+
+    site: str  # site_name (or operator) of a row of industrial_sites.csv
+    jobs: float | None = None  # direct jobs at the start (None: the data file's figure)
+    # the plant's share of the city's emissions inventory at the start (None: as modelled);
+    # sets the plant's inventory emissions (scope 1 and 2 as the city counts them)
+    share_of_city_emissions: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in CASE_PLANT_RANGES.items():
+            value = getattr(self, name)
+            if value is not None:
+                allowed.check(f"case.plants[{self.site!r}].{name}", value)
+
+
 CASE_RANGES: dict[str, Range] = {
+    "national_gdp_eur": Range(integer=False, low=0.0, high=1e14, low_open=True),
+    "national_co2_t": Range(integer=False, low=0.0, high=1e10, low_open=True),
     "omega_econ": Range(integer=False, low=0.0, high=1.0),
     "kappa": Range(integer=False, low=0.0, high=1.0),
     "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
@@ -1529,6 +1558,9 @@ class CaseConfig:
     margin_shock_eur_per_t: float = 0.0  # margin lost by local plants (patents, competitors)
     margin_shock_year: int = 2030
     new_installations: tuple[NewInstallation, ...] = ()
+    plants: tuple[CasePlant, ...] = ()  # every plant on the city's territory (empty: as built)
+    national_gdp_eur: float | None = None  # the focus country's GDP (plant's share reported)
+    national_co2_t: float | None = None  # the focus country's CO2 emissions (plant's share)
 
     def __post_init__(self) -> None:
         for name, allowed in CASE_RANGES.items():

@@ -31,6 +31,7 @@ from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
 from abm.rules import industry_tech as it
 from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
+from abm.validation import ConfigError
 
 # Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
 # Metropolitan 500k-1.5M and Large metropolitan >=1.5M are our reading [assume].
@@ -523,6 +524,7 @@ def build_installations(
         aid_eur=np.zeros(n),
         named=np.arange(n) < n_named,
         ref_production_mt=np.zeros(n),
+        inventory_scale=np.ones(n),
     )
 
 
@@ -657,6 +659,7 @@ def apply_case(
     if case.omega_econ is not None:
         nat.omega_econ[country] = case.omega_econ
         set_structural_alignment(c, nat, params.alignment_initial_shift)
+    _pin_case_plants(pop, case, focus, params, rng)
     local = inst.city == focus
     c.job_threat_scale[focus] = case.job_threat_multiplier
     inst.margin_shock_eur_per_t[local] = case.margin_shock_eur_per_t
@@ -705,19 +708,96 @@ def _append_installation(
         "aid_eur": 0.0,
         "named": True,
         "ref_production_mt": 0.0,
+        "inventory_scale": 1.0,
     }
     for f in dataclasses.fields(inst):
         old = getattr(inst, f.name)
         setattr(inst, f.name, np.append(old, np.array([row[f.name]], dtype=old.dtype)))
     # its future workers: a share of the city's citizens without a plant job
+    _hire(pop, inst.n - 1, city, new.jobs, rng)
+
+
+def _hire(pop: Population, plant: int, city: int, jobs: float, rng: np.random.Generator) -> None:
+    """Give ``plant``'s jobs to citizens of ``city`` without a plant job (at most 30%)."""
     z = pop.citizens
     block = np.arange(z.city_start[city], z.city_start[city] + z.city_count[city])
     free = block[z.plant[block] < 0]
-    share = min(new.jobs / pop.cities.population[city], 0.3)
+    share = min(jobs / pop.cities.population[city], 0.3)
     k = min(round(share * block.size), free.size)
     hired = rng.choice(free, size=k, replace=False)
-    z.plant[hired] = inst.n - 1
+    z.plant[hired] = plant
     z.employed = np.flatnonzero(z.plant >= 0)
+
+
+def _site_index(inst: Installations, site: str, local: np.ndarray) -> int:
+    """Index of the named site ``site`` (site name or operator) among ``local`` plants, or -1."""
+    for i in local:
+        if inst.named[i] and site in (str(inst.name[i]), str(inst.operator[i])):
+            return int(i)
+    return -1
+
+
+def _pin_case_plants(
+    pop: Population, case: CaseConfig, focus: int, params: Parameters, rng: np.random.Generator
+) -> None:
+    """Make the focus city's plants those the case file states, with the facts it pins.
+
+    Generated plants never stay in a case city; when the case lists ``plants``, named sites
+    it does not list (a neighbour's plant matched to the city) move out too. A plant that
+    moves goes to another city of its country (population^0.7 weights, as generated plants
+    are placed), or of the EU if its country has no other city, and takes its jobs along.
+    """
+    inst = pop.installations
+    c = pop.cities
+    z = pop.citizens
+    local = np.flatnonzero(inst.city == focus)
+    pinned = {}
+    for plant in case.plants:
+        k = _site_index(inst, plant.site, local)
+        if k < 0:
+            sites = ", ".join(str(inst.name[i]) for i in local if inst.named[i]) or "none"
+            raise ConfigError(
+                "case.plants.site",
+                plant.site,
+                f"a named site in {c.name[focus]} (sites there: {sites})",
+                problem=f"{plant.site!r} is not a named site in the focus city",
+            )
+        pinned[k] = plant
+    shares = [k for k, plant in pinned.items() if plant.share_of_city_emissions is not None]
+    if len(shares) > 1:
+        raise ConfigError(
+            "case.plants.share_of_city_emissions",
+            len(shares),
+            "at most one plant per case",
+            problem="several plants pin their share of city emissions",
+        )
+    movers = [i for i in local if not inst.named[i] or (pinned and i not in pinned)]
+    weights = c.population**0.7
+    weights[focus] = 0.0
+    for i in movers:
+        same = (c.country == inst.country[i]) & (weights > 0)
+        w = np.where(same, weights, 0.0) if same.any() else weights
+        target = int(rng.choice(c.n, p=w / w.sum()))
+        jobs = float(inst.capacity_mt[i] * inst.jobs_per_mt[i] * inst.utilisation[i])
+        z.plant[z.plant == i] = -1
+        inst.city[i] = target
+        inst.country[i] = c.country[target]
+        _hire(pop, int(i), target, jobs, rng)
+    for k, plant in pinned.items():
+        if plant.jobs is not None:
+            inst.jobs_per_mt[k] = plant.jobs / inst.capacity_mt[k]
+            z.plant[z.plant == k] = -1
+            _hire(pop, k, focus, plant.jobs * inst.utilisation[k] / params.full_utilisation, rng)
+    for k in shares:
+        share = float(pinned[k].share_of_city_emissions or 0.0)
+        here = np.flatnonzero(inst.city == focus)
+        modelled = inst.capacity_mt * params.full_utilisation * it.INTENSITY[inst.tech] * 1e6
+        rest = (
+            float(c.emissions_base_t[focus].sum())
+            + float(pop.smes.emissions_t[pop.smes.city == focus].sum())
+            + float(modelled[here[here != k]].sum())
+        )
+        inst.inventory_scale[k] = share / (1.0 - share) * rest / max(float(modelled[k]), 1.0)
 
 
 def build_population(

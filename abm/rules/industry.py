@@ -182,7 +182,12 @@ def installation_emissions(m: GovernanceModel) -> np.ndarray:
     """Current emissions per installation, t/yr."""
     inst = m.installations
     return np.asarray(
-        inst.open * inst.capacity_mt * inst.utilisation * it.INTENSITY[inst.tech] * 1e6
+        inst.open
+        * inst.capacity_mt
+        * inst.utilisation
+        * it.INTENSITY[inst.tech]
+        * inst.inventory_scale
+        * 1e6
     )
 
 
@@ -194,12 +199,13 @@ def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     plant that entered later) and ``Q * (I0 - I)`` is its route switch.
     """
     inst = m.installations
+    scale = inst.inventory_scale * 1e6
     i0 = it.INTENSITY[inst.start_tech]
     q = inst.capacity_mt * inst.utilisation * inst.open
     ref = inst.ref_production_mt
-    route = q * (i0 - it.INTENSITY[inst.tech]) * 1e6
-    output = np.where(inst.open, (ref - q) * i0, 0.0) * 1e6
-    closure = np.where(inst.open, 0.0, ref * i0) * 1e6
+    route = q * (i0 - it.INTENSITY[inst.tech]) * scale
+    output = np.where(inst.open, (ref - q) * i0, 0.0) * scale
+    closure = np.where(inst.open, 0.0, ref * i0) * scale
     return np.asarray(route), np.asarray(output), np.asarray(closure)
 
 
