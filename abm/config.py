@@ -938,9 +938,9 @@ class Parameters:
         "share of output sold outside the EU in sectors without a figure (chemicals, refining)",
     )
     distress_review_loss_share: float = _p(
-        0.5,
+        0.1,
         "share of the closure threshold",
-        0.2,
+        0.0,
         0.9,
         "[assume]",
         "a plant whose losses pass this share of its closure threshold reviews its route now",
@@ -952,6 +952,59 @@ class Parameters:
         3.0,
         "[assume]: profitability index above 1 attracts project equity (Brealey-Myers)",
         "a switch whose net value gain is this multiple of its net capex finds outside equity",
+    )
+    # --- Routes with supply limits (issue 11) ---------------------------------------------------
+    scrap_headroom_share_2025: float = _p(
+        0.1,
+        "share of steel capacity",
+        0.0,
+        0.2,
+        "BIR World Steel Recycling in Figures: EU-27 net scrap exports ~19 Mt/yr vs ~130 Mt "
+        "crude steel (~0.14), less quality limits [der]",
+        "steel capacity that can move to scrap routes in 2025 on today's scrap supply",
+    )
+    scrap_supply_growth_share_per_year: float = _p(
+        0.01,
+        "share of steel capacity per year",
+        0.0,
+        0.02,
+        "Material Economics 2019 (Industrial Transformation 2050): obsolete scrap arisings grow "
+        "~1% of output a year [assume]",
+        "yearly growth of the scrap route headroom",
+    )
+    scrap_price_tightness_slope: float = _p(
+        1.0,
+        "x scrap premium at full use",
+        0.0,
+        3.0,
+        "[assume]",
+        "scrap premium rises by this multiple as new scrap routes use up the headroom",
+    )
+    ccs_storage_share_2030: float = _p(
+        0.1,
+        "share of start-year plant emissions",
+        0.03,
+        0.2,
+        "Net-Zero Industry Act Art. 20: 50 Mt/yr CO2 injection capacity by 2030, vs ~450 Mt "
+        "industrial ETS emissions [der]",
+        "CO2 transport and storage capacity open to the plants by 2030 (0 before 2026)",
+    )
+    ccs_storage_share_2050: float = _p(
+        0.4,
+        "share of start-year plant emissions",
+        0.15,
+        0.7,
+        "Commission Industrial Carbon Management Strategy 2024: ~450 Mt/yr captured by 2050, "
+        "part for removals [der]",
+        "CO2 transport and storage capacity open to the plants by 2050 (linear from 2030)",
+    )
+    grid_connection_lead_years: float = _p(
+        2.0,
+        "years",
+        0.0,
+        5.0,
+        "Eurelectric/ENTSO-E: multi-year queues for large industrial grid connections [assume]",
+        "extra years before a route needing a large new grid connection comes online",
     )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
@@ -1458,6 +1511,7 @@ class PopulationConfig:
     mission_cities_csv: Path = DATA_DIR / "mission_cities.csv"
     countries_csv: Path = DATA_DIR / "countries.csv"
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
+    announced_projects_csv: Path = DATA_DIR / "announced_projects.csv"
 
     def __post_init__(self) -> None:
         for name, allowed in POPULATION_RANGES.items():

@@ -498,6 +498,11 @@ def build_installations(
     # reinvestment points spread over one cycle from the start year [Steel-IQ; MPP]
     next_decision = start_year + rng.random(n) * params.investment_cycle_years
     capex = it.CAPEX[tech_arr] * capacity_arr * 1e6
+    pending = np.full(n, -1, dtype=np.int64)
+    online = np.full(n, np.inf)
+    _apply_announced_projects(
+        cfg, labels, tech_arr, sector_arr, start_year, next_decision, pending, online
+    )
     return Installations(
         name=name_arr,
         operator=np.array(ops + ["generic"] * m, dtype=object),
@@ -516,8 +521,8 @@ def build_installations(
         margin_shock_eur_per_t=np.zeros(n),
         margin_shock_year=np.full(n, np.inf),
         next_decision_year=next_decision,
-        pending_tech=np.full(n, -1, dtype=np.int64),
-        pending_online_year=np.full(n, np.inf),
+        pending_tech=pending,
+        pending_online_year=online,
         equity_eur=np.maximum(capex, 1e6) * rng.uniform(0.5, 2.0, n),
         cum_loss_eur=np.zeros(n),
         open=np.ones(n, dtype=bool),
@@ -526,6 +531,51 @@ def build_installations(
         ref_production_mt=np.zeros(n),
         inventory_scale=np.ones(n),
     )
+
+
+PROJECT_STATUSES = ("funded", "announced", "dropped")
+
+
+def _apply_announced_projects(
+    cfg: PopulationConfig,
+    labels: list[str],
+    tech: np.ndarray,
+    sector: np.ndarray,
+    start_year: int,
+    next_decision: np.ndarray,
+    pending: np.ndarray,
+    online: np.ndarray,
+) -> None:
+    """Announced projects of named sites (announced_projects.csv) enter the plants' state.
+
+    A funded route change still being built is under way from the start (its online year);
+    an announced one makes the plant review its route in the project's decision year (the
+    NPV rule decides); dropped projects and funded relines of the same route change nothing.
+    """
+    path = cfg.announced_projects_csv
+    df = read_csv(path, ("site_name", "route", "decision_year", "online_year", "funding_status"))
+    decided = pd.to_numeric(df["decision_year"], errors="coerce").to_numpy(dtype=float)
+    opens = pd.to_numeric(df["online_year"], errors="coerce").to_numpy(dtype=float)
+    for r, row in enumerate(df.itertuples(index=False)):
+        where = f"{path}: site {row.site_name!r}"
+        if row.site_name not in labels:
+            raise ValueError(f"{where} is not a site_name in {cfg.industrial_sites_csv}")
+        if row.funding_status not in PROJECT_STATUSES:
+            raise ValueError(
+                f"{where}: funding_status {row.funding_status!r}; allowed: {PROJECT_STATUSES}"
+            )
+        k = labels.index(str(row.site_name))
+        route = it.TECH_INDEX.get(str(row.route), -1)
+        if route < 0 or it.TECH_SECTOR[route] != sector[k]:
+            routes = [t.name for t in it.TECHNOLOGIES if it.SECTOR_INDEX[t.sector] == sector[k]]
+            raise ValueError(f"{where}: route {row.route!r}; allowed: {routes}")
+        if route == tech[k] or row.funding_status == "dropped":
+            continue
+        if row.funding_status == "funded" and opens[r] > start_year:
+            pending[k] = route
+            online[k] = opens[r]
+        elif row.funding_status == "announced" and np.isfinite(decided[r]):
+            next_decision[k] = min(next_decision[k], max(decided[r], start_year))
 
 
 def build_smes(params: Parameters, cities: Cities, rng: np.random.Generator) -> SMEs:

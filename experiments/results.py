@@ -229,6 +229,7 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
         Path(pop.mission_cities_csv),
         Path(pop.countries_csv),
         Path(pop.industrial_sites_csv),
+        Path(pop.announced_projects_csv),
     )
 
 

@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import advance, make_small_config
 
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel, simulate
 from abm.outcomes import headline_outcomes
 from abm.rules import industry
 from abm.rules import industry_tech as it
-from conftest import advance, make_small_config
 
 CAUSES = ("route", "output", "closure")
 
@@ -39,9 +39,10 @@ def test_baseline_closes_at_most_a_tenth_of_a_sector_in_any_year(seed: int) -> N
 def test_very_high_carbon_price_with_cbam_cuts_by_switching_not_closing() -> None:
     out = headline_outcomes(simulate(_flat_price(ScenarioConfig(), 1000.0), 1))
     route, output, closure = (out[f"industry_cut_{c}_2050_pct"] for c in CAUSES)
-    assert route > 50.0  # most of the start-year plant emissions are gone through switches
-    assert route > 5.0 * max(closure, 0.0)
-    assert route > max(output, 0.0) + max(closure, 0.0)
+    # done-when of issue 11: cuts come mostly from switches (before: 94 of 134 plants closed
+    # and closures were most of the cut); refineries, outside CBAM, may still close
+    assert route > 50.0  # half the start-year plant emissions are gone through switches
+    assert route > 2.0 * max(output, 0.0) + max(closure, 0.0)
 
 
 def _leaked_by_2045(effectiveness: float) -> float:
@@ -88,3 +89,96 @@ def test_a_plant_sheds_exports_first_when_only_exports_lose(make_model) -> None:
     price = it.PRICE_BY_SECTOR[sector][0]
     leak = np.clip(1.0 + m.params.leakage_elasticity * export[0] / price, 0.0, 1.0)
     assert inst.utilisation[plant] == pytest.approx(full * (1.0 - cut + cut * leak), rel=1e-9)
+
+
+# --- routes with supply limits ------------------------------------------------------------------
+
+
+def _run_plants(cfg: ScenarioConfig, seed: int) -> pd.DataFrame:
+    table = simulate(cfg, seed).installation_year
+    return table[table["sector"] != it.SME_CLUSTER]
+
+
+def test_scrap_routes_stay_within_the_scrap_supply() -> None:
+    """New scrap-route capacity never exceeds the scrap headroom of its year, and it binds."""
+    cfg = dataclasses.replace(ScenarioConfig(), end_year=2045)
+    cfg = dataclasses.replace(
+        cfg, parameters=cfg.parameters.replace(scrap_supply_growth_share_per_year=0.0)
+    )
+    m = GovernanceModel(cfg, 1)
+    peak = 0.0
+    for _ in range(20):
+        m.step()
+        used, limit = industry.scrap_headroom(m)
+        assert used <= limit + 1e-9
+        peak = max(peak, used / limit)
+    assert peak > 0.9  # the limit is reached, so it binds
+
+
+def test_co2_storage_limits_capture_routes(make_model) -> None:
+    m: GovernanceModel = make_model(end_year=2045)
+    for _ in range(20):
+        m.step()
+        stored, capacity = industry.ccs_headroom(m)
+        assert stored <= capacity + 1e-6
+    m0: GovernanceModel = make_model()
+    assert industry.ccs_headroom(m0)[1] == 0.0  # no storage open in 2025
+
+
+def test_routes_wait_for_their_readiness_year() -> None:
+    plants = _run_plants(_flat_price(make_small_config(end_year=2040), 400.0), 1)
+    chosen = plants[plants["pending_technology"] != "none"].groupby("pending_technology")
+    first = chosen["year"].min()
+    ready = {t.name: t.available_from for t in it.TECHNOLOGIES}
+    for route, year in first.items():
+        assert year >= ready[str(route)], route
+    assert "electrified" not in first.index or first["electrified"] >= 2030
+
+
+def test_grid_connection_delays_electric_routes() -> None:
+    """A switch decided in year y comes online after construction (+ the grid lead time)."""
+    m = GovernanceModel(dataclasses.replace(ScenarioConfig(), end_year=2045), 1)
+    inst = m.installations
+    p = m.params
+    checked = set()
+    for _ in range(20):
+        before = inst.pending_tech.copy()
+        m.step()
+        new = np.flatnonzero((inst.pending_tech >= 0) & (before < 0))
+        for k in new:
+            wait = (
+                p.construction_years
+                + p.grid_connection_lead_years * it.USES_GRID[inst.pending_tech[k]]
+            )
+            assert inst.pending_online_year[k] == pytest.approx(m.year - 1.0 + wait)
+            checked.add(bool(it.USES_GRID[inst.pending_tech[k]]))
+    assert checked == {True, False}  # both kinds of switch were seen
+
+
+def test_gas_dri_converts_to_hydrogen_cheaply() -> None:
+    gas, h2 = it.TECH_INDEX["gas-DRI-EAF"], it.TECH_INDEX["H2-DRI-EAF"]
+    assert it.ALLOWED[gas, h2] and it.ALLOWED[it.TECH_INDEX["BF-BOF"], gas]
+    assert it.SWITCH_CAPEX[gas, h2] < 0.25 * it.CAPEX[h2]
+    assert it.SWITCH_CAPEX[it.TECH_INDEX["BF-BOF"], h2] == it.CAPEX[h2]
+
+
+def test_announced_projects_set_review_years_and_funded_builds() -> None:
+    m = GovernanceModel(dataclasses.replace(ScenarioConfig(), end_year=2026), 1)
+    inst = m.installations
+    names = [str(x) for x in inst.name]
+    kosice = names.index("U.S. Steel Košice (USSK)")
+    assert inst.next_decision_year[kosice] <= 2026.0  # reviews its route when the plan is due
+    belval = names.index("ArcelorMittal Belval")
+    assert inst.pending_tech[belval] == -1  # a reline of the same route changes nothing
+    bad = ScenarioConfig().population
+    assert bad.announced_projects_csv.is_file()
+
+
+def test_an_announced_project_for_an_unknown_site_names_the_file(tmp_path) -> None:
+    bad = tmp_path / "projects.csv"
+    bad.write_text(
+        "site_name,route,decision_year,online_year,funding_status\nAtlantis,scrap-EAF,2026,2029,funded\n"
+    )
+    pop = dataclasses.replace(ScenarioConfig().population, announced_projects_csv=bad)
+    with pytest.raises(ValueError, match=r"projects.csv: site 'Atlantis' is not a site_name"):
+        GovernanceModel(dataclasses.replace(ScenarioConfig(), population=pop, end_year=2026), 1)

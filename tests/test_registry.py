@@ -60,6 +60,8 @@ INLINE_ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("model.GovernanceModel.end_step", 4096): (1, "buffer size that triggers compaction"),
     # calendar: the year the *_2025 parameters refer to, and the legal CBAM phase-out [src]
     ("industry._opex", 2025.0): (1, "clean-route cost learning counts from 2025"),
+    ("industry.ccs_headroom", 2030.0): (1, "year of ccs_storage_share_2030"),
+    ("industry.ccs_headroom", 2050.0): (1, "year of ccs_storage_share_2050"),
     ("eu.EUPlatform.expected_carbon_price", 2025.0): (2, "year of carbon_price_2025_eur_per_t"),
     ("eu.EUPlatform.expected_carbon_price", 25.0): (1, "2025 to 2050 (carbon_price_2050)"),
     ("eu.EUPlatform.expected_carbon_price", 15.0): (1, "2025 to 2040 (lever_pathway_price_2040)"),

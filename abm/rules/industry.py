@@ -38,14 +38,66 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
         * learning
         * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
     )
-    scrap = p.scrap_premium_eur_per_t * (
-        1.0 - p.lever_rni_scrap_premium_cut * lv.research_innovation
+    scrap = (
+        p.scrap_premium_eur_per_t
+        * (1.0 - p.lever_rni_scrap_premium_cut * lv.research_innovation)
+        * (1.0 + p.scrap_price_tightness_slope * scrap_tightness(m))
     )
     return np.asarray(
         it.OPEX[tech]
         + it.USES_H2[tech] * np.multiply.outer(h2, np.ones(tech.shape))
         + it.USES_SCRAP[tech] * scrap
     )
+
+
+def _route_in_use(m: GovernanceModel) -> np.ndarray:
+    """Each open plant's route, or the route it is building (the one its inputs are for)."""
+    inst = m.installations
+    return np.asarray(np.where(inst.pending_tech >= 0, inst.pending_tech, inst.tech))
+
+
+def scrap_headroom(m: GovernanceModel) -> tuple[float, float]:
+    """Steel capacity on scrap routes beyond the start (used) and the supply limit on it (Mt/yr).
+
+    The limit is a share of the modelled steel capacity, growing each year as scrap arisings
+    grow (the scrap the EU exports today plus new obsolete scrap).
+    """
+    inst = m.installations
+    p = m.params
+    steel = inst.sector == STEEL
+    start = float((inst.capacity_mt * (steel & it.USES_SCRAP[inst.start_tech])).sum())
+    now = float((inst.capacity_mt * (inst.open & it.USES_SCRAP[_route_in_use(m)])).sum())
+    total = float((inst.capacity_mt * steel).sum())
+    years = max(m.year - it.CBAM_FACTOR_YEARS[0], 0.0)
+    limit = total * (p.scrap_headroom_share_2025 + p.scrap_supply_growth_share_per_year * years)
+    return max(now - start, 0.0), limit
+
+
+def scrap_tightness(m: GovernanceModel) -> float:
+    """Share of the scrap headroom in use (0 at the start, 1 when the supply limit binds)."""
+    used, limit = scrap_headroom(m)
+    return float(np.clip(used / max(limit, 1e-9), 0.0, 1.0))
+
+
+def ccs_headroom(m: GovernanceModel) -> tuple[float, float]:
+    """CO2 stored by plants on capture routes and the transport and storage capacity (t/yr).
+
+    Capacity opens in 2026, grows linearly to ``ccs_storage_share_2030`` of the plants'
+    start-year emissions in 2030 and to ``ccs_storage_share_2050`` in 2050 (ramp-up).
+    """
+    inst = m.installations
+    p = m.params
+    route = _route_in_use(m)
+    full = inst.capacity_mt * p.full_utilisation * 1e6
+    captured = full * (it.CONVENTIONAL_INTENSITY_BY_SECTOR[inst.sector] - it.INTENSITY[route])
+    stored = float((captured * (inst.open & it.STORES_CO2[route])).sum())
+    start = float((full * it.INTENSITY[inst.start_tech] * (inst.entry_year < m.year)).sum())
+    y = m.year
+    first = float(it.CBAM_FIRST_YEAR)  # Porthos / Northern Lights open to industry from 2026
+    share = np.interp(
+        y, [first, 2030.0, 2050.0], [0.0, p.ccs_storage_share_2030, p.ccs_storage_share_2050]
+    )
+    return stored, start * float(share)
 
 
 def free_allocation_share(
@@ -236,7 +288,11 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
-    """NPV (EUR) of running each option from the end of construction to the horizon."""
+    """NPV (EUR) of running each option from the end of construction to the horizon.
+
+    A switch to a route needing a large grid connection earns nothing until the connection
+    is there (``grid_connection_lead_years`` after construction).
+    """
     p = m.params
     inst = m.installations
     sector = inst.sector[plants]
@@ -252,6 +308,9 @@ def _npv_per_option(
     for k in range(options.shape[1]):
         margins = planning_margin(m, sector, options[:, k], prices, years)  # (years, plants)
         margins = margins - shock * (years[:, None] >= shock_year)  # case margin shocks
+        waits = it.USES_GRID[options[:, k]] & (options[:, k] != inst.tech[plants])
+        online = m.year + start + p.grid_connection_lead_years * waits
+        margins = margins * (years[:, None] >= online[None, :])
         npv[:, k] = (disc @ margins) * q
     return npv
 
@@ -341,7 +400,9 @@ def _review_routes(
     nat = m.nations
     cur = inst.tech[deciding]
     options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
-    allowed = it.ALLOWED[cur]
+    # routes not yet ready at scale are not on offer (readiness years)
+    ready = m.year >= it.AVAILABLE_FROM
+    allowed = it.ALLOWED[cur] & (ready[None, :] | (options == cur[:, None]))
     r = p.discount_rate + p.policy_uncertainty_premium_pp / 100.0 * (
         1.0 - p.lever_pathway_uncertainty_cut * lv.predictable_pathway_2040
     )
@@ -351,7 +412,7 @@ def _review_routes(
     npv[:, cols] = _npv_per_option(m, deciding, options[:, cols], r)
     npv[~allowed] = -np.inf
     q_cap = inst.capacity_mt[deciding][:, None] * 1e6
-    capex = it.CAPEX[None, :] * q_cap * noise[deciding]
+    capex = it.SWITCH_CAPEX[cur] * q_cap * noise[deciding]
     switching = options != cur[:, None]
     # state aid for national assets, scaled by national priority and fiscal room
     aid_share = (
@@ -387,6 +448,7 @@ def _review_routes(
     awarded[order[awarded_sorted]] = True
     final = value.copy()
     final[awarded, best[awarded]] += grant[awarded]
+    _limit_supply(m, deciding, cur, final)
     choice = np.argmax(final, axis=1)
     gain = final[rows, choice] - final[rows, cur]
     net_capex = capex[rows, choice] * (1.0 - aid_share) - np.where(
@@ -402,7 +464,8 @@ def _review_routes(
     m.eu.award("industry", float(grant[got].sum()))  # paid out as the switch is decided
     sw = deciding[switch]
     inst.pending_tech[sw] = choice[switch]
-    inst.pending_online_year[sw] = m.year + p.construction_years
+    grid_wait = p.grid_connection_lead_years * it.USES_GRID[choice[switch]]
+    inst.pending_online_year[sw] = m.year + p.construction_years + grid_wait
     state_aid = (aid_share * capex[rows, choice])[switch]
     inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
     m.national.pay_aid(inst.country[sw], state_aid)
@@ -418,3 +481,42 @@ def _review_routes(
     # relining the current route is paid partly from equity too (never below zero)
     reline = it.CAPEX[inst.tech[stay]] * inst.capacity_mt[stay] * 1e6 * p.equity_share
     inst.equity_eur[stay] = np.maximum(inst.equity_eur[stay] - reline, 0.0)
+
+
+def _limit_supply(
+    m: GovernanceModel, deciding: np.ndarray, cur: np.ndarray, value: np.ndarray
+) -> None:
+    """Take scrap and CCS routes off the table for plants beyond the supply limits (in place).
+
+    New users of scrap (capacity) and of CO2 storage (tonnes captured) are served in order of
+    the value they gain, until this year's headroom is used; the others choose again without
+    those routes.
+    """
+    inst = m.installations
+    p = m.params
+    rows = np.arange(deciding.size)
+    q = inst.capacity_mt[deciding]
+    limits = (
+        (it.USES_SCRAP, scrap_headroom(m), q),
+        (
+            it.STORES_CO2,
+            ccs_headroom(m),
+            q[:, None]
+            * p.full_utilisation
+            * 1e6
+            * (
+                it.CONVENTIONAL_INTENSITY_BY_SECTOR[inst.sector[deciding]][:, None]
+                - it.INTENSITY[None, :]
+            ),
+        ),
+    )
+    for uses, (used, limit), need in limits:
+        choice = np.argmax(value, axis=1)
+        new = uses[choice] & ~uses[cur] & np.isfinite(value[rows, choice])
+        amount = need if need.ndim == 1 else need[rows, choice]
+        order = np.argsort(-(value[rows, choice] - value[rows, cur]), kind="stable")
+        room = max(limit - used, 0.0)
+        fits = np.cumsum(np.where(new[order], amount[order], 0.0)) <= room
+        refused = np.zeros(deciding.size, dtype=bool)
+        refused[order[new[order] & ~fits]] = True
+        value[np.ix_(refused, uses)] = -np.inf  # refused plants do not use these routes yet
