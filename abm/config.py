@@ -1512,6 +1512,7 @@ class PopulationConfig:
     countries_csv: Path = DATA_DIR / "countries.csv"
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
     announced_projects_csv: Path = DATA_DIR / "announced_projects.csv"
+    ets_sector_emissions_csv: Path = DATA_DIR / "ets_sector_emissions.csv"
 
     def __post_init__(self) -> None:
         for name, allowed in POPULATION_RANGES.items():

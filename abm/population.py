@@ -408,6 +408,48 @@ def _match_city(site_city: str, names: list[str]) -> int:
     return -1
 
 
+# generated plants: capacity ~ sector default x lognormal(-0.3, 0.5); a third of steel is EAF
+GEN_CAPACITY_LOG_MEAN = -0.3
+GEN_CAPACITY_LOG_SD = 0.5
+GEN_EAF_SHARE = 0.35
+
+
+def generated_sector_shares(
+    cfg: PopulationConfig, params: Parameters, named_mt: np.ndarray, m: int
+) -> np.ndarray:
+    """Sector probabilities of generated plants so that all plants match the ETS sector mix.
+
+    With ``s`` the sectors' shares of verified ETS emissions (ets_sector_emissions.csv), ``N``
+    the named sites' emissions and ``e`` a generated plant's mean emissions by sector, the
+    modelled total ``T`` solves ``sum_s (s T - N_s) / e_s = m`` and sector ``s`` gets
+    ``max(s T - N_s, 0) / e_s`` of the ``m`` generated plants.
+    """
+    df = read_csv(cfg.ets_sector_emissions_csv, ("sector", "verified_emissions_mt"))
+    bad = sorted(set(df["sector"]) - set(it.SECTORS))
+    if bad or set(df["sector"]) != set(it.SECTORS):
+        raise ValueError(
+            f"{cfg.ets_sector_emissions_csv}: column 'sector' must list each of {it.SECTORS} "
+            f"once (unknown: {bad})"
+        )
+    verified = df.set_index("sector")["verified_emissions_mt"].astype(float)
+    share = np.array([verified[s] for s in it.SECTORS]) / float(verified.sum())
+    mean_capacity = np.exp(GEN_CAPACITY_LOG_MEAN + GEN_CAPACITY_LOG_SD**2 / 2.0)
+    conventional = it.CONVENTIONAL_INTENSITY_BY_SECTOR.copy()
+    steel = it.SECTOR_INDEX["steel"]
+    conventional[steel] = (1.0 - GEN_EAF_SHARE) * conventional[steel] + GEN_EAF_SHARE * float(
+        it.INTENSITY[it.TECH_INDEX["scrap-EAF"]]
+    )
+    per_plant = (
+        np.array([it.DEFAULT_CAPACITY_MT[s] for s in it.SECTORS])
+        * mean_capacity
+        * params.full_utilisation
+        * conventional
+    )
+    total = (m + float((named_mt / per_plant).sum())) / float((share / per_plant).sum())
+    counts = np.maximum(share * total - named_mt, 0.0) / per_plant
+    return np.asarray(counts / counts.sum()) if counts.sum() > 0 else share
+
+
 def build_installations(
     cfg: PopulationConfig,
     params: Parameters,
@@ -466,7 +508,16 @@ def build_installations(
     m = cfg.generated_installations
     w = cities.population**0.7
     gen_city = rng.choice(cities.n, size=m, p=w / w.sum()) if m else np.zeros(0, dtype=np.int64)
-    gen_sector = rng.choice(len(it.SECTORS), size=m, p=[0.15, 0.32, 0.25, 0.1, 0.08, 0.1])
+    named_emissions = np.bincount(
+        np.array(sector_idx, dtype=np.int64),
+        weights=np.array(cap)
+        * params.full_utilisation
+        * it.INTENSITY[np.array(tech_idx, dtype=np.int64)],
+        minlength=len(it.SECTORS),
+    )
+    gen_sector = rng.choice(
+        len(it.SECTORS), size=m, p=generated_sector_shares(cfg, params, named_emissions, m)
+    )
     conv = {
         "steel": "BF-BOF",
         "cement": "clinker kiln",
@@ -477,10 +528,10 @@ def build_installations(
     }
     gen_tech = np.array([it.TECH_INDEX[conv[it.SECTORS[s]]] for s in gen_sector], dtype=np.int64)
     # a third of generated steel plants are scrap-EAF already [assume]
-    eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < 0.35)
+    eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < GEN_EAF_SHARE)
     gen_tech = np.where(eaf, it.TECH_INDEX["scrap-EAF"], gen_tech)
     gen_cap = np.array([it.DEFAULT_CAPACITY_MT[it.SECTORS[s]] for s in gen_sector]) * rng.lognormal(
-        -0.3, 0.5, m
+        GEN_CAPACITY_LOG_MEAN, GEN_CAPACITY_LOG_SD, m
     )
     gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector] * jobs_factor(params, gen_tech)
     gen_asset = gen_cap * gen_jpm >= 2500.0

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import advance, make_small_config
+from conftest import make_small_config
 
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel, simulate
@@ -37,12 +37,19 @@ def test_baseline_closes_at_most_a_tenth_of_a_sector_in_any_year(seed: int) -> N
 
 
 def test_very_high_carbon_price_with_cbam_cuts_by_switching_not_closing() -> None:
-    out = headline_outcomes(simulate(_flat_price(ScenarioConfig(), 1000.0), 1))
-    route, output, closure = (out[f"industry_cut_{c}_2050_pct"] for c in CAUSES)
-    # done-when of issue 11: cuts come mostly from switches (before: 94 of 134 plants closed
-    # and closures were most of the cut); refineries, outside CBAM, may still close
-    assert route > 50.0  # half the start-year plant emissions are gone through switches
-    assert route > 2.0 * max(output, 0.0) + max(closure, 0.0)
+    """Done-when of issue 11, for the sectors CBAM covers (steel, cement, aluminium): their
+    2050 cut comes mostly from switches (before: 94 of 134 plants closed). Refineries and
+    chemicals, outside CBAM, may still close: there the leakage really remains."""
+    table = simulate(_flat_price(ScenarioConfig(), 1000.0), 1).installation_year
+    cbam = table["sector"].isin(sorted(it.CBAM_SECTORS)) & (table["year"] == 2050)
+    route, output, closure = (float(table.loc[cbam, f"cut_{c}_t"].sum()) for c in CAUSES)
+    assert route > 2.0 * (max(output, 0.0) + max(closure, 0.0))
+    start = float(
+        table.loc[
+            table["sector"].isin(sorted(it.CBAM_SECTORS)) & (table["year"] == 2025), "emissions_t"
+        ].sum()
+    )
+    assert route > 0.5 * start  # more than half the CBAM sectors' emissions go by switching
 
 
 def _leaked_by_2045(effectiveness: float) -> float:
@@ -73,8 +80,7 @@ def test_cuts_by_cause_add_up_to_each_plants_cut(small_result) -> None:
 
 def test_a_plant_sheds_exports_first_when_only_exports_lose(make_model) -> None:
     """EU market protected by CBAM, export market not: output falls by the export share."""
-    m: GovernanceModel = make_model(end_year=2045)
-    advance(m, 15)  # 2040: no free allocation left in CBAM sectors
+    m: GovernanceModel = make_model()
     inst = m.installations
     plant = int(np.flatnonzero((inst.tech == it.TECH_INDEX["BF-BOF"]) & inst.open)[0])
     sector, tech = inst.sector[[plant]], inst.tech[[plant]]
@@ -82,7 +88,7 @@ def test_a_plant_sheds_exports_first_when_only_exports_lose(make_model) -> None:
     assert eu_market[0] > 0.0 > export[0]  # CBAM covers 90% of the carbon cost at home only
     cut = industry.export_share(m.params, sector)[0]
     m.eu.carbon_price_eur_per_t = 400.0
-    m.year = 2040.0
+    m.year = 2040.0  # no free allocation left in CBAM sectors
     inst.margin_shock_eur_per_t[plant] = 0.0
     industry.decide_investments(m)
     full = m.params.full_utilisation
@@ -99,20 +105,24 @@ def _run_plants(cfg: ScenarioConfig, seed: int) -> pd.DataFrame:
     return table[table["sector"] != it.SME_CLUSTER]
 
 
-def test_scrap_routes_stay_within_the_scrap_supply() -> None:
-    """New scrap-route capacity never exceeds the scrap headroom of its year, and it binds."""
+def _scrap_peak(**changes: float) -> float:
+    """Largest new scrap-route capacity in a full run to 2045, checked against each year's limit."""
     cfg = dataclasses.replace(ScenarioConfig(), end_year=2045)
-    cfg = dataclasses.replace(
-        cfg, parameters=cfg.parameters.replace(scrap_supply_growth_share_per_year=0.0)
-    )
-    m = GovernanceModel(cfg, 1)
+    m = GovernanceModel(dataclasses.replace(cfg, parameters=cfg.parameters.replace(**changes)), 1)
     peak = 0.0
     for _ in range(20):
         m.step()
         used, limit = industry.scrap_headroom(m)
         assert used <= limit + 1e-9
-        peak = max(peak, used / limit)
-    assert peak > 0.9  # the limit is reached, so it binds
+        peak = max(peak, used)
+    return peak
+
+
+def test_scrap_routes_stay_within_the_scrap_supply() -> None:
+    """New scrap-route capacity never exceeds the scrap headroom of its year; with no
+    headroom no plant moves onto scrap, with the default one some do."""
+    assert _scrap_peak() > 0.0
+    assert _scrap_peak(scrap_headroom_share_2025=0.0, scrap_supply_growth_share_per_year=0.0) == 0.0
 
 
 def test_co2_storage_limits_capture_routes(make_model) -> None:
@@ -182,3 +192,17 @@ def test_an_announced_project_for_an_unknown_site_names_the_file(tmp_path) -> No
     pop = dataclasses.replace(ScenarioConfig().population, announced_projects_csv=bad)
     with pytest.raises(ValueError, match=r"projects.csv: site 'Atlantis' is not a site_name"):
         GovernanceModel(dataclasses.replace(ScenarioConfig(), population=pop, end_year=2026), 1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_plants_start_with_the_ets_sector_mix(seed: int) -> None:
+    """Named sites plus generated plants: each sector's share of plant emissions within 5 pp
+    of its share of verified ETS emissions (ets_sector_emissions.csv); before: steel was 51%."""
+    cfg = dataclasses.replace(ScenarioConfig(), end_year=2026)
+    m = GovernanceModel(cfg, seed)
+    inst = m.installations
+    emitted = inst.capacity_mt * m.params.full_utilisation * it.INTENSITY[inst.tech]
+    model = np.bincount(inst.sector, weights=emitted, minlength=len(it.SECTORS))
+    ets = pd.read_csv(cfg.population.ets_sector_emissions_csv).set_index("sector")
+    target = np.array([ets.loc[s, "verified_emissions_mt"] for s in it.SECTORS], dtype=float)
+    np.testing.assert_allclose(model / model.sum(), target / target.sum(), atol=0.05)
