@@ -314,6 +314,8 @@ SELECTIONS: dict[str, tuple[str, ...]] = {
         "funds_absorbed_eur",
         "industry_jobs_change_pct",
         "citizen_support_end",
+        "industry_cut_route_2050_pct",
+        "industry_cut_closure_2050_pct",
     ),
     # the headline and charts of a compare/demo report: the Mission's 2030 year, then "key"
     "report": (

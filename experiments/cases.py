@@ -402,7 +402,9 @@ def cmd_case(args: argparse.Namespace) -> int:
             f"{len(seeds)} seeds each (common random numbers).\n\nReproduce: `{command}`\n\n"
             "- `trajectories.csv`: the focus city per scenario, seed and year\n"
             "- `plants.csv`: the city's large plants per scenario, seed and year\n"
-            "- `runs.csv`: the case metrics per run; `summary.csv`: mean and 90% interval\n"
+            "- `runs.csv`: the case metrics per run (incl. the plants' shares of national GDP "
+            "and CO2 where the case file gives them, aid per tonne abated by route switches, "
+            "direct jobs by route); `summary.csv`: mean and 90% interval\n"
             "- `effects.csv`: paired differences from the case baseline with 95% t-intervals\n",
         )
     base = summary[summary["scenario"] == "baseline"].set_index("metric")["mean"]
