@@ -107,6 +107,10 @@ INSTALLATION_COLUMNS: tuple[str, ...] = (
     "jobs",
     "kappa",
     "aid_eur_cumulative",
+    "cut_route_t",
+    "cut_output_t",
+    "cut_closure_t",
+    "cbam_eur_per_t",
 )
 EU_SCALARS: tuple[str, ...] = (
     "carbon_price_eur_per_t",
@@ -299,7 +303,12 @@ class Recorder:
         self.city_buf.close_year()
 
         inst = m.installations
-        from abm.rules.industry import installation_emissions, installation_jobs
+        from abm.rules.industry import (
+            cbam_charge,
+            emission_cuts,
+            installation_emissions,
+            installation_jobs,
+        )
 
         put = self.inst_buf.put
         self.inst_buf.open_year(k)
@@ -312,6 +321,10 @@ class Recorder:
         put("jobs", installation_jobs(m))
         put("kappa", inst.kappa)
         put("aid_eur_cumulative", inst.aid_eur)
+        causes = ("cut_route_t", "cut_output_t", "cut_closure_t")
+        for name, cut in zip(causes, emission_cuts(m), strict=True):
+            put(name, cut)
+        put("cbam_eur_per_t", cbam_charge(m, inst.sector, m.eu.carbon_price_eur_per_t, float(year)))
         self.inst_buf.close_year()
 
         a = m.accounts
