@@ -269,6 +269,8 @@ def shown_texts(page: Any) -> list[str]:
         options.first.wait_for()
         texts += options.all_inner_texts()
         page.keyboard.press("Escape")
+        # a long menu closes with an animation: wait until it is gone before the next click
+        page.locator(".v-overlay--active").last.wait_for(state="hidden")
     return texts
 
 

@@ -473,7 +473,9 @@ def _review_routes(
     state_aid = (aid_share * capex[rows, choice])[switch]
     inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
     m.national.pay_aid(inst.country[sw], state_aid)
-    inst.equity_eur[sw] -= p.equity_share * net_capex[switch]
+    # the plant's own share of the capex, as far as its equity goes; outside equity the rest
+    own = np.minimum(p.equity_share * net_capex[switch], np.maximum(inst.equity_eur[sw], 0.0))
+    inst.equity_eur[sw] -= own
     inst.next_decision_year[sw] = (
         m.year + p.construction_years + p.investment_cycle_years + cycle_noise[sw]
     )
