@@ -20,7 +20,7 @@ import numpy as np
 
 from abm.agents.state import P_IMPLEMENTING, P_PREPARED, SECTORS_CITY, SRC_PRIVATE
 from abm.rules import staff
-from abm.rules.silos import implementation_years
+from abm.rules.silos import start_delivery
 
 if TYPE_CHECKING:
     from abm.config import Parameters
@@ -105,14 +105,7 @@ def raise_private_finance(m: GovernanceModel) -> None:
         fcity = pr.city[full]
         pr.stage[full] = P_IMPLEMENTING
         pr.source[full] = SRC_PRIVATE
-        pr.remaining_years[full] = implementation_years(
-            c.silo[fcity],
-            pr.n_departments[full],
-            c.completed_projects[fcity],
-            p.learning_projects_divisor,
-            p.base_implementation_years,
-            p.silo_delivery_slowdown,
-        )
+        start_delivery(m, full)
         m.year_flows.private_eur += np.bincount(fcity, weights=pr.cost_eur[full], minlength=c.n)
 
 

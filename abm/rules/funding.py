@@ -27,7 +27,7 @@ from abm.agents.state import (
 )
 from abm.rules import finance, staff
 from abm.rules._math import cumsum_within, logistic, rank_within
-from abm.rules.silos import implementation_years
+from abm.rules.silos import start_delivery
 
 if TYPE_CHECKING:
     from abm.model import GovernanceModel
@@ -231,14 +231,7 @@ def _run_call(
     pr.stage[won] = P_IMPLEMENTING
     pr.source[won] = src
     pr.grant_eur[won] = grant
-    pr.remaining_years[won] = implementation_years(
-        c.silo[wcity],
-        pr.n_departments[won],
-        c.completed_projects[wcity],
-        p.learning_projects_divisor,
-        p.base_implementation_years,
-        p.silo_delivery_slowdown,
-    )
+    start_delivery(m, won)
     np.subtract.at(m.budget_left_eur, wcity, own_share[win])
     np.maximum(m.budget_left_eur, 0.0, out=m.budget_left_eur)
     per_city = np.bincount(wcity, weights=grant, minlength=n)
@@ -289,14 +282,7 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
     wcity = city[fund]
     pr.stage[won] = P_IMPLEMENTING
     pr.source[won] = SRC_OWN
-    pr.remaining_years[won] = implementation_years(
-        c.silo[wcity],
-        pr.n_departments[won],
-        c.completed_projects[wcity],
-        p.learning_projects_divisor,
-        p.base_implementation_years,
-        p.silo_delivery_slowdown,
-    )
+    start_delivery(m, won)
     spent = np.bincount(wcity, weights=public[fund], minlength=n)
     m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)
     m.year_flows.own_funded_eur += spent

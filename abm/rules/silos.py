@@ -53,6 +53,22 @@ def implementation_years(
     )
 
 
+def start_delivery(m: GovernanceModel, won: np.ndarray) -> None:
+    """Set the delivery time of projects that have just been funded (``won``: their indices)."""
+    c = m.cities
+    p = m.params
+    pr = m.projects
+    city = pr.city[won]
+    pr.remaining_years[won] = implementation_years(
+        c.silo[city],
+        pr.n_departments[won],
+        c.completed_projects[city],
+        p.learning_projects_divisor,
+        p.base_implementation_years,
+        p.silo_delivery_slowdown,
+    )
+
+
 def integrate_departments(m: GovernanceModel) -> None:
     """CCC signatories lower silos; cross-sectoral bodies and mandated dialogue raise c."""
     c = m.cities
