@@ -142,29 +142,33 @@ def write_hindcast(
     argv: Sequence[str] = (),
     doc_figure: Path | None = None,
 ) -> pd.DataFrame:
-    """Run the hindcast and write table, summary, figure, README and manifest to ``out_dir``."""
+    """Run the hindcast; write table, summary, figure, README and provenance to ``out_dir``."""
     config = load_scenario(SCENARIO)
     table = compare(config, seeds)
     summ = summary(table)
-    run_id = results.make_run_id("hindcast", [config], seeds)
+    # the shape of results run IDs (kind, UTC minute, first 6 of the inputs' hash)
+    digest = results.experiment_fingerprint([config], seeds)
+    run_id = f"hindcast-{results.stamp()}-{digest[:6]}"
     command = "scripts/hindcast.py " + shlex.join(argv)
     with results.atomic_dir(Path(out_dir), overwrite=overwrite) as tmp:
         results.write_text(tmp / "hindcast.csv", table.to_csv(index=False))
         results.write_text(tmp / "summary.csv", summ.to_csv())
         plot(table, tmp / "hindcast.png", run_id)
-        info = results.new_manifest(
-            "hindcast",
-            run_id,
-            command=command,
-            configs=[config],
-            seeds=seeds,
-            scenario=config.name,
-            config=config.as_dict(),
-            verified_csv=str(VERIFIED_CSV.relative_to(DATA_DIR.parents[1])),
-            verified_sha256=file_sha256(VERIFIED_CSV),
-            tolerance_index=TOLERANCE_INDEX,
-        )
-        results.write_manifest(tmp, info)
+        # provenance as every manifest has it; not a results kind of the explorer (yet), so
+        # written as hindcast.json rather than manifest.json
+        info = {
+            "kind": "hindcast",
+            "run_id": run_id,
+            "command": command,
+            **results.provenance([config]),
+            "seeds": [int(s) for s in seeds],
+            "scenario": config.name,
+            "config": config.as_dict(),
+            "verified_csv": str(VERIFIED_CSV.relative_to(DATA_DIR.parents[1])),
+            "verified_sha256": file_sha256(VERIFIED_CSV),
+            "tolerance_index": TOLERANCE_INDEX,
+        }
+        results.write_json(tmp / "hindcast.json", info)
         results.write_text(
             tmp / "README.md",
             f"# Hindcast 2013-2024 (`{run_id}`)\n\nReproduce: `{command}`\n\n"

@@ -53,7 +53,6 @@ KINDS: tuple[str, ...] = (
     "sensitivity",
     "case",
     "calibration",
-    "hindcast",
 )
 # the packages whose versions every manifest records
 RECORDED_PACKAGES: tuple[str, ...] = (

@@ -106,7 +106,7 @@ def test_write_hindcast_writes_table_figure_and_manifest(tmp_path: Path) -> None
         "summary.csv",
         "hindcast.png",
         "README.md",
-        "manifest.json",
+        "hindcast.json",
     }
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / "hindcast.json").read_text())
     assert manifest["kind"] == "hindcast" and manifest["tolerance_index"] == 0.10
