@@ -52,6 +52,7 @@ def test_shipped_scenarios_are_the_expected_set() -> None:
     verification = ("no_governance", "unconstrained", "zero_funding", "zero_staff")
     verification += ("carbon_price_zero", "carbon_price_high")
     expected |= {f"verification/{name}.toml" for name in verification}
+    expected |= {"hindcast/hindcast_2013.toml"}
     assert relative == expected
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from abm.rules import industry_tech as it
 from abm.rules.industry import free_allocation_share
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class EUPlatform(mesa.Agent):
                 p.sme_disbursement_delay_months,
             ),
         }
-        self.carbon_price_eur_per_t = p.carbon_price_2025_eur_per_t
+        self.carbon_price_eur_per_t = self.expected_carbon_price(model.year)
         self._log_price_shock = 0.0
         self.free_allocation_share = 1.0
         # the EU's ledger (EUR, cumulative): offered by the calls, awarded by CALL_INSTRUMENTS,
@@ -101,8 +102,23 @@ class EUPlatform(mesa.Agent):
         """Book SME grant money paid out (advance or the rest after the delay)."""
         self.sme_paid_eur += eur
 
+    @staticmethod
+    def recorded_price(year: float) -> float | None:
+        """The recorded annual EUA price of a past ``year`` (before the path starts), else None."""
+        y = float(np.floor(year))
+        years = it.EUA_HISTORY_YEARS
+        if years[0] <= y <= years[-1]:
+            return float(np.interp(y, years, it.EUA_HISTORY))
+        return None
+
     def expected_carbon_price(self, year: float) -> float:
-        """The announced carbon-price path (exponential interpolation), with the 2040 floor."""
+        """The announced carbon-price path (exponential interpolation), with the 2040 floor.
+
+        Years before the path starts (a hindcast from 2013) take the recorded annual price.
+        """
+        recorded = self.recorded_price(year)
+        if recorded is not None:
+            return recorded
         p = self.model.params
         frac = np.clip((year - 2025.0) / 25.0, 0.0, 1.0)
         base = (
@@ -127,11 +143,12 @@ class EUPlatform(mesa.Agent):
             1.0 - p.lever_pathway_uncertainty_cut * m.levers.predictable_pathway_2040
         )
         z = float(rng.standard_normal())
-        # AR(1) with the same persistence per year whatever the step length
+        # AR(1) with the same persistence per year whatever the step length; a recorded past
+        # year is the realisation itself (no shock), so the shock starts from 0 after history
         self._log_price_shock = (
-            p.carbon_price_persistence_per_year** m.dt * self._log_price_shock
+            p.carbon_price_persistence_per_year**m.dt * self._log_price_shock
             + (vol * np.sqrt(m.dt) * z)
-        )
+        ) * (self.recorded_price(m.year) is None)
         self.carbon_price_eur_per_t = self.expected_carbon_price(m.year) * float(
             np.exp(self._log_price_shock)
         )

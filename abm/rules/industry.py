@@ -110,12 +110,16 @@ def free_allocation_share(
     """Free-allocation share for CBAM and other sectors in ``year`` (arrays broadcast).
 
     CBAM sectors follow the legal CBAM factor of each calendar year (97.5% in 2026 to 0 in
-    2034; ``industry_tech.CBAM_FACTOR_BY_YEAR``); other sectors lose a fixed share a year.
+    2034; ``industry_tech.CBAM_FACTOR_BY_YEAR``); other sectors lose a fixed share a year. In
+    phase 3 (2013-2020, hindcast runs) both get the benchmark times the cross-sectoral
+    correction factor (``industry_tech.CSCF_BY_YEAR``; every modelled sector was on the
+    carbon-leakage list, so none had the phase-3 decline of non-leakage sectors).
     """
     y = np.asarray(year, dtype=float)
-    cbam = np.interp(np.floor(y), it.CBAM_FACTOR_YEARS, it.CBAM_FACTORS)
+    cscf = np.interp(np.floor(y), it.CSCF_YEARS, it.CSCF)
+    cbam = np.interp(np.floor(y), it.CBAM_FACTOR_YEARS, it.CBAM_FACTORS) * cscf
     first = it.CBAM_FACTOR_YEARS[0]
-    other = np.clip(1.0 - non_cbam_decline_per_year * np.maximum(y - first, 0.0), 0.0, 1.0)
+    other = np.clip(1.0 - non_cbam_decline_per_year * np.maximum(y - first, 0.0), 0.0, 1.0) * cscf
     return cbam, other
 
 

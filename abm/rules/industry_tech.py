@@ -164,6 +164,43 @@ CBAM_FACTOR_BY_YEAR: dict[int, float] = {
 # CBAM's definitive period (certificates to surrender) starts on 1 January 2026; 2023-25 was
 # reporting only (Regulation (EU) 2023/956 Art. 36) [src]
 CBAM_FIRST_YEAR = 2026
+# Recorded EUA prices before the announced path starts (annual averages, EUR/t), used when a
+# run starts before 2025 (the hindcast, ``experiments/hindcast.py``). Sources per year: 2015
+# 7.8 and 2016 5.3 (Thomson Reuters market review, in elEconomista 2017-01) [src]; 2018 15.82
+# (ICAP status report 2019, in energynomics.ro) [src]; 2019 24.84 and 2020 24.75 (annual means
+# quoted by Deia, 2022-08-01) [src]; 2021 53.59 (Global Factor, EUA spot annual mean) [src];
+# 2022 81.16 and 2023 ~85 (energypress.ir, annual means) [src]; 2024 64.76 (EEX auction mean,
+# Argus 2024-12; Veyt's secondary-market mean was EUR 67) [src]; 2013 4.5, 2014 6.0 and 2017
+# 5.8 [assume: approximate annual means of the EUA Dec futures, not yet checked against a
+# published annual table; carbon cost was negligible next to free allocation in those years].
+HISTORICAL_EUA_EUR_PER_T: dict[int, float] = {
+    2013: 4.5,
+    2014: 6.0,
+    2015: 7.8,
+    2016: 5.3,
+    2017: 5.8,
+    2018: 15.82,
+    2019: 24.84,
+    2020: 24.75,
+    2021: 53.59,
+    2022: 81.16,
+    2023: 85.0,
+    2024: 64.76,
+}
+# Phase 3 cross-sectoral correction factor: free allocation to industry was the benchmark times
+# this uniform factor (values of Commission Decision 2013/448/EU, Annex II [src]; Decision (EU)
+# 2017/126 revised them after the CJEU's 2016 ruling, revised values not transcribed here
+# [assume: the 2013 values stand for the revised ones]); no correction applied in 2021-2025.
+CSCF_BY_YEAR: dict[int, float] = {
+    2013: 0.94272,
+    2014: 0.92634,
+    2015: 0.90978,
+    2016: 0.89304,
+    2017: 0.87612,
+    2018: 0.85903,
+    2019: 0.84176,
+    2020: 0.82438,
+}
 JOBS_PER_MT: dict[str, float] = {
     "steel": 1800.0,  # domain §3.5: 8,000 jobs / 4.5 Mt [der]
     "cement": 250.0,
@@ -220,6 +257,11 @@ BENCHMARK_BY_SECTOR = np.array([BENCHMARK_T_PER_T[s] for s in SECTORS])
 CBAM_BY_SECTOR = np.array([s in CBAM_SECTORS for s in SECTORS])
 CBAM_FACTOR_YEARS = np.array(sorted(CBAM_FACTOR_BY_YEAR), dtype=float)
 CBAM_FACTORS = np.array([CBAM_FACTOR_BY_YEAR[y] for y in sorted(CBAM_FACTOR_BY_YEAR)])
+EUA_HISTORY_YEARS = np.array(sorted(HISTORICAL_EUA_EUR_PER_T), dtype=float)
+EUA_HISTORY = np.array([HISTORICAL_EUA_EUR_PER_T[y] for y in sorted(HISTORICAL_EUA_EUR_PER_T)])
+# the correction factor by year, 1.0 outside phase 3 (the endpoints pad the table)
+CSCF_YEARS = np.array([min(CSCF_BY_YEAR) - 1, *sorted(CSCF_BY_YEAR), max(CSCF_BY_YEAR) + 1.0])
+CSCF = np.array([1.0, *(CSCF_BY_YEAR[y] for y in sorted(CSCF_BY_YEAR)), 1.0])
 # the conventional route of each sector: the comparator whose embedded emissions CBAM charges
 CONVENTIONAL: dict[str, str] = {
     "steel": "BF-BOF",
