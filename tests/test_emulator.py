@@ -86,14 +86,13 @@ def test_common_seeds_leave_the_dummy_at_zero() -> None:
     assert frame.loc[("ST", sa.DUMMY), "value"] == 0.0
 
 
+def noisy_small(x1: float, x2: float, x3: float, seed: int) -> float:
+    """Ishigami plus N(0, 0.5^2) noise."""
+    return ishigami(x1, x2, x3) + float(np.random.default_rng(seed).normal(0.0, 0.5))
+
+
 def _emulator(samples: int, bootstrap: int) -> sa.StudyResult:
     study = sa.Study("emulator", FACTORS, samples, seed=1, seeding="independent")
-    noisy_small = lambda x1, x2, x3, seed: (
-        ishigami(x1, x2, x3)
-        + float(  # noqa: E731
-            np.random.default_rng(seed).normal(0.0, 0.5)
-        )
-    )
     return sa.run_study(study, sa.function_evaluator(noisy_small, study, [0]), bootstrap=bootstrap)
 
 
