@@ -417,12 +417,9 @@ def analyse_outcome(
     outcome with a point where every replicate failed, or that is constant, is skipped with
     the reason recorded. Sobol studies also get ``joint_ci_low``/``joint_ci_high``: a
     bootstrap over base points and replicates together (:func:`joint_bootstrap`). The
-    emulator method is analysed by :func:`experiments.sensitivity.emulator.analyse_emulator`.
+    emulator method is analysed by :func:`experiments.sensitivity.emulator.analyse_emulator`
+    instead (:func:`experiments.sensitivity.study.run_study` chooses).
     """
-    if study.method == "emulator":
-        from experiments.sensitivity.emulator import analyse_emulator
-
-        return analyse_emulator(study, X, Y, outcome, bootstrap)
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
         Y = Y[:, None]

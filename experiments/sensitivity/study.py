@@ -13,6 +13,7 @@ from abm.rng import point_seeds as make_point_seeds
 from experiments.errors import BadInput
 from experiments.sensitivity.analysis import DEFAULT_BOOTSTRAP, OutcomeResult, analyse_outcome
 from experiments.sensitivity.design import Study
+from experiments.sensitivity.emulator import analyse_emulator
 from experiments.sensitivity.evaluate import Evaluator
 
 
@@ -78,7 +79,8 @@ def run_study(
         raise BadInput(f"the model did not return outcomes {', '.join(missing)}")
     outputs = {name: raw[name][inverse.ravel()] for name in names}
     started = time.perf_counter()
-    results = tuple(analyse_outcome(study, design, outputs[n], n, bootstrap) for n in names)
+    analyse = analyse_emulator if study.method == "emulator" else analyse_outcome
+    results = tuple(analyse(study, design, outputs[n], n, bootstrap) for n in names)
     return StudyResult(
         study=study,
         design=design,
