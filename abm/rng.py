@@ -51,6 +51,9 @@ _PURPOSE_WORD: dict[str, int] = {
     "sensitivity_design": 1,  # the sample of a sensitivity study
     "sensitivity_analysis": 2,  # SALib's estimators
     "bootstrap": 3,  # bootstrap resampling of sensitivity indices
+    # issue 13: independent replicate seeds per design row, and robustness scenario sampling
+    "point_replicates": zlib.crc32(b"point_replicates"),
+    "robustness_scenarios": zlib.crc32(b"robustness_scenarios"),
 }
 PURPOSES: tuple[str, ...] = (*_PURPOSE_WORD, "replicates", "experiment_design")
 
@@ -108,6 +111,35 @@ def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
         if len(unique) >= replicates:
             return unique[:replicates]
         words += replicates - len(unique)  # a 32-bit collision: draw a few more words
+
+
+def point_seeds(master_seed: int, points: int, replicates: int) -> np.ndarray:
+    """Independent run seeds, one per (design point, replicate): shape (points, replicates).
+
+    Unlike :func:`replicate_seeds` (the same seeds at every point: common random numbers),
+    every point gets its own seeds, so seed noise is not shared between points and a
+    sensitivity study can estimate it. Seeds come from the ``point_replicates`` purpose and
+    are distinct within the array; row ``i`` does not depend on ``points``.
+    """
+    if points < 0 or replicates < 1:
+        raise ValueError(f"need points >= 0 and replicates >= 1, got {points}, {replicates}")
+    base = seed_sequence(master_seed, "point_replicates")
+    out = np.empty((points, replicates), dtype=np.int64)
+    seen: set[int] = set()
+    for i in range(points):
+        words = np.random.SeedSequence(base.entropy, spawn_key=(i,)).generate_state(
+            2 * replicates, np.uint32
+        )
+        row = [w for w in dict.fromkeys(int(x) for x in words) if w not in seen][:replicates]
+        k = 0
+        while len(row) < replicates:  # 32-bit collisions: take the next free integers
+            candidate = (int(words[0]) + 1 + k) % 2**32
+            k += 1
+            if candidate not in seen and candidate not in row:
+                row.append(candidate)
+        seen.update(row)
+        out[i] = row
+    return out
 
 
 def parameter_seed(values: dict[str, float] | Any, replicate: int = 0) -> int:

@@ -41,6 +41,7 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
     "experiments.cases",
     "experiments.sweep",
     "experiments.sensitivity",
+    "experiments.robustness",
     "experiments.discovery",
     "experiments.export",
     "experiments.calibrate",

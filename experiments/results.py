@@ -53,6 +53,7 @@ KINDS: tuple[str, ...] = (
     "sensitivity",
     "case",
     "calibration",
+    "robustness",
 )
 # the packages whose versions every manifest records
 RECORDED_PACKAGES: tuple[str, ...] = (

@@ -543,8 +543,21 @@ def LiveResultView(result: live.LiveResult) -> None:
     )
 
 
-# the component of each view of :data:`experiments.explorer.data.VIEWS`; the robustness
-# studies to come add theirs here (and their kind to data.VIEWS, _has_tables and load)
+@solara.component
+def RobustnessView(results: data.Results) -> None:
+    """A robustness study: each lever's and package's rank probabilities and regret."""
+    with solara.Card("Robust lever rankings", margin=0):
+        summary = results.path / "summary.md"
+        if summary.is_file():
+            solara.Markdown(summary.read_text(encoding="utf-8"))
+        rows = [
+            {str(k): f"{v:.3g}" if isinstance(v, float) else str(v) for k, v in rec.items()}
+            for rec in results.tables["ranking"].to_dict("records")
+        ]
+        solara.HTML(unsafe_innerHTML=html_table(rows), attributes={"id": "ranking-table"})
+
+
+# the component of each view of :data:`experiments.explorer.data.VIEWS`
 KIND_VIEWS: dict[str, Callable[[data.Results], Any]] = {
     "experiment": ExperimentView,
     "run": RunView,
@@ -552,6 +565,7 @@ KIND_VIEWS: dict[str, Callable[[data.Results], Any]] = {
     "case": CaseView,
     "calibration": CalibrationView,
     "sensitivity": SensitivityView,
+    "robustness": RobustnessView,
 }
 
 

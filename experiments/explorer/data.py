@@ -52,6 +52,7 @@ VIEWS: dict[str, str] = {
     "case": "case",
     "calibration": "calibration",
     "sensitivity": "sensitivity",
+    "robustness": "robustness",
 }
 RUN_TABLES: tuple[str, ...] = ("city_year", "installation_year", "eu_year")
 SEARCH_DEPTH = 3  # how deep below a root results directories are looked for
@@ -166,6 +167,8 @@ def _has_tables(path: Path, view: str) -> bool:
         return (path / "fit_table.csv").is_file()
     if view == "sensitivity":
         return any(path.glob("indices_*.csv"))
+    if view == "robustness":
+        return (path / "ranking.csv").is_file()
     return (path / "runs.parquet").is_file()
 
 
@@ -190,7 +193,8 @@ def _expected() -> str:
         "city_year/installation_year/eu_year.parquet (govsim run), of kind sweep with "
         "runs.parquet (govsim sweep), of kind case with effects.csv and summary.csv (govsim "
         "case), of kind calibration with fit_table.csv (govsim calibrate) or of kind "
-        "sensitivity with indices_*.csv (govsim sensitivity)"
+        "sensitivity with indices_*.csv (govsim sensitivity) or of kind robustness with "
+        "ranking.csv (govsim robustness)"
     )
 
 
@@ -281,6 +285,8 @@ def load(path: str | Path) -> Results:
     elif kind == "sensitivity":
         frames = [_read_table(f, "indices") for f in sorted(path.glob("indices_*.csv"))]
         tables["indices"] = pd.concat(frames, ignore_index=True)
+    elif kind == "robustness":
+        tables["ranking"] = _read_table(path / "ranking.csv", "ranking")
     else:
         tables["sweep_runs"] = _read_table(path / "runs.parquet", "sweep_runs")
     return Results(path=path, kind=kind, manifest=manifest, tables=tables)

@@ -31,7 +31,12 @@ CONF_LEVEL = 0.95
 DESIGN_RESAMPLES = 100  # SALib's resamples for the Sobol and Morris design intervals
 DEFAULT_BOOTSTRAP = 200  # replicate bootstrap resamples
 # the headline index of each method: sorted by, drawn as bars, reported in convergence
-MAIN_INDEX: dict[str, str] = {"morris": "mu_star", "sobol": "ST", "pawn": "pawn_median"}
+MAIN_INDEX: dict[str, str] = {
+    "morris": "mu_star",
+    "sobol": "ST",
+    "pawn": "pawn_median",
+    "emulator": "ST",
+}
 INDEX_COLUMNS: tuple[str, ...] = (
     "outcome",
     "method",
@@ -45,6 +50,8 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "noise_ci_high",
     "is_dummy",
     "above_dummy",
+    "joint_ci_low",
+    "joint_ci_high",
 )
 
 
@@ -289,12 +296,10 @@ def _bootstrap(
 ) -> tuple[pd.DataFrame, int]:
     """Percentile intervals of every index over bootstrap resamples of the replicates."""
     rng = np.random.default_rng(child_seed(study.seed, "bootstrap"))
-    reps = Y.shape[1]
     seed = child_seed(study.seed, "sensitivity_analysis")
     draws = []
     for _ in range(resamples):
-        pick = rng.integers(0, reps, reps)  # the same replicates at every point (CRN)
-        ybar = row_means(Y[:, pick])
+        ybar = row_means(_resample_replicates(study, Y, rng))
         if not np.all(np.isfinite(ybar)):
             continue
         try:
@@ -317,10 +322,85 @@ def _bootstrap(
     return out.reset_index(), len(draws)
 
 
+def _resample_replicates(study: Study, Y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One bootstrap resample of the replicates of every row of ``Y`` (rows x R).
+
+    Under common seeds the same replicate indices are drawn at every point (the resampled
+    means keep common random numbers); under independent seeds every row draws its own.
+    """
+    reps = Y.shape[1]
+    if study.seeding == "independent":
+        pick = rng.integers(0, reps, Y.shape)
+        return np.take_along_axis(Y, pick, axis=1)
+    return Y[:, rng.integers(0, reps, reps)]
+
+
+def sobol_estimates(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and total Sobol indices from Saltelli blocks (N, D + 2): A, AB_1..AB_D, B.
+
+    The estimators of SALib's ``sobol.analyze`` (Saltelli et al. 2010 first order, Jansen
+    1999 total order, normalised by the variance of A and B together, on the centred
+    output), vectorised so that a bootstrap over points and replicates stays cheap.
+    """
+    centred = blocks - blocks.mean()
+    A, AB, B = centred[:, :1], centred[:, 1:-1], centred[:, -1:]
+    var = float(np.var(np.r_[A, B]))
+    if var <= np.finfo(float).eps:
+        nan = np.full(AB.shape[1], np.nan)
+        return nan, nan
+    s1 = np.mean(B * (AB - A), axis=0) / var
+    st = 0.5 * np.mean((A - AB) ** 2, axis=0) / var
+    return s1, st
+
+
+def joint_bootstrap(study: Study, Y: np.ndarray, resamples: int) -> pd.DataFrame:
+    """Percentile intervals of Sobol S1 and ST resampling base points and replicates together.
+
+    Each resample draws the ``N`` base points (whole Saltelli blocks) with replacement and
+    recomputes the indices of the mean response. Under independent seeds every block carries
+    its own seed noise, so resampling blocks holds design and seed error at once (resampling
+    replicates as well would add noise: a mean of R draws with replacement is noisier than
+    the mean of the R runs, which biases noise-driven indices such as the dummy's upward).
+    Under common seeds the noise is shared by all blocks, so the replicates are resampled
+    too, the same draw at every point (:func:`_resample_replicates`).
+    """
+    names = _unit_names(study.problem())
+    width = study.units + 2
+    n = Y.shape[0] // width
+    rng = np.random.default_rng(child_seed(study.seed, "bootstrap") + 1)
+    s1s, sts = [], []
+    for _ in range(resamples):
+        resampled = Y if study.seeding == "independent" else _resample_replicates(study, Y, rng)
+        ybar = row_means(resampled)
+        if not np.all(np.isfinite(ybar)):
+            continue
+        blocks = ybar[: n * width].reshape(n, width)[rng.integers(0, n, n)]
+        s1, st = sobol_estimates(blocks)
+        s1s.append(s1)
+        sts.append(st)
+    tail = 100 * (1 - CONF_LEVEL) / 2
+    rows = []
+    for index, draws in (("S1", s1s), ("ST", sts)):
+        arr = np.asarray(draws, dtype=float).reshape(-1, len(names))
+        ok = np.isfinite(arr).any(axis=0) if len(arr) else np.zeros(len(names), bool)
+        low = np.full(len(names), np.nan)
+        high = np.full(len(names), np.nan)
+        if len(arr):
+            low[ok] = np.nanpercentile(arr[:, ok], tail, axis=0)
+            high[ok] = np.nanpercentile(arr[:, ok], 100 - tail, axis=0)
+        for k, name in enumerate(names):
+            rows.append(
+                {"name": name, "index": index, "joint_ci_low": low[k], "joint_ci_high": high[k]}
+            )
+    return pd.DataFrame(rows)
+
+
 def _flag_above_dummy(frame: pd.DataFrame) -> pd.Series:
     """Whether each index's lower bound lies above the dummy's upper bound (same index)."""
-    low = frame[["ci_low", "noise_ci_low"]].min(axis=1, skipna=True).fillna(frame["value"])
-    high = frame[["ci_high", "noise_ci_high"]].max(axis=1, skipna=True).fillna(frame["value"])
+    lows = [c for c in ("ci_low", "noise_ci_low", "joint_ci_low") if c in frame]
+    highs = [c for c in ("ci_high", "noise_ci_high", "joint_ci_high") if c in frame]
+    low = frame[lows].min(axis=1, skipna=True).fillna(frame["value"])
+    high = frame[highs].max(axis=1, skipna=True).fillna(frame["value"])
     dummy_high = high[frame["is_dummy"]].groupby(frame.loc[frame["is_dummy"], "index"]).max()
     threshold = frame["index"].map(dummy_high)
     above = (low > threshold) & ~frame["is_dummy"]
@@ -335,7 +415,10 @@ def analyse_outcome(
 
     Indices use the replicate means; failed runs (NaN) are left out of a point's mean. An
     outcome with a point where every replicate failed, or that is constant, is skipped with
-    the reason recorded.
+    the reason recorded. Sobol studies also get ``joint_ci_low``/``joint_ci_high``: a
+    bootstrap over base points and replicates together (:func:`joint_bootstrap`). The
+    emulator method is analysed by :func:`experiments.sensitivity.emulator.analyse_emulator`
+    instead (:func:`experiments.sensitivity.study.run_study` chooses).
     """
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
@@ -365,6 +448,13 @@ def analyse_outcome(
         boot, resamples_used = _bootstrap(study, problem, X, Y, bootstrap)
         indices = indices.drop(columns=["noise_ci_low", "noise_ci_high"]).merge(
             boot, on=["name", "index"], how="left", validate="one_to_one"
+        )
+    indices["joint_ci_low"] = np.nan
+    indices["joint_ci_high"] = np.nan
+    if study.method == "sobol" and bootstrap > 0:
+        joint = joint_bootstrap(study, Y, bootstrap)
+        indices = indices.drop(columns=["joint_ci_low", "joint_ci_high"]).merge(
+            joint, on=["name", "index"], how="left", validate="one_to_one"
         )
     indices["is_dummy"] = indices["name"] == DUMMY
     indices["above_dummy"] = _flag_above_dummy(indices)

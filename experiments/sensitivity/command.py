@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from abm.rng import replicate_seeds
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
@@ -20,6 +22,7 @@ from experiments.sensitivity.design import (
     DEFAULT_SAMPLES,
     DUMMY_LABEL,
     METHODS,
+    SEEDINGS,
     Study,
     factors_of,
     parse_factors,
@@ -58,6 +61,19 @@ def register(subparsers: Any) -> None:
         "--groups",
         action="store_true",
         help="sample and analyse recommendation packages (factor groups) instead of factors",
+    )
+    p.add_argument(
+        "--seeding",
+        choices=SEEDINGS,
+        default="common",
+        help="common: the same replicate seeds at every point (default); independent: every "
+        "design row its own seeds, so seed noise is estimated and the dummy measures it",
+    )
+    p.add_argument(
+        "--reference",
+        metavar="DIR",
+        help="with --method emulator: a brute-force Sobol study on the same factors; writes "
+        "validation.csv (emulator vs brute-force indices and intervals)",
     )
     p.add_argument("--jobs", type=jobs, default=-1, metavar="N", help="worker processes")
     p.add_argument(
@@ -116,6 +132,20 @@ def _check_study_dir(out: Path, study: Study, context: Mapping[str, Any]) -> Non
         )
 
 
+def _reference_indices(directory: Path) -> pd.DataFrame:
+    """The indices of a finished brute-force Sobol study (``--reference``)."""
+    from experiments.results import read_manifest
+
+    manifest = read_manifest(directory, kinds=("sensitivity",))
+    method = manifest.data.get("study", {}).get("method")
+    if method != "sobol":
+        raise BadInput(f"--reference {directory}: a {method} study; expected a sobol study")
+    files = sorted(directory.glob("indices_*.csv"))
+    if not files:
+        raise BadInput(f"--reference {directory}: no indices_*.csv files")
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``govsim sensitivity``: sample, run (cached), analyse and write one study."""
     experiment = None
@@ -138,7 +168,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     samples = args.samples or DEFAULT_SAMPLES[args.method]
     if args.samples is None and experiment is not None and experiment.design == args.method:
         samples = experiment.samples
-    study = Study(args.method, factors, samples, int(seed), grouped=args.groups)
+    study = Study(
+        args.method, factors, samples, int(seed), grouped=args.groups, seeding=args.seeding
+    )
+    if args.reference and args.method != "emulator":
+        raise BadInput("--reference is for --method emulator (validation against brute force)")
+    reference = _reference_indices(Path(args.reference)) if args.reference else None
     if args.groups and study.units == len(factors) + 1:
         raise BadInput(
             "--groups: every factor is its own group; give factors a shared 'group' "
@@ -152,12 +187,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.model:
         replicates = args.replicates or (experiment.replicates if experiment else 1)
         seeds = replicate_seeds(int(seed), replicates)
+        if args.seeding == "independent":
+            context["seeding"] = "independent"
         context["replicates"] = replicates
         evaluator = function_evaluator(args.model, study, seeds, jobs=args.jobs)
         outcomes: Sequence[str] | None = None
     else:
         assert experiment is not None
-        context["replicates"] = experiment.replicates
+        context["replicates"] = replicates = experiment.replicates
         evaluator = sweep_evaluator(
             experiment,
             out / "sweep",
@@ -173,7 +210,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         write_text(out / STUDY_FILE, record)
     started = time.perf_counter()
-    result = run_study(study, evaluator, outcomes, bootstrap=args.bootstrap)
+    result = run_study(
+        study, evaluator, outcomes, bootstrap=args.bootstrap, replicates=int(replicates)
+    )
+    validation = None
+    if reference is not None:
+        from experiments.sensitivity.emulator import compare_with_reference
+
+        validation = compare_with_reference(result.indices(), reference)
     info = {
         **context,
         "bootstrap": args.bootstrap,
@@ -185,10 +229,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.model:  # nothing to resume: DIR appears only with the results, all at once
         with atomic_dir(out, overwrite=True) as tmp:
             write_text(tmp / STUDY_FILE, record)
-            write_outputs(result, tmp, info, command=command)
+            write_outputs(result, tmp, info, command=command, validation=validation)
     else:  # the data files of the scenario the model ran: the experiment's base
         assert experiment is not None
-        write_outputs(result, out, info, command=command, configs=[experiment.base])
+        write_outputs(
+            result, out, info, command=command, configs=[experiment.base], validation=validation
+        )
     _print_summary(result, out)
     return 0
 

@@ -26,13 +26,17 @@ from experiments.errors import BadInput
 if TYPE_CHECKING:
     from experiments.experiment import Experiment
 
-METHODS: tuple[str, ...] = ("morris", "sobol", "pawn")
+METHODS: tuple[str, ...] = ("morris", "sobol", "pawn", "emulator")
+# how replicate seeds are given to design rows: the same R seeds at every distinct point
+# (common random numbers), or R seeds of its own for every design row (issue 13)
+SEEDINGS: tuple[str, ...] = ("common", "independent")
+MAX_EMULATOR_RUNS = 2048
 DUMMY = "_dummy"
 DUMMY_LABEL = "dummy (no effect)"
 MORRIS_LEVELS = 4
 PAWN_SLIDES = 10
-DEFAULT_SAMPLES: dict[str, int] = {"morris": 20, "sobol": 256, "pawn": 512}
-MIN_SAMPLES: dict[str, int] = {"morris": 4, "sobol": 4, "pawn": 8 * PAWN_SLIDES}
+DEFAULT_SAMPLES: dict[str, int] = {"morris": 20, "sobol": 256, "pawn": 512, "emulator": 256}
+MIN_SAMPLES: dict[str, int] = {"morris": 4, "sobol": 4, "pawn": 8 * PAWN_SLIDES, "emulator": 32}
 
 
 # --- study definition -----------------------------------------------------------------------------
@@ -52,8 +56,11 @@ class FactorSpec:
 class Study:
     """What to sample and how to analyse it; the model is supplied separately.
 
-    ``samples`` is the base sample size ``N``: Morris trajectories, Sobol base points or PAWN
-    points. The design always ends with the :data:`DUMMY` column.
+    ``samples`` is the base sample size ``N``: Morris trajectories, Sobol base points, PAWN
+    points or the emulator's training runs. The design always ends with the :data:`DUMMY`
+    column. ``seeding`` is ``common`` (the same replicate seeds at every distinct point) or
+    ``independent`` (every design row its own seeds, :func:`abm.rng.point_seeds`; rows that
+    differ only in the dummy are then run apart, so the dummy's index measures seed noise).
     """
 
     method: str
@@ -61,6 +68,7 @@ class Study:
     samples: int
     seed: int = 0
     grouped: bool = False
+    seeding: str = "common"
 
     def __post_init__(self) -> None:
         problems = check_study(self)
@@ -99,7 +107,7 @@ class Study:
             return n * (self.units + 2)
         if self.method == "morris":
             return n * (self.units + 1)
-        return n
+        return n  # PAWN and emulator: n space-filling points
 
     def design(self) -> np.ndarray:
         """The design matrix (rows x (factors + dummy)), reproducible from the seed."""
@@ -110,7 +118,7 @@ class Study:
             X = sobol_sample.sample(problem, self.samples, calc_second_order=False, seed=seed)
         elif self.method == "morris":
             X = morris_sample.sample(problem, self.samples, num_levels=MORRIS_LEVELS, seed=seed)
-        else:
+        else:  # PAWN and the emulator's training design: a scrambled Sobol' sequence
             unit = qmc.Sobol(d=problem["num_vars"], scramble=True, seed=seed).random(self.samples)
             X = qmc.scale(unit, bounds[:, 0], bounds[:, 1])
         # scaling can overshoot a bound by one ulp, and the parameter registry checks exactly
@@ -123,6 +131,7 @@ class Study:
             "samples": self.samples,
             "seed": self.seed,
             "grouped": self.grouped,
+            **({"seeding": self.seeding} if self.seeding != "common" else {}),
             "factors": [dataclasses.asdict(f) for f in self.factors],
             "dummy": DUMMY,
             "morris_levels": MORRIS_LEVELS,
@@ -142,10 +151,19 @@ def check_study(study: Study) -> list[str]:
         return problems
     if isinstance(study.seed, bool) or not isinstance(study.seed, int) or study.seed < 0:
         problems.append(f"seed: {study.seed!r}; expected an integer >= 0")
+    if study.seeding not in SEEDINGS:
+        problems.append(f"seeding: {study.seeding!r} unknown; allowed: {', '.join(SEEDINGS)}")
+    if study.method == "emulator" and study.grouped:
+        problems.append("grouped: the emulator gives factor indices only; drop --groups")
+    if study.method == "emulator" and study.samples > MAX_EMULATOR_RUNS:
+        problems.append(
+            f"samples: {study.samples} emulator runs; at most {MAX_EMULATOR_RUNS} (a Gaussian "
+            "process fit grows with the cube of the runs)"
+        )
     minimum = MIN_SAMPLES[study.method]
     if not isinstance(study.samples, int) or study.samples < minimum:
         problems.append(f"samples: {study.samples!r}; expected an integer >= {minimum}")
-    elif study.method in ("sobol", "pawn") and not _is_power_of_two(study.samples):
+    elif study.method in ("sobol", "pawn", "emulator") and not _is_power_of_two(study.samples):
         problems.append(
             f"samples: {study.samples} is not a power of two; {study.method} uses a Sobol' "
             "sequence, whose balance (and the N/2 convergence check) needs N = 2^k, e.g. "

@@ -86,16 +86,16 @@ def _evaluate_rows(
     func: ModelFunction | str,
     names: Sequence[str],
     points: np.ndarray,
-    seeds: Sequence[int | None],
+    seeds: Sequence[Sequence[int | None]],
 ) -> list[list[dict[str, float]]]:
-    """Call the function at each point for each seed (``None``: called without a seed)."""
+    """Call the function at each point for each of its seeds (``None``: without a seed)."""
     if isinstance(func, str):
         func = load_function(func)
     out = []
-    for point in points:
+    for point, point_seeds in zip(points, seeds, strict=True):
         kwargs = {n: float(v) for n, v in zip(names, point, strict=True)}
         row = []
-        for seed in seeds:
+        for seed in point_seeds:
             try:
                 value = func(**kwargs) if seed is None else func(**kwargs, seed=seed)
             except Exception as exc:
@@ -118,9 +118,11 @@ def evaluate_function(
     points: np.ndarray,
     seeds: Sequence[int],
     jobs: int = 1,
+    point_seeds: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Outcomes of ``func(**factors[, seed=s])``: {outcome: array (points, replicates)}.
 
+    ``point_seeds`` (points x replicates) gives each point its own seeds instead of ``seeds``.
     A function without a ``seed`` keyword is deterministic: it is called once per point and
     gives one replicate. ``func`` may be a ``module:function`` string, which worker processes
     import themselves (``jobs`` != 1 needs an importable function). The first point is timed
@@ -129,20 +131,28 @@ def evaluate_function(
     ``jobs``.
     """
     target = load_function(func) if isinstance(func, str) else func
-    use: list[int | None] = list(seeds) if takes_seed(target) else [None]
+    use: list[list[int | None]]
+    if not takes_seed(target):
+        use = [[None]] * len(points)
+    elif point_seeds is not None:
+        use = [[int(s) for s in row] for row in np.asarray(point_seeds)]
+    else:
+        use = [list(seeds)] * len(points)
     if len(points) == 0:
         return {}
     started = time.perf_counter()
-    results = _evaluate_rows(target, names, points[:1], use)
+    results = _evaluate_rows(target, names, points[:1], use[:1])
     estimate = (time.perf_counter() - started) * len(points)
     workers = joblib.effective_n_jobs(jobs)
     rest = points[1:]
     if workers == 1 or estimate < SERIAL_SECONDS or len(rest) < 2 * workers:
-        results += _evaluate_rows(target, names, rest, use)
+        results += _evaluate_rows(target, names, rest, use[1:])
     else:
         chunks = np.array_split(np.arange(len(rest)), 4 * workers)
         parts = joblib.Parallel(n_jobs=workers)(
-            joblib.delayed(_evaluate_rows)(func, names, rest[c], use) for c in chunks if c.size
+            joblib.delayed(_evaluate_rows)(func, names, rest[c], [use[1 + i] for i in c])
+            for c in chunks
+            if c.size
         )
         results += [row for part in parts for row in part]
     keys = list(results[0][0]) if results else []
@@ -160,7 +170,9 @@ def evaluate_function(
 
 # --- evaluators: what run_study calls with the design's distinct points -----------------------
 
-Evaluator = Callable[[np.ndarray], tuple[dict[str, np.ndarray], tuple[int, ...]]]
+# evaluate(points, point_seeds): point_seeds is None (the evaluator's common seeds at every
+# point) or an array (points x replicates) of each point's own seeds
+Evaluator = Callable[[np.ndarray, np.ndarray | None], tuple[dict[str, np.ndarray], tuple[int, ...]]]
 
 
 def function_evaluator(
@@ -170,8 +182,11 @@ def function_evaluator(
     target = load_function(func) if isinstance(func, str) else func
     used = tuple(seeds) if takes_seed(target) else ()
 
-    def evaluate(points: np.ndarray) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
-        return evaluate_function(func, study.factor_names, points, seeds, jobs), used
+    def evaluate(
+        points: np.ndarray, point_seeds: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+        values = evaluate_function(func, study.factor_names, points, seeds, jobs, point_seeds)
+        return values, used  # with point_seeds: R = len(used); run_study keeps the array
 
     return evaluate
 
@@ -195,7 +210,9 @@ def sweep_evaluator(
     outcomes = list(experiment.outcomes)
     seeds = tuple(int(s) for s in experiment.seeds())
 
-    def evaluate(points: np.ndarray) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+    def evaluate(
+        points: np.ndarray, point_seeds: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
         runs = run_sweep(
             experiment,
             points,
@@ -204,6 +221,7 @@ def sweep_evaluator(
             scheduler=scheduler,
             progress=progress,
             command=command,
+            point_seeds=point_seeds,
         )
         out = {name: np.full((len(points), len(seeds)), np.nan) for name in outcomes}
         ok = runs[runs["status"] == "ok"]
@@ -211,6 +229,6 @@ def sweep_evaluator(
         replicate = ok["replicate"].to_numpy(dtype=int)
         for name in outcomes:
             out[name][point, replicate] = ok[name].to_numpy(dtype=float)
-        return out, seeds
+        return out, seeds  # with point_seeds: R = len(seeds); run_study keeps the array
 
     return evaluate

@@ -33,7 +33,7 @@ _INDEX_LABEL: dict[str, str] = {
 
 
 def _axis_label(method: str, outcome: str) -> str:
-    if method == "sobol":
+    if method in ("sobol", "emulator"):
         return "share of output variance (0-1)"
     if method == "pawn":
         return "KS distance between conditional and unconditional CDFs (0-1)"
@@ -106,4 +106,31 @@ def plot_indices(result: OutcomeResult, path: Path, title_note: str = "") -> Pat
     ax.legend(fontsize=7, loc="lower right", frameon=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
+    return path
+
+
+def plot_convergence(result: OutcomeResult, path: Path) -> Path:
+    """Emulator total-order indices against the number of training runs (one line a factor)."""
+    fig = Figure(figsize=(7.0, 4.0), layout=ConstrainedLayoutEngine())
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    conv = result.convergence
+    st = conv[conv["index"] == "ST"]
+    for k, (name, part) in enumerate(st.groupby("name", sort=False)):
+        part = part.sort_values("n_runs")
+        label = DUMMY_LABEL if name == DUMMY else str(name)
+        ax.plot(
+            part["n_runs"],
+            part["value"],
+            marker="o",
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            linestyle=":" if name == DUMMY else "-",
+            label=label,
+        )
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("model runs the emulator is fitted on")
+    ax.set_ylabel("total-order index ST (0-1)")
+    ax.set_title(f"{describe_outcome(result.outcome).label}: emulator indices vs runs")
+    ax.legend(fontsize="x-small", ncol=2)
+    fig.savefig(path, dpi=DPI)
     return path

@@ -18,21 +18,27 @@ from experiments.results import (
     write_manifest,
 )
 from experiments.sensitivity.design import DUMMY
-from experiments.sensitivity.figures import _file_stem, plot_indices
+from experiments.sensitivity.figures import _file_stem, plot_convergence, plot_indices
 from experiments.sensitivity.study import StudyResult
 from experiments.sweep.files import clear_debris
 
 STUDY_FILE = "study.json"  # the study and its context, written first: a rerun resumes by it
 
 
-def output_names(result: StudyResult) -> list[str]:
+VALIDATION_FILE = "validation.csv"  # emulator vs a brute-force reference study
+
+
+def output_names(result: StudyResult, validation: bool = False) -> list[str]:
     """The files :func:`write_outputs` writes, in the order they are moved in (manifest last)."""
     names: list[str] = []
     for r in result.results:
         if not r.skipped:
             stem = _file_stem(r.outcome)
             names += [f"indices_{stem}.csv", f"indices_{stem}.png"]
-    return [*names, "convergence.csv", "noise.csv", "design.csv", MANIFEST]
+            if result.study.method == "emulator":
+                names.append(f"convergence_{stem}.png")
+    extra = [VALIDATION_FILE] if validation else []
+    return [*names, "convergence.csv", "noise.csv", "design.csv", *extra, MANIFEST]
 
 
 def write_outputs(
@@ -42,6 +48,7 @@ def write_outputs(
     *,
     command: str = "",
     configs: Iterable[ScenarioConfig] = (),
+    validation: pd.DataFrame | None = None,
 ) -> list[str]:
     """Write indices, convergence, noise, design, charts and manifest into ``out_dir``.
 
@@ -54,7 +61,7 @@ def write_outputs(
     """
     out_dir = Path(out_dir)
     study = result.study
-    names = output_names(result)
+    names = output_names(result, validation is not None)
     clear_debris(out_dir, [*names, STUDY_FILE])
     note = (
         f"N = {study.samples}, {len(result.seeds) or 1} replicate(s) per point, "
@@ -67,6 +74,10 @@ def write_outputs(
             stem = _file_stem(r.outcome)
             r.indices.to_csv(tmp / f"indices_{stem}.csv", index=False)
             plot_indices(r, tmp / f"indices_{stem}.png", note)
+            if study.method == "emulator":
+                plot_convergence(r, tmp / f"convergence_{stem}.png")
+        if validation is not None:
+            validation.to_csv(tmp / VALIDATION_FILE, index=False)
         result.convergence().to_csv(tmp / "convergence.csv", index=False)
         result.noise().to_csv(tmp / "noise.csv", index=False)
         design = pd.DataFrame(result.design, columns=[*result.study.factor_names, DUMMY])
@@ -83,6 +94,7 @@ def write_outputs(
             design_rows=len(result.design),
             unique_model_points=result.unique_points,
             replicate_seeds=list(result.seeds),
+            seeding=study.seeding,
             runs=result.unique_points * max(len(result.seeds), 1),
             evaluation_s=round(result.evaluation_s, 3),
             analysis_s=round(result.analysis_s, 3),

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from abm.rng import point_seeds as make_point_seeds
 from experiments.errors import BadInput
 from experiments.sensitivity.analysis import DEFAULT_BOOTSTRAP, OutcomeResult, analyse_outcome
 from experiments.sensitivity.design import Study
+from experiments.sensitivity.emulator import analyse_emulator
 from experiments.sensitivity.evaluate import Evaluator
 
 
@@ -27,6 +29,7 @@ class StudyResult:
     results: tuple[OutcomeResult, ...]
     evaluation_s: float
     analysis_s: float
+    point_seeds: np.ndarray | None = None  # (design rows, R) under independent seeding
 
     def indices(self) -> pd.DataFrame:
         """All outcomes' indices in one table."""
@@ -50,16 +53,25 @@ def run_study(
     evaluate: Evaluator,
     outcomes: Sequence[str] | None = None,
     bootstrap: int = DEFAULT_BOOTSTRAP,
+    replicates: int = 1,
 ) -> StudyResult:
     """Sample the design, evaluate each distinct model point once, analyse every outcome.
 
-    ``evaluate(points)`` gets the distinct rows of the design without the dummy column and
-    returns ({outcome: array (points, replicates)}, seeds used).
+    ``evaluate(points, point_seeds)`` gets the distinct rows of the design without the dummy
+    column and returns ({outcome: array (points, replicates)}, seeds used). Under
+    ``seeding = "independent"`` every design row is a point of its own with ``replicates``
+    seeds from :func:`abm.rng.point_seeds` (``point_seeds`` is then that array).
     """
     design = study.design()
-    points, inverse = np.unique(design[:, :-1], axis=0, return_inverse=True)
+    seeds_array: np.ndarray | None = None
+    if study.seeding == "independent":
+        points = design[:, :-1]
+        inverse = np.arange(len(design))
+        seeds_array = make_point_seeds(study.seed, len(design), replicates)
+    else:
+        points, inverse = np.unique(design[:, :-1], axis=0, return_inverse=True)
     started = time.perf_counter()
-    raw, seeds = evaluate(points)
+    raw, seeds = evaluate(points, seeds_array)
     evaluation_s = time.perf_counter() - started
     names = list(outcomes) if outcomes is not None else list(raw)
     missing = [n for n in names if n not in raw]
@@ -67,7 +79,8 @@ def run_study(
         raise BadInput(f"the model did not return outcomes {', '.join(missing)}")
     outputs = {name: raw[name][inverse.ravel()] for name in names}
     started = time.perf_counter()
-    results = tuple(analyse_outcome(study, design, outputs[n], n, bootstrap) for n in names)
+    analyse = analyse_emulator if study.method == "emulator" else analyse_outcome
+    results = tuple(analyse(study, design, outputs[n], n, bootstrap) for n in names)
     return StudyResult(
         study=study,
         design=design,
@@ -77,4 +90,5 @@ def run_study(
         results=results,
         evaluation_s=evaluation_s,
         analysis_s=time.perf_counter() - started,
+        point_seeds=seeds_array,
     )

@@ -50,8 +50,20 @@ def _check_design(exp: Experiment, X: np.ndarray) -> np.ndarray:
     return X
 
 
+def _per_point_seeds(
+    X: np.ndarray, seeds: Sequence[int], point_seeds: np.ndarray | None
+) -> list[list[int]]:
+    """The seeds of every design point: the experiment's at each, or one row each given."""
+    if point_seeds is None:
+        return [list(seeds) for _ in range(len(X))]
+    given = np.asarray(point_seeds)
+    if given.ndim != 2 or given.shape[0] != len(X):
+        raise BadInput(f"point_seeds of shape {given.shape}; expected ({len(X)}, replicates)")
+    return [[int(s) for s in row] for row in given]
+
+
 def _point_keys(
-    exp: Experiment, X: np.ndarray, seeds: Sequence[int], code: Mapping[str, str]
+    exp: Experiment, X: np.ndarray, seeds: Sequence[Sequence[int]], code: Mapping[str, str]
 ) -> list[list[str]]:
     """Run keys per design point and replicate; BadInput if a point is not a valid config."""
     names = exp.factor_names
@@ -62,7 +74,7 @@ def _point_keys(
         except (KeyError, ValueError) as exc:
             values = dict(zip(names, row.tolist(), strict=True))
             raise BadInput(f"design point {i} ({values}): {exc}") from exc
-        keys.append(run_keys(config, seeds, code))
+        keys.append(run_keys(config, seeds[i], code))
     return keys
 
 
@@ -77,6 +89,7 @@ def run_sweep(
     method: str | None = None,
     samples: int | None = None,
     command: str | None = None,
+    point_seeds: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Run every (design point, replicate) of ``exp``; write and return the runs table.
 
@@ -86,9 +99,11 @@ def run_sweep(
     (same config, seed and code version) are reused; failed runs are retried. ``jobs``: worker
     processes (-1 all cores, 1 in this process); ``scheduler``: None (joblib/loky), ``"local"``
     (a Dask LocalCluster of ``jobs`` workers) or a Dask scheduler address such as
-    ``tcp://HOST:8786``. ``command`` is recorded in the manifest. Writes ``runs.parquet``,
-    ``manifest.json`` and the replicate-adequacy table and figure to ``out_dir``; returns the
-    runs table as read back from ``runs.parquet`` (identical for any backend and ``jobs``).
+    ``tcp://HOST:8786``. ``command`` is recorded in the manifest. ``point_seeds`` (points x
+    replicates) gives every point its own seeds instead (independent replicates, issue 13).
+    Writes ``runs.parquet``, ``manifest.json`` and the replicate-adequacy table and figure to
+    ``out_dir``; returns the runs table as read back from ``runs.parquet`` (identical for any
+    backend and ``jobs``).
     """
     started = time.perf_counter()
     check_scheduler(scheduler)
@@ -101,13 +116,14 @@ def run_sweep(
     X = design_points(exp, method, samples) if X is None else X
     X = _check_design(exp, X)
     seeds = exp.seeds()
+    per_point = _per_point_seeds(X, seeds, point_seeds)
     check_data_files([exp.base])
     code = code_version()
-    keys = _point_keys(exp, X, seeds, code)
+    keys = _point_keys(exp, X, per_point, code)
     unique: dict[str, Task] = {}
     for i, row in enumerate(X):
         values = tuple(float(v) for v in row)
-        for r, seed in enumerate(seeds):
+        for r, seed in enumerate(per_point[i]):
             unique.setdefault(keys[i][r], (keys[i][r], i, values, seed))
     counts = _Counts(total=len(X) * len(seeds), unique=len(unique))
     out.mkdir(parents=True, exist_ok=True)
@@ -145,7 +161,7 @@ def run_sweep(
                 record(rows)
                 chunker.observe(rows)
         stored = store.get_many(unique)
-    runs = _runs_table(exp, X, seeds, keys, stored)
+    runs = _runs_table(exp, X, per_point, keys, stored)
     wall = time.perf_counter() - started
     with atomic_file(out / RUNS_FILE) as path:
         runs.to_parquet(path, index=False)
@@ -182,7 +198,7 @@ def run_sweep(
 def _runs_table(
     exp: Experiment,
     X: np.ndarray,
-    seeds: Sequence[int],
+    seeds: Sequence[Sequence[int]],
     keys: Sequence[Sequence[str]],
     stored: Mapping[str, StoredRun],
 ) -> pd.DataFrame:
@@ -190,7 +206,7 @@ def _runs_table(
     records = []
     for i, row in enumerate(X):
         factors = dict(zip(exp.factor_names, (float(v) for v in row), strict=True))
-        for r, seed in enumerate(seeds):
+        for r, seed in enumerate(seeds[i]):
             run = stored[keys[i][r]]
             records.append(
                 {

@@ -1,0 +1,258 @@
+"""Emulator-based Sobol indices: a Gaussian-process metamodel of the mean response.
+
+The model is run once (or R times) at each point of a scrambled Sobol' design of at most
+:data:`~experiments.sensitivity.design.MAX_EMULATOR_RUNS` points (dummy column included). A
+scikit-learn ``GaussianProcessRegressor`` with an anisotropic Matern-5/2 kernel (one length
+scale per factor, so a factor without influence gets a long one) plus a ``WhiteKernel`` noise
+term is fitted to the runs; the fitted noise level is the seed noise, and the GP mean is the
+mean response whose Sobol indices are wanted (Marrel et al. 2009; Le Gratiet et al. 2017).
+
+Indices are computed on the GP mean over a Saltelli Monte-Carlo sample of
+:data:`MC_BASE` base points with the estimators of :func:`~experiments.sensitivity.analysis.
+sobol_estimates`. Their interval combines the two errors (Janon et al. 2014 in spirit):
+each of ``B`` resamples refits the GP (kernel hyperparameters fixed at the fitted ones) on a
+bootstrap resample of the training runs, which carries the emulator's error, and evaluates it
+on a fresh Monte-Carlo sample, which carries the Monte-Carlo error; ``ci_low``/``ci_high``
+are the percentiles of the ``B`` index sets.
+
+Validation: every fifth run is held out of a first fit, whose R^2 on them is reported
+(``heldout_r2`` in ``noise.csv``); :func:`compare_with_reference` sets the indices beside a
+brute-force study's with its 95% intervals. Convergence: the GP is refitted on the first
+32, 64, ... runs (each a prefix of the Sobol' sequence, itself space-filling) and the indices
+recomputed (``convergence.csv``, ``convergence_<outcome>.png``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.sample import sobol as sobol_sample
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
+
+from abm.rng import child_seed
+from experiments.sensitivity.analysis import (
+    CONF_LEVEL,
+    INDEX_COLUMNS,
+    OutcomeResult,
+    _flag_above_dummy,
+    noise_summary,
+    row_means,
+    sobol_estimates,
+)
+from experiments.sensitivity.design import DUMMY, Study
+
+MC_BASE = 1024  # Saltelli base points of the Monte-Carlo sample on the emulator
+MAX_RESAMPLES = 100  # emulator refits for the interval (more adds little, costs refits)
+RESTARTS = 2  # optimiser restarts of the GP hyperparameters
+HOLDOUT_EVERY = 5  # every fifth run is held out of the validation fit
+FIRST_CONVERGENCE_RUNS = 32
+
+
+def _unit(study: Study, X: np.ndarray) -> np.ndarray:
+    """The design scaled to the unit cube (factors and the dummy)."""
+    bounds = np.asarray(study.problem()["bounds"], dtype=float)
+    return (np.asarray(X, dtype=float) - bounds[:, 0]) / (bounds[:, 1] - bounds[:, 0])
+
+
+def _kernel(dims: int) -> Kernel:
+    return ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        length_scale=np.full(dims, 0.5), length_scale_bounds=(1e-2, 1e3), nu=2.5
+    ) + WhiteKernel(1e-2, (1e-8, 1e1))
+
+
+def fit_gp(
+    X: np.ndarray, y: np.ndarray, seed: int, kernel: Kernel | None = None
+) -> GaussianProcessRegressor:
+    """A GP fitted to runs (``X`` in the unit cube); a given ``kernel`` is kept as it is."""
+    gp = GaussianProcessRegressor(
+        kernel=kernel if kernel is not None else _kernel(X.shape[1]),
+        normalize_y=True,
+        n_restarts_optimizer=0 if kernel is not None else RESTARTS,
+        optimizer=None if kernel is not None else "fmin_l_bfgs_b",
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        # a length scale at its upper bound is the expected fit of a factor without influence
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp.fit(X, y)
+    return gp
+
+
+def _training(study: Study, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every finite run as one training point (replicates repeat their point)."""
+    U = _unit(study, X)
+    reps = Y.shape[1]
+    XX = np.repeat(U, reps, axis=0)
+    yy = Y.reshape(-1)
+    ok = np.isfinite(yy)
+    return XX[ok], yy[ok]
+
+
+def mc_sample(dims: int, base: int, seed: int) -> np.ndarray:
+    """A Saltelli sample on the unit cube: ``base`` blocks of (dims + 2) rows."""
+    problem = {"num_vars": dims, "names": [f"u{k}" for k in range(dims)], "bounds": [[0, 1]] * dims}
+    return np.asarray(sobol_sample.sample(problem, base, calc_second_order=False, seed=seed))
+
+
+def gp_indices(
+    gp: GaussianProcessRegressor, dims: int, base: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """S1 and ST of the GP mean over a fresh Saltelli sample."""
+    U = mc_sample(dims, base, seed)
+    mean = np.asarray(gp.predict(U), dtype=float)
+    return sobol_estimates(mean.reshape(base, dims + 2))
+
+
+def _white_noise(gp: GaussianProcessRegressor) -> float:
+    """The fitted noise variance in the output's units."""
+    kernel = gp.kernel_
+    level = float(kernel.k2.noise_level) if isinstance(kernel.k2, WhiteKernel) else 0.0
+    scale = float(np.ravel(gp._y_train_std)[0]) if hasattr(gp, "_y_train_std") else 1.0
+    return level * scale**2
+
+
+def _heldout_r2(study: Study, X: np.ndarray, Y: np.ndarray, seed: int) -> float:
+    """R^2 of a fit without every fifth run, on those runs' replicate means."""
+    held = np.arange(len(X)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    if held.sum() < 2:
+        return math.nan
+    XX, yy = _training(study, X[~held], Y[~held])
+    gp = fit_gp(XX, yy, seed)
+    truth = row_means(Y[held])
+    ok = np.isfinite(truth)
+    pred = gp.predict(_unit(study, X[held][ok]))
+    ss_res = float(np.sum((truth[ok] - pred) ** 2))
+    ss_tot = float(np.sum((truth[ok] - truth[ok].mean()) ** 2))
+    return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
+
+
+def _convergence(
+    study: Study, X: np.ndarray, Y: np.ndarray, outcome: str, seed: int
+) -> pd.DataFrame:
+    """Indices of GPs fitted on the first 32, 64, ... runs (the last is all of them)."""
+    names = [*study.factor_names, DUMMY]
+    sizes = []
+    n = FIRST_CONVERGENCE_RUNS
+    while n < len(X):
+        sizes.append(n)
+        n *= 2
+    sizes.append(len(X))
+    rows = []
+    for size in sizes:
+        XX, yy = _training(study, X[:size], Y[:size])
+        gp = fit_gp(XX, yy, seed)
+        s1, st = gp_indices(gp, len(names), MC_BASE, child_seed(study.seed, "sensitivity_analysis"))
+        for index, values in (("S1", s1), ("ST", st)):
+            for name, value in zip(names, values, strict=True):
+                rows.append(
+                    {
+                        "outcome": outcome,
+                        "index": index,
+                        "n_runs": size * Y.shape[1],
+                        "name": name,
+                        "value": float(value),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def analyse_emulator(
+    study: Study, X: np.ndarray, Y: np.ndarray, outcome: str, bootstrap: int
+) -> OutcomeResult:
+    """Emulator-based first- and total-order indices of one outcome, with validation."""
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    noise: dict[str, Any] = noise_summary(Y)
+    XX, yy = _training(study, X, Y)
+    if len(yy) < 8 or np.ptp(yy) <= np.finfo(float).eps * max(1.0, float(np.max(np.abs(yy)))):
+        return OutcomeResult(outcome, noise=noise, skipped="constant or too few finite runs")
+    seed = child_seed(study.seed, "sensitivity_analysis")
+    names = [*study.factor_names, DUMMY]
+    dims = len(names)
+    gp = fit_gp(XX, yy, seed)
+    s1, st = gp_indices(gp, dims, MC_BASE, seed)
+    rng = np.random.default_rng(child_seed(study.seed, "bootstrap"))
+    draws_s1, draws_st = [], []
+    for b in range(min(max(bootstrap, 0), MAX_RESAMPLES)):
+        pick = rng.integers(0, len(yy), len(yy))
+        refit = fit_gp(XX[pick], yy[pick], seed, kernel=gp.kernel_)
+        b1, bt = gp_indices(refit, dims, MC_BASE, seed + 1 + b)
+        draws_s1.append(b1)
+        draws_st.append(bt)
+    tail = 100 * (1 - CONF_LEVEL) / 2
+    rows = []
+    for index, value, draws in (("S1", s1, draws_s1), ("ST", st, draws_st)):
+        arr = np.asarray(draws, dtype=float).reshape(-1, dims)
+        low = np.percentile(arr, tail, axis=0) if len(arr) else np.full(dims, np.nan)
+        high = np.percentile(arr, 100 - tail, axis=0) if len(arr) else np.full(dims, np.nan)
+        for k, name in enumerate(names):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "method": "emulator",
+                    "level": "factor",
+                    "name": name,
+                    "index": index,
+                    "value": float(value[k]),
+                    "ci_low": float(low[k]),
+                    "ci_high": float(high[k]),
+                    "noise_ci_low": math.nan,
+                    "noise_ci_high": math.nan,
+                    "joint_ci_low": math.nan,
+                    "joint_ci_high": math.nan,
+                }
+            )
+    indices = pd.DataFrame(rows)
+    indices["is_dummy"] = indices["name"] == DUMMY
+    indices["above_dummy"] = _flag_above_dummy(indices)
+    white = _white_noise(gp)
+    signal = float(np.var(gp.predict(mc_sample(dims, 256, seed + 7919))))
+    noise.update(
+        {
+            "emulator_runs": float(len(yy)),
+            "emulator_noise_variance": white,
+            "emulator_noise_share": white / (white + signal) if white + signal > 0 else math.nan,
+            "heldout_r2": _heldout_r2(study, X, Y, seed),
+            "bootstrap_resamples": float(len(draws_st)),
+            "kernel": str(gp.kernel_),
+        }
+    )
+    convergence = _convergence(study, X, Y, outcome, seed)
+    return OutcomeResult(outcome, indices[list(INDEX_COLUMNS)], noise, convergence)
+
+
+def compare_with_reference(emulator: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Emulator indices beside a brute-force study's, with whether each lies in its interval.
+
+    The brute-force interval is its joint (points and replicates) bootstrap interval where
+    it has one, else its design interval. ``inside`` is true when the emulator's estimate
+    lies within it.
+    """
+    ref = reference.copy()
+    if "joint_ci_low" in ref and ref["joint_ci_low"].notna().any():
+        ref["ref_low"] = ref["joint_ci_low"].fillna(ref["ci_low"])
+        ref["ref_high"] = ref["joint_ci_high"].fillna(ref["ci_high"])
+    else:
+        ref["ref_low"], ref["ref_high"] = ref["ci_low"], ref["ci_high"]
+    left = emulator[["outcome", "name", "index", "value", "ci_low", "ci_high"]].rename(
+        columns={"value": "emulator", "ci_low": "emulator_low", "ci_high": "emulator_high"}
+    )
+    right = ref[["outcome", "name", "index", "value", "ref_low", "ref_high"]].rename(
+        columns={
+            "value": "brute_force",
+            "ref_low": "brute_force_low",
+            "ref_high": "brute_force_high",
+        }
+    )
+    out = left.merge(right, on=["outcome", "name", "index"], how="inner", validate="one_to_one")
+    out["inside"] = (out["emulator"] >= out["brute_force_low"]) & (
+        out["emulator"] <= out["brute_force_high"]
+    )
+    return out
