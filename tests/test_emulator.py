@@ -141,3 +141,43 @@ def test_compare_with_reference_flags_inside() -> None:
     ref = em.assign(value=[0.52, 0.5], ci_low=[0.45, 0.45], ci_high=[0.6, 0.55])
     out = compare_with_reference(em, ref)
     assert out["inside"].tolist() == [True, False]
+
+
+def test_on_noisy_footing_formula() -> None:
+    from experiments.sensitivity.emulator import on_noisy_footing
+
+    # V = 3, one run's noise 6, R = 3 -> nu = 2: S1 0.5 -> 0.3, ST 0.5 -> (1.5 + 2) / 5
+    assert on_noisy_footing("S1", 0.5, 3.0, 6.0, 3) == pytest.approx(0.3)
+    assert on_noisy_footing("ST", 0.5, 3.0, 6.0, 3) == pytest.approx(0.7)
+    assert on_noisy_footing("ST", 0.0, 3.0, 6.0, 3) == pytest.approx(0.4)  # the dummy
+
+
+def noisy_one(x1: float, x2: float, x3: float, seed: int) -> float:
+    """Ishigami plus N(0, 1) noise."""
+    return ishigami(x1, x2, x3) + float(np.random.default_rng(seed).normal(0.0, 1.0))
+
+
+def test_emulator_matches_noisy_brute_force_after_correction() -> None:
+    """Ishigami + N(0, 1), R = 3 seeds a point in both studies: the emulator's ST, put on the
+    footing of 3-replicate means, lie in the brute force's 95% intervals (N = 256); the
+    uncorrected dummy (~0) lies below its interval, the corrected one near (1/3) / (V + 1/3)."""
+    brute_study = sa.Study("sobol", FACTORS, 256, seed=4, seeding="independent")
+    brute = sa.run_study(
+        brute_study,
+        sa.function_evaluator(noisy_one, brute_study, list(range(R))),
+        bootstrap=100,
+        replicates=R,
+    )
+    study = sa.Study("emulator", FACTORS, 128, seed=5, seeding="independent")
+    em = sa.run_study(
+        study, sa.function_evaluator(noisy_one, study, list(range(R))), bootstrap=5, replicates=R
+    )
+    assert em.noise().iloc[0]["emulator_noise_variance"] == pytest.approx(1.0, rel=0.5)
+    out = compare_with_reference(
+        em.indices(), brute.indices(), emulator_noise=em.noise(), reference_replicates=R
+    )
+    st = out[out["index"] == "ST"].set_index("name")
+    assert st["inside"].all(), st
+    dummy = st.loc[sa.DUMMY]
+    assert dummy["emulator"] < dummy["brute_force_low"]
+    assert dummy["emulator_comparable"] == pytest.approx((1 / R) / (V + 1 / R), rel=0.3)

@@ -146,6 +146,15 @@ def _reference_indices(directory: Path) -> pd.DataFrame:
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
+def _reference_replicates(directory: Path) -> float | None:
+    """The replicates per point of the brute-force reference (its noise.csv), if known."""
+    path = directory / "noise.csv"
+    if not path.exists():
+        return None
+    reps = pd.read_csv(path).get("replicates")
+    return float(reps.iloc[0]) if reps is not None and len(reps) else None
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``govsim sensitivity``: sample, run (cached), analyse and write one study."""
     experiment = None
@@ -217,7 +226,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if reference is not None:
         from experiments.sensitivity.emulator import compare_with_reference
 
-        validation = compare_with_reference(result.indices(), reference)
+        validation = compare_with_reference(
+            result.indices(),
+            reference,
+            emulator_noise=result.noise(),
+            reference_replicates=_reference_replicates(Path(args.reference)),
+        )
     info = {
         **context,
         "bootstrap": args.bootstrap,

@@ -17,7 +17,9 @@ are the percentiles of the ``B`` index sets.
 
 Validation: every fifth run is held out of a first fit, whose R^2 on them is reported
 (``heldout_r2`` in ``noise.csv``); :func:`compare_with_reference` sets the indices beside a
-brute-force study's with its 95% intervals. Convergence: the GP is refitted on the first
+brute-force study's with its 95% intervals, after putting the emulator's indices on the
+brute force's footing (its R-replicate means carry noise s^2/R; :func:`on_noisy_footing`).
+Convergence: the GP is refitted on the first
 32, 64, ... runs (each a prefix of the Sobol' sequence, itself space-filling) and the indices
 recomputed (``convergence.csv``, ``convergence_<outcome>.png``).
 """
@@ -218,6 +220,7 @@ def analyse_emulator(
         {
             "emulator_runs": float(len(yy)),
             "emulator_noise_variance": white,
+            "emulator_signal_variance": signal,
             "emulator_noise_share": white / (white + signal) if white + signal > 0 else math.nan,
             "heldout_r2": _heldout_r2(study, X, Y, seed),
             "bootstrap_resamples": float(len(draws_st)),
@@ -228,12 +231,44 @@ def analyse_emulator(
     return OutcomeResult(outcome, indices[list(INDEX_COLUMNS)], noise, convergence)
 
 
-def compare_with_reference(emulator: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+def on_noisy_footing(
+    index: str, value: np.ndarray | float, signal: float, noise: float, replicates: float
+) -> np.ndarray:
+    """An emulator index as a brute-force study of R-replicate means estimates it.
+
+    The emulator's indices are those of the noise-free mean response (variance ``signal`` =
+    V). A brute-force Sobol study with independent seeds analyses means of R runs, whose
+    variance is V + nu with nu = ``noise`` / R (``noise`` = the GP's fitted white-noise
+    variance of one run): its first-order estimator is unbiased for V_i / (V + nu), its
+    total-order (Jansen) one for (V_Ti + nu) / (V + nu), since the two runs of each
+    difference carry independent noise. So S1 -> S1 V / (V + nu), ST -> (ST V + nu) / (V + nu);
+    the dummy's ST becomes nu / (V + nu), the noise share of the means.
+    """
+    arr = np.asarray(value, dtype=float)
+    nu = noise / replicates if replicates > 0 else math.nan
+    total = signal + nu
+    if not (np.isfinite(total) and total > 0):
+        return arr
+    if index == "ST":
+        return (arr * signal + nu) / total
+    return arr * signal / total
+
+
+def compare_with_reference(
+    emulator: pd.DataFrame,
+    reference: pd.DataFrame,
+    emulator_noise: pd.DataFrame | None = None,
+    reference_replicates: float | None = None,
+) -> pd.DataFrame:
     """Emulator indices beside a brute-force study's, with whether each lies in its interval.
 
     The brute-force interval is its joint (points and replicates) bootstrap interval where
-    it has one, else its design interval. ``inside`` is true when the emulator's estimate
-    lies within it.
+    it has one, else its design interval. With ``emulator_noise`` (the emulator study's
+    ``noise.csv``: ``emulator_signal_variance``, ``emulator_noise_variance`` per outcome)
+    and the reference's replicates R, the emulator's estimate and interval are first put on
+    the brute force's footing (:func:`on_noisy_footing`: the noise s^2/R its means carry);
+    ``emulator`` keeps the noise-free value, ``emulator_comparable`` the corrected one, and
+    ``inside`` is true when the comparable value lies within the brute-force interval.
     """
     ref = reference.copy()
     if "joint_ci_low" in ref and ref["joint_ci_low"].notna().any():
@@ -244,6 +279,31 @@ def compare_with_reference(emulator: pd.DataFrame, reference: pd.DataFrame) -> p
     left = emulator[["outcome", "name", "index", "value", "ci_low", "ci_high"]].rename(
         columns={"value": "emulator", "ci_low": "emulator_low", "ci_high": "emulator_high"}
     )
+    for col in ("emulator", "emulator_low", "emulator_high"):
+        left[col.replace("emulator", "emulator_comparable")] = left[col]
+    left["noise_share_of_means"] = math.nan
+    wanted = {"outcome", "emulator_signal_variance", "emulator_noise_variance"}
+    if emulator_noise is not None and reference_replicates and wanted <= set(emulator_noise):
+        signals = dict(
+            zip(emulator_noise["outcome"], emulator_noise["emulator_signal_variance"], strict=True)
+        )
+        whites = dict(
+            zip(emulator_noise["outcome"], emulator_noise["emulator_noise_variance"], strict=True)
+        )
+        for (outcome, index), rows in left.groupby(["outcome", "index"]):
+            if outcome not in signals:
+                continue
+            signal, white = float(signals[outcome]), float(whites[outcome])
+            nu = white / reference_replicates
+            for col in ("emulator", "emulator_low", "emulator_high"):
+                left.loc[rows.index, col.replace("emulator", "emulator_comparable")] = (
+                    on_noisy_footing(
+                        str(index), rows[col].to_numpy(), signal, white, reference_replicates
+                    )
+                )
+            left.loc[rows.index, "noise_share_of_means"] = (
+                nu / (signal + nu) if signal + nu > 0 else math.nan
+            )
     right = ref[["outcome", "name", "index", "value", "ref_low", "ref_high"]].rename(
         columns={
             "value": "brute_force",
@@ -252,7 +312,7 @@ def compare_with_reference(emulator: pd.DataFrame, reference: pd.DataFrame) -> p
         }
     )
     out = left.merge(right, on=["outcome", "name", "index"], how="inner", validate="one_to_one")
-    out["inside"] = (out["emulator"] >= out["brute_force_low"]) & (
-        out["emulator"] <= out["brute_force_high"]
+    out["inside"] = (out["emulator_comparable"] >= out["brute_force_low"]) & (
+        out["emulator_comparable"] <= out["brute_force_high"]
     )
     return out
