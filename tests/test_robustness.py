@@ -113,3 +113,29 @@ def test_command_end_to_end_and_resume(tiny: Path, tmp_path: Path) -> None:
     again = json.loads((out / "manifest.json").read_text())
     assert again["counts"]["reused"] == 16 and again["counts"]["new"] == 0
     assert pd.read_csv(out / "effects.csv").equals(effects)
+
+
+def test_ranking_figure_labels_and_rows(tmp_path: Path) -> None:
+    """The ranking figure shows one row a variant, with labels, packages marked as such."""
+    from experiments.robustness.figures import plot_ranking, ranking_rows
+    from experiments.text import label
+
+    ranking = pd.DataFrame(
+        {
+            "kind": ["lever", "lever", "package"],
+            "basis": "raw",
+            "variant": ["capacity_building", "enhanced_financing", "both"],
+            "p_first": [0.2, 0.7, 0.1],
+            "p_top3": [1.0, 0.9, 0.5],
+            "mean_rank": [2.0, 1.3, 2.7],
+            "mean_regret": [1.9, 0.3, 2.5],
+            "p90_regret": [3.0, 1.0, 4.0],
+            "max_regret": [4.0, 2.0, 5.0],
+        }
+    )
+    rows = ranking_rows(pd.concat([ranking, ranking.assign(basis="per_eur_bn")]), "raw")
+    assert list(rows["variant"]) == ["enhanced_financing", "capacity_building", "both"]
+    assert rows["label"].iloc[0] == label("enhanced_financing") != "enhanced_financing"
+    assert rows["label"].iloc[2] == "both (package)"
+    path = plot_ranking(ranking, tmp_path / "r.png", "raw", "pp")
+    assert path.stat().st_size > 1000

@@ -11,6 +11,7 @@ from typing import Any
 
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
+from experiments.figures import describe_outcome
 from experiments.results import (
     MANIFEST,
     fingerprint,
@@ -28,6 +29,7 @@ from experiments.robustness.analysis import (
     rankings,
 )
 from experiments.robustness.definition import RobustnessStudy, load_study
+from experiments.robustness.figures import plot_ranking
 from experiments.robustness.run import STORE, run_study
 
 STUDY_FILE = "study.json"
@@ -39,6 +41,8 @@ FILES = (
     "ranking.csv",
     "prim_boxes.csv",
     "summary.md",
+    "ranking_raw.png",
+    "ranking_per_eur_bn.png",
 )
 
 
@@ -103,6 +107,9 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         ranking.to_csv(tmp / "ranking.csv", index=False)
         boxes.to_csv(tmp / "prim_boxes.csv", index=False)
         write_text(tmp / "summary.md", text)
+        unit = describe_outcome(study.outcome).diff_unit
+        plot_ranking(ranking, tmp / "ranking_raw.png", "raw", unit)
+        plot_ranking(ranking, tmp / "ranking_per_eur_bn.png", "per_eur_bn", f"{unit} per EUR 1 bn")
         manifest = new_manifest(
             "robustness",
             run_id_for("robustness", fingerprint(record)),
