@@ -113,6 +113,15 @@ def test_command_end_to_end_and_resume(tiny: Path, tmp_path: Path) -> None:
     again = json.loads((out / "manifest.json").read_text())
     assert again["counts"]["reused"] == 16 and again["counts"]["new"] == 0
     assert pd.read_csv(out / "effects.csv").equals(effects)
+    assert (out / "ranking_raw.png").stat().st_size > 1000
+    from experiments.report.command import write_report
+
+    html = write_report(out)
+    md = html.with_name("report.md").read_text()
+    assert "## Robust lever rankings" in md or "Robust lever rankings" in md
+    assert "Enhanced financing is in the top three in" in md  # a label, not the identifier
+    assert (html.parent / "figures" / "robustness_ranking_raw.png").is_file()
+    assert (html.parent / "tables" / "ranking_raw.csv").is_file()
 
 
 def test_ranking_figure_labels_and_rows(tmp_path: Path) -> None:
@@ -139,3 +148,39 @@ def test_ranking_figure_labels_and_rows(tmp_path: Path) -> None:
     assert rows["label"].iloc[2] == "both (package)"
     path = plot_ranking(ranking, tmp_path / "r.png", "raw", "pp")
     assert path.stat().st_size > 1000
+
+
+def test_ranking_sentences_say_when_a_lever_drops_out() -> None:
+    from experiments.report.robustness import ranking_sentences
+
+    ranking = pd.DataFrame(
+        {
+            "kind": ["lever", "lever"],
+            "basis": "raw",
+            "variant": ["capacity_building", "enhanced_financing"],
+            "p_first": [0.25, 0.75],
+            "p_top3": [0.82, 1.0],
+            "mean_regret": [1.5, 0.2],
+            "p90_regret": [3.0, 0.5],
+        }
+    )
+    boxes = pd.DataFrame(
+        [
+            {
+                "case": "capacity_building",
+                "what": "out of the top three",
+                "dimension": "abatement_capex_eur_per_tco2_per_year",
+                "kind": "number",
+                "low": 10.0,
+                "high": 40.0,
+                "data_low": 10.0,
+                "data_high": 120.0,
+                "categories": "",
+            }
+        ]
+    )
+    lines = ranking_sentences(ranking, boxes, "pp")
+    assert lines[0].startswith("Enhanced financing is in the top three in 100% of scenarios")
+    assert "drops out" not in lines[0]
+    assert lines[1].startswith("Capacity building is in the top three in 82% of scenarios")
+    assert "it drops out of the top three mostly when" in lines[1] and "below 40" in lines[1]

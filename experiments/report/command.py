@@ -13,6 +13,7 @@ from experiments.report.document import FIGURES, REPORT_DIR, TABLES, Build
 from experiments.report.findings import findings
 from experiments.report.methods import front_matter
 from experiments.report.render import headline_table, render_html, render_markdown
+from experiments.report.robustness import build_robustness
 from experiments.report.runs import build_experiment, build_run
 from experiments.report.schema import read_manifest
 from experiments.report.studies import build_sensitivity, build_sweep
@@ -26,6 +27,7 @@ BUILDERS: dict[str, Callable[[Build], None]] = {
     "sensitivity": build_sensitivity,
     "case": build_case,
     "calibration": build_calibration,
+    "robustness": build_robustness,
 }
 
 

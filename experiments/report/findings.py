@@ -258,6 +258,13 @@ def _calibration(b: Build) -> list[str]:
     return out
 
 
+def _robustness(b: Build) -> list[str]:
+    """The two levers with the smallest mean regret, in words (issue 13)."""
+    from experiments.report.robustness import lead_sentences
+
+    return lead_sentences(b)
+
+
 RESULTS: dict[str, Callable[[Build], list[str]]] = {
     "run": _run,
     "compare": _experiment,
@@ -266,6 +273,7 @@ RESULTS: dict[str, Callable[[Build], list[str]]] = {
     "sensitivity": _sensitivity,
     "case": _case,
     "calibration": _calibration,
+    "robustness": _robustness,
 }
 
 

@@ -66,6 +66,13 @@ def _design(b: Build) -> str:
             f"{m.get('design_rows', '?')} design rows, {m.get('runs', '?')} model runs, "
             f"replicate seeds {_seeds(m.get('replicate_seeds', []))}."
         )
+    if kind == "robustness":
+        study = m["study"]
+        return (
+            f"Robustness study `{study.get('name', '?')}`: {study.get('scenarios', '?')} "
+            "scenarios (posterior draw x deep uncertainties x seed), each running the "
+            f"baseline and every lever and package; {m['counts'].get('runs', '?')} runs."
+        )
     if kind == "case":
         return (
             f"Case scenario `{m.get('scenario', '?')}`: variants {code_names(m['scenarios'])}, "

@@ -45,6 +45,7 @@ REQUIRED: dict[str, dict[str, str]] = {
     },
     "sensitivity": {"study": "an object", "outcomes": "a list"},
     "case": {"run_id": "a string", "scenarios": "a list", "seeds": "a list"},
+    "robustness": {"study": "an object", "counts": "an object"},
     "calibration": {
         "run_id": "a string",
         "parameters": "a list",

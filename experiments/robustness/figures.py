@@ -35,6 +35,12 @@ def ranking_rows(ranking: pd.DataFrame, basis: str) -> pd.DataFrame:
 
 
 def plot_ranking(ranking: pd.DataFrame, path: Path, basis: str, unit: str) -> Path:
+    """Write :func:`ranking_figure` to ``path`` (PNG)."""
+    ranking_figure(ranking, basis, unit).savefig(path)
+    return path
+
+
+def ranking_figure(ranking: pd.DataFrame, basis: str, unit: str) -> Figure:
     """Levers and packages: P(first) and P(top three) bars, and mean regret with its 90th pct.
 
     One row per variant (:func:`ranking_rows`) from ``ranking.csv`` rows of one ``basis``;
@@ -60,5 +66,4 @@ def plot_ranking(ranking: pd.DataFrame, path: Path, basis: str, unit: str) -> Pa
     right.set_xlabel(f"regret against the best in each scenario ({unit})")
     right.legend(loc="upper right", fontsize="small")
     fig.suptitle(f"Robustness of the ranking on the {BASIS_TITLE.get(basis, basis)}")
-    fig.savefig(path)
-    return path
+    return fig
