@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abm.agents.state import SECTORS_CITY
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
 from abm.validation import ConfigError, Range, check_choice
 
@@ -2209,6 +2210,42 @@ class CasePlant:
                 allowed.check(f"case.plants[{self.site!r}].{name}", value)
 
 
+CASE_PROJECT_RANGES: dict[str, Range] = {
+    "cost_eur": Range(integer=False, low=0.0, high=1e10, low_open=True),
+    "abatement_t": Range(integer=False, low=0.0, high=1e8, low_open=True),
+    "revenue_ratio": Range(integer=False, low=0.0, high=5.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+    "n_departments": Range(integer=True, low=1, high=4),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProject:
+    """A project the case file defines for the focus city: it enters as prepared in its year.
+
+    Prepared projects compete for calls, national programmes, own budget and private finance
+    like the city's own (``projects.add_case_projects``), so the levers can fund it.
+    """
+
+    name: str
+    sector: str  # one of abm.agents.state.SECTORS_CITY
+    cost_eur: float
+    abatement_t: float  # tCO2e/yr once operating
+    revenue_ratio: float = 0.0  # present value of revenues or savings / cost
+    start_year: int = 2025
+    n_departments: int = 1
+
+    def __post_init__(self) -> None:
+        for name, allowed in CASE_PROJECT_RANGES.items():
+            allowed.check(f"case.projects[{self.name!r}].{name}", getattr(self, name))
+        check_choice(
+            f"case.projects[{self.name!r}].sector",
+            self.sector,
+            SECTORS_CITY,
+            f"one of {', '.join(SECTORS_CITY)}",
+        )
+
+
 CASE_RANGES: dict[str, Range] = {
     "national_gdp_eur": Range(integer=False, low=0.0, high=1e14, low_open=True),
     "national_co2_t": Range(integer=False, low=0.0, high=1e10, low_open=True),
@@ -2238,6 +2275,7 @@ class CaseConfig:
     plants: tuple[CasePlant, ...] = ()  # every plant on the city's territory (empty: as built)
     national_gdp_eur: float | None = None  # the focus country's GDP (plant's share reported)
     national_co2_t: float | None = None  # the focus country's CO2 emissions (plant's share)
+    projects: tuple[CaseProject, ...] = ()  # projects of the focus city defined by the case
 
     def __post_init__(self) -> None:
         for name, allowed in CASE_RANGES.items():
