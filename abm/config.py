@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from abm.agents.state import SECTORS_CITY
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
 from abm.validation import ConfigError, Range, check_choice
 
@@ -1252,6 +1253,102 @@ class Parameters:
         "Eurelectric/ENTSO-E: multi-year queues for large industrial grid connections [assume]",
         "extra years before a route needing a large new grid connection comes online",
     )
+    # --- Energy prices and permitting (issue 11, item 4) ------------------------------------
+    electricity_price_reference_eur_per_mwh: float = _p(
+        190.0,
+        "EUR/MWh",
+        120.0,
+        250.0,
+        "Eurostat nrg_pc_205, EU27 non-household (band ID) 2024, abm/data/energy_prices.csv [der]",
+        "electricity price embedded in the route opex table (a plant pays the difference)",
+    )
+    gas_price_reference_eur_per_mwh: float = _p(
+        50.0,
+        "EUR/MWh",
+        25.0,
+        90.0,
+        "Eurostat nrg_pc_203, EU27 non-household (band I3) 2024, abm/data/energy_prices.csv [der]",
+        "natural-gas price embedded in the route opex table (a plant pays the difference)",
+    )
+    electricity_price_longrun_eur_per_mwh: float = _p(
+        190.0,
+        "EUR/MWh",
+        100.0,
+        250.0,
+        "[assume]: flat at the 2024 EU level; low = Clean Industrial Deal affordable-energy aim",
+        "EU non-household electricity price the path reaches by energy_price_convergence_year",
+    )
+    gas_price_longrun_eur_per_mwh: float = _p(
+        50.0,
+        "EUR/MWh",
+        25.0,
+        90.0,
+        "[assume]: flat at the 2024 EU level; low = TTF forwards ~EUR 30/MWh plus network",
+        "EU non-household gas price the path reaches by energy_price_convergence_year",
+    )
+    energy_price_convergence_year: float = _p(
+        2030.0,
+        "year",
+        2026.0,
+        2045.0,
+        "[assume]",
+        "year the energy price paths reach their long-run level (linear from the last record)",
+    )
+    energy_price_gap_persistence: float = _p(
+        0.5,
+        "share of the 2024 gap",
+        0.0,
+        1.0,
+        "[assume]: national network charges and taxes persist; wholesale prices converge",
+        "share of a country's last recorded gap to the EU price that remains in the long run",
+    )
+    permitting_lead_years: float = _p(
+        1.5,
+        "years",
+        0.5,
+        4.0,
+        "Net-Zero Industry Act (Regulation (EU) 2024/1735) Art. 9: permit-granting for net-zero "
+        "manufacturing projects at most 12 months (<1 GW) or 18 months (>=1 GW) [src]; before "
+        "the Act typically 2-4 years [assume]",
+        "EU-wide permitting time added to the construction of every route switch",
+    )
+    competitiveness_fund_budget_eur_per_capita_per_year: float = _p(
+        10.0,
+        "EUR/resident/yr",
+        0.0,
+        21.0,
+        "MFF 2028-2034 proposal (July 2025): European Competitiveness Fund, clean transition and "
+        "industrial decarbonisation window EUR 67.4 bn over 7 years = ~EUR 21/resident/yr; about "
+        "half for industrial plants [assume]",
+        "EU Competitiveness Fund capex grants to clean switches, per modelled resident",
+    )
+    competitiveness_fund_first_year: float = _p(
+        2028.0,
+        "year",
+        2028.0,
+        2030.0,
+        "MFF 2028-2034 proposal: the fund starts with the next MFF in 2028 [src]",
+        "first year the Competitiveness Fund awards grants",
+    )
+    state_aid_framework_ceiling_share: float = _p(
+        0.35,
+        "share of capex",
+        0.2,
+        0.6,
+        "TCTF (2023-25) and CISAF (25 June 2025, in force to 31 Dec 2030; Commission IP/25/1598) "
+        "cap decarbonisation investment aid as a share of eligible costs [src for the frameworks; "
+        "the uniform 35% [assume]]",
+        "ceiling on national capex aid to a switch while TCTF/CISAF apply (2023-2030)",
+    )
+    state_aid_ceeag_ceiling_share: float = _p(
+        0.3,
+        "share of capex",
+        0.1,
+        0.5,
+        "CEEAG 2022 (funding-gap aid for decarbonisation, applies outside the crisis frameworks) "
+        "[assume: share]",
+        "ceiling on national capex aid to a switch outside the TCTF/CISAF years",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"
@@ -2038,6 +2135,7 @@ class PopulationConfig:
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
     announced_projects_csv: Path = DATA_DIR / "announced_projects.csv"
     ets_sector_emissions_csv: Path = DATA_DIR / "ets_sector_emissions.csv"
+    energy_prices_csv: Path = DATA_DIR / "energy_prices.csv"
 
     def __post_init__(self) -> None:
         for name, allowed in POPULATION_RANGES.items():
@@ -2112,6 +2210,42 @@ class CasePlant:
                 allowed.check(f"case.plants[{self.site!r}].{name}", value)
 
 
+CASE_PROJECT_RANGES: dict[str, Range] = {
+    "cost_eur": Range(integer=False, low=0.0, high=1e10, low_open=True),
+    "abatement_t": Range(integer=False, low=0.0, high=1e8, low_open=True),
+    "revenue_ratio": Range(integer=False, low=0.0, high=5.0),
+    "start_year": Range(integer=True, low=FIRST_LEVER_YEAR, high=LAST_LEVER_YEAR),
+    "n_departments": Range(integer=True, low=1, high=4),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProject:
+    """A project the case file defines for the focus city: it enters as prepared in its year.
+
+    Prepared projects compete for calls, national programmes, own budget and private finance
+    like the city's own (``projects.add_case_projects``), so the levers can fund it.
+    """
+
+    name: str
+    sector: str  # one of abm.agents.state.SECTORS_CITY
+    cost_eur: float
+    abatement_t: float  # tCO2e/yr once operating
+    revenue_ratio: float = 0.0  # present value of revenues or savings / cost
+    start_year: int = 2025
+    n_departments: int = 1
+
+    def __post_init__(self) -> None:
+        for name, allowed in CASE_PROJECT_RANGES.items():
+            allowed.check(f"case.projects[{self.name!r}].{name}", getattr(self, name))
+        check_choice(
+            f"case.projects[{self.name!r}].sector",
+            self.sector,
+            SECTORS_CITY,
+            f"one of {', '.join(SECTORS_CITY)}",
+        )
+
+
 CASE_RANGES: dict[str, Range] = {
     "national_gdp_eur": Range(integer=False, low=0.0, high=1e14, low_open=True),
     "national_co2_t": Range(integer=False, low=0.0, high=1e10, low_open=True),
@@ -2141,6 +2275,7 @@ class CaseConfig:
     plants: tuple[CasePlant, ...] = ()  # every plant on the city's territory (empty: as built)
     national_gdp_eur: float | None = None  # the focus country's GDP (plant's share reported)
     national_co2_t: float | None = None  # the focus country's CO2 emissions (plant's share)
+    projects: tuple[CaseProject, ...] = ()  # projects of the focus city defined by the case
 
     def __post_init__(self) -> None:
         for name, allowed in CASE_RANGES.items():

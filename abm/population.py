@@ -194,6 +194,7 @@ def check_data_files(cfg: PopulationConfig) -> None:
     """
     countries = read_countries(cfg)
     read_grid_intensity(cfg, [str(code) for code in countries["country"]])
+    read_energy_prices(cfg, [str(code) for code in countries["country"]])
     cities = read_mission_cities(cfg, [str(code) for code in countries["country"]])
     read_industrial_sites(cfg, [str(name) for name in cities["city"]])
 
@@ -215,10 +216,44 @@ def read_grid_intensity(cfg: PopulationConfig, country_codes: list[str]) -> np.n
     return np.array([by_code[code] for code in country_codes], dtype=np.float64)
 
 
+def read_energy_prices(
+    cfg: PopulationConfig, country_codes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """energy_prices.csv: recorded electricity and gas prices (EUR/MWh) per country and year.
+
+    Rows are per country and year of ``industry_tech.ENERGY_PRICE_YEARS``; the ``EU27`` rows
+    must cover every year and stand in for a country without its own rows (a country with
+    rows must cover every year too). Returns two (countries, years) arrays.
+    """
+    path = cfg.energy_prices_csv
+    cols = ("electricity_eur_per_mwh", "gas_eur_per_mwh")
+    df = read_csv(path, ("country", "year", *cols, "source"))
+    for col in cols:
+        values = pd.to_numeric(df[col], errors="coerce")
+        if values.isna().any() or (values < 0).any():
+            raise ValueError(f"{path}: column '{col}' must be a number >= 0 in every row")
+        df[col] = values
+    years = list(it.ENERGY_PRICE_YEARS)
+    tables: dict[str, np.ndarray] = {}
+    for code, rows in df.groupby(df["country"].astype(str)):
+        by_year = rows.set_index(pd.to_numeric(rows["year"], errors="coerce"))
+        if sorted(by_year.index.tolist()) != years:
+            raise ValueError(
+                f"{path}: country {code!r} needs exactly one row for each year "
+                f"{years[0]}-{years[-1]}"
+            )
+        tables[str(code)] = by_year.loc[years, list(cols)].to_numpy(dtype=np.float64)
+    if "EU27" not in tables:
+        raise ValueError(f"{path}: rows for country 'EU27' (the fallback path) are required")
+    stack = np.array([tables.get(code, tables["EU27"]) for code in country_codes])
+    return stack[:, :, 0].copy(), stack[:, :, 1].copy()
+
+
 def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
     """National governments from countries.csv (and their grids from grid_intensity.csv)."""
     df = read_countries(cfg)
     grid = read_grid_intensity(cfg, [str(code) for code in df["country"]])
+    electricity, gas = read_energy_prices(cfg, [str(code) for code in df["country"]])
     gdp_raw = pd.to_numeric(df["gdp_per_capita_pps_index"], errors="coerce").to_numpy(dtype=float)
     gdp = np.where(np.isnan(gdp_raw), np.nanmedian(gdp_raw), gdp_raw).astype(np.float64)
     ge_raw = pd.to_numeric(df["government_effectiveness"], errors="coerce").to_numpy(dtype=float)
@@ -244,6 +279,8 @@ def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
         aid_paid_eur=np.zeros(n),
         grid_intensity_start=grid,
         grid_intensity=grid.copy(),
+        electricity_price_recorded=electricity,
+        gas_price_recorded=gas,
     )
 
 

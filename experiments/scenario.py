@@ -25,6 +25,7 @@ from abm.config import (
     POPULATION_RANGES,
     CaseConfig,
     CasePlant,
+    CaseProject,
     NewInstallation,
     Parameters,
     PopulationConfig,
@@ -120,10 +121,13 @@ def build_config(values: Mapping[str, Any]) -> ScenarioConfig:
     if case_values is not None:
         news = tuple(NewInstallation(**item) for item in case_values.get("new_installations", []))
         pinned = tuple(CasePlant(**item) for item in case_values.get("plants", []))
+        own = tuple(CaseProject(**item) for item in case_values.get("projects", []))
+        nested = ("new_installations", "plants", "projects")
         case = CaseConfig(
-            **{k: v for k, v in case_values.items() if k not in ("new_installations", "plants")},
+            **{k: v for k, v in case_values.items() if k not in nested},
             new_installations=news,
             plants=pinned,
+            projects=own,
         )
     return ScenarioConfig(
         **values.get("scenario", {}),
@@ -284,6 +288,18 @@ def _case_toml(case: CaseConfig) -> list[str]:
             value = getattr(plant, key)
             if value is not None:
                 lines.append(f"{key} = {_toml_float(value)}")
+    for project in case.projects:
+        lines += [
+            "",
+            "[[case.projects]]",
+            f"name = {toml_string(project.name)}",
+            f"sector = {toml_string(project.sector)}",
+            f"cost_eur = {_toml_float(project.cost_eur)}",
+            f"abatement_t = {_toml_float(project.abatement_t)}",
+            f"revenue_ratio = {_toml_float(project.revenue_ratio)}",
+            f"start_year = {int(project.start_year)}",
+            f"n_departments = {int(project.n_departments)}",
+        ]
     return lines
 
 

@@ -19,9 +19,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from abm.agents.state import SECTORS_CITY
 from abm.config import (
     ALLOWED_STEPS_PER_YEAR,
     CASE_PLANT_RANGES,
+    CASE_PROJECT_RANGES,
     CASE_RANGES,
     NEW_INSTALLATION_RANGES,
     PARAMETER_RANGES,
@@ -31,6 +33,7 @@ from abm.config import (
     VERIFICATION_PARAMETER_RANGES,
     CaseConfig,
     CasePlant,
+    CaseProject,
     NewInstallation,
     PopulationConfig,
     check_route,
@@ -43,6 +46,7 @@ TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "le
 CASE_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseConfig))
 NEW_INSTALLATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(NewInstallation))
 CASE_PLANT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CasePlant))
+CASE_PROJECT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseProject))
 SCENARIO_KEYS: tuple[str, ...] = (
     "name",
     "description",
@@ -368,6 +372,8 @@ class FileValidator:
                 out[key] = self.new_installations(dotted, value)
             elif key == "plants":
                 out[key] = self.case_plants(dotted, value)
+            elif key == "projects":
+                out[key] = self.case_projects(dotted, value)
             else:
                 number = self.number(dotted, value, _CASE_RANGES[key])
                 if number is not None:
@@ -439,6 +445,38 @@ class FileValidator:
                         entry[name] = text
                 else:
                     number = self.number(sub, val, CASE_PLANT_RANGES[name])
+                    if number is not None:
+                        entry[name] = number
+            out.append(entry)
+        return out
+
+    def case_projects(self, key: str, value: object) -> list[dict[str, Any]]:
+        """Check ``[[case.projects]]`` entries: name, city sector, cost, abatement, year."""
+        if not isinstance(value, list):
+            self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            dotted = f"{key}[{i}]"
+            table = self.table(dotted, item)
+            if table is None:
+                continue
+            for need in ("name", "sector", "cost_eur", "abatement_t"):
+                if need not in table:
+                    self.error(f"{dotted}.{need}", "required")
+            entry: dict[str, Any] = {}
+            for name, val in table.items():
+                sub = f"{dotted}.{name}"
+                if name not in CASE_PROJECT_KEYS:
+                    self.unknown(sub, name, CASE_PROJECT_KEYS)
+                elif name in ("name", "sector"):
+                    text = self.string(sub, val)
+                    if text is not None and name == "sector" and text not in SECTORS_CITY:
+                        self.error(sub, f"{text!r} not allowed; one of {', '.join(SECTORS_CITY)}")
+                    elif text is not None:
+                        entry[name] = text
+                else:
+                    number = self.number(sub, val, CASE_PROJECT_RANGES[name])
                     if number is not None:
                         entry[name] = number
             out.append(entry)

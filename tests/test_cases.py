@@ -19,6 +19,7 @@ from abm.validation import ConfigError
 from experiments.cli import main
 from experiments.results import read_manifest
 from experiments.scenario import load_scenario
+from experiments.validation import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = PopulationConfig(
@@ -263,3 +264,42 @@ def test_generated_plants_leave_a_case_city_with_their_jobs() -> None:
     if (plain.cities.country == plain.cities.country[city]).sum() > 1:
         assert m.cities.country[moved] == plain.cities.country[city]
     np.testing.assert_allclose(m.installations.jobs_per_mt, inst.jobs_per_mt)
+
+
+# --- case-defined projects (issue 11): Differdange's waste-heat district heating ----------------
+
+
+def test_differdange_waste_heat_enters_the_city_pipeline_prepared_in_its_year() -> None:
+    cfg = _case("differdange", end_year=2030)
+    (project,) = cfg.case.projects
+    m = GovernanceModel(cfg, 1)
+
+    def mine() -> np.ndarray:
+        pr = m.projects
+        n = pr.size
+        return np.flatnonzero(
+            (pr.city[:n] == m.focus_city)
+            & (pr.cost_eur[:n] == project.cost_eur)
+            & (pr.abatement_t[:n] == project.abatement_t)
+        )
+
+    while m.year < project.start_year:
+        m.step()
+        assert mine().size == 0  # not before its start year
+    m.step()
+    (k,) = mine()
+    pr = m.projects
+    assert pr.sector[k] == 2  # energy
+    assert pr.revenue_ratio[k] == project.revenue_ratio
+    assert pr.stage[k] >= 1  # prepared (or already funded): the levers' instruments can fund it
+
+
+def test_a_case_project_outside_the_city_sectors_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    base = (CASES / "differdange.toml").as_posix()
+    path.write_text(
+        f'[scenario]\nname = "bad"\nextends = "{base}"\n\n[case]\nfocus_city = "Differdange"\n\n'
+        '[[case.projects]]\nname = "x"\nsector = "industry"\ncost_eur = 1.0e6\nabatement_t = 10.0\n'
+    )
+    with pytest.raises(ScenarioError, match=r"case\.projects\[0\]\.sector: 'industry' not allowed"):
+        load_scenario(path)

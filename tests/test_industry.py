@@ -148,7 +148,7 @@ def test_routes_wait_for_their_readiness_year() -> None:
 
 
 def test_grid_connection_delays_electric_routes() -> None:
-    """A switch decided in year y comes online after construction (+ the grid lead time)."""
+    """A switch decided in year y comes online after permitting and construction (+ grid)."""
     m = GovernanceModel(dataclasses.replace(ScenarioConfig(), end_year=2045), 1)
     inst = m.installations
     p = m.params
@@ -159,7 +159,8 @@ def test_grid_connection_delays_electric_routes() -> None:
         new = np.flatnonzero((inst.pending_tech >= 0) & (before < 0))
         for k in new:
             wait = (
-                p.construction_years
+                p.permitting_lead_years
+                + p.construction_years
                 + p.grid_connection_lead_years * it.USES_GRID[inst.pending_tech[k]]
             )
             assert inst.pending_online_year[k] == pytest.approx(m.year - 1.0 + wait)
@@ -208,3 +209,129 @@ def test_the_plants_start_with_the_ets_sector_mix(seed: int) -> None:
     ets = pd.read_csv(cfg.population.ets_sector_emissions_csv).set_index("sector")
     target = np.array([ets.loc[s, "verified_emissions_mt"] for s in it.SECTORS], dtype=float)
     np.testing.assert_allclose(model / model.sum(), target / target.sum(), atol=0.05)
+
+
+# --- energy prices (issue 11, item 4) -----------------------------------------------------------
+
+
+def _energy_table() -> pd.DataFrame:
+    """The shipped energy price table."""
+    from abm.config import PopulationConfig
+
+    return pd.read_csv(PopulationConfig().energy_prices_csv)
+
+
+def test_energy_price_table_covers_the_hindcast_years_and_names_its_sources() -> None:
+    data = _energy_table()
+    eu = data[data["country"] == "EU27"].set_index("year")
+    assert sorted(eu.index) == list(it.ENERGY_PRICE_YEARS)
+    assert data["source"].str.contains("nrg_pc_205").all()
+    assert data["source"].str.contains("nrg_pc_203").all()
+    # the 2022 shock: gas about doubles on 2021, electricity rises by more than half
+    assert eu.loc[2022, "gas_eur_per_mwh"] > 2.0 * eu.loc[2021, "gas_eur_per_mwh"]
+    assert eu.loc[2022, "electricity_eur_per_mwh"] > 1.5 * eu.loc[2021, "electricity_eur_per_mwh"]
+
+
+def test_reference_energy_prices_are_the_last_recorded_eu_prices() -> None:
+    """The route costs embed the 2024 EU prices, so a plant on the EU path pays no difference."""
+    eu = _energy_table().query("country == 'EU27'").set_index("year").loc[2024]
+    p = ScenarioConfig().parameters
+    assert p.electricity_price_reference_eur_per_mwh == eu["electricity_eur_per_mwh"]
+    assert p.gas_price_reference_eur_per_mwh == eu["gas_eur_per_mwh"]
+
+
+def test_the_2022_energy_shock_raises_a_cracker_opex_by_its_energy_use(make_model) -> None:
+    """Known answer: steam cracking buys 0.4 MWh power and 2 MWh gas per tonne."""
+    m: GovernanceModel = make_model()
+    sector = np.array([it.SECTOR_INDEX["chemicals"]])
+    tech = np.array([it.TECH_INDEX["steam cracking"]])
+    country = np.array([0])
+    eu = _energy_table().query("country == 'EU27'").set_index("year")
+    p = m.params
+    shock = 0.4 * (
+        eu.loc[2022, "electricity_eur_per_mwh"] - p.electricity_price_reference_eur_per_mwh
+    )
+    shock += 2.0 * (eu.loc[2022, "gas_eur_per_mwh"] - p.gas_price_reference_eur_per_mwh)
+    at_ref, _ = industry.market_margins(m, sector, tech, 80.0, 2022.0)
+    priced, _ = industry.market_margins(m, sector, tech, 80.0, 2022.0, country)
+    assert at_ref[0] - priced[0] == pytest.approx(shock)
+    assert shock > 100.0
+
+
+def test_energy_prices_move_from_the_record_to_the_long_run_level(make_model) -> None:
+    """Halfway to the convergence year the path is halfway; a national gap partly persists."""
+    m: GovernanceModel = make_model()
+    m.params = dataclasses.replace(
+        m.params,
+        gas_price_longrun_eur_per_mwh=30.0,
+        energy_price_convergence_year=2030.0,
+        energy_price_gap_persistence=0.5,
+    )
+    m.nations.gas_price_recorded[1, -1] = 70.0  # a country 20 above the reference in 2024
+    _, gas = industry.energy_prices(m, np.array([0, 1]), np.array([2024.0, 2027.0, 2040.0]))
+    ref = m.params.gas_price_reference_eur_per_mwh
+    np.testing.assert_allclose(gas[:, 0], [ref, (ref + 30.0) / 2.0, 30.0])
+    np.testing.assert_allclose(gas[:, 1], [70.0, (70.0 + 40.0) / 2.0, 40.0])
+
+
+def test_a_country_row_replaces_the_eu_path_and_bad_tables_are_refused(tmp_path) -> None:
+    from abm.config import PopulationConfig
+    from abm.population import read_energy_prices
+
+    data = _energy_table()
+    de = data[data["country"] == "EU27"].assign(country="DE", gas_eur_per_mwh=99.0)
+    path = tmp_path / "energy_prices.csv"
+    pd.concat([data, de]).to_csv(path, index=False)
+    cfg = PopulationConfig(energy_prices_csv=path)
+    _, gas = read_energy_prices(cfg, ["DE", "FR"])
+    assert (gas[0] == 99.0).all()
+    np.testing.assert_allclose(gas[1], data.loc[data["country"] == "EU27", "gas_eur_per_mwh"])
+    de.iloc[:-1].to_csv(path, index=False)  # no EU27 rows, DE misses 2024
+    with pytest.raises(ValueError, match=r"DE.*one row for each year"):
+        read_energy_prices(cfg, ["DE"])
+    de.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="EU27"):
+        read_energy_prices(cfg, ["DE"])
+
+
+# --- permitting, Competitiveness Fund, state-aid frameworks (issue 11, item 4) -------------------
+
+
+def test_competitiveness_fund_opens_in_2028_and_pays_clean_switches() -> None:
+    """With the industry fund closed, grants come from the Competitiveness Fund, from 2028 only."""
+    cfg = _flat_price(
+        ScenarioConfig(end_year=2040), 150.0, industry_fund_budget_eur_per_capita_per_year=3.0
+    )
+    m = GovernanceModel(cfg, 1)
+    fund = m.eu.instruments["competitiveness"]
+    seen: dict[int, float] = {}
+    while m.year < 2040:
+        m.step()
+        seen[int(m.year)] = fund.awarded_eur
+    assert seen[2028] == 0.0  # nothing awarded in the years before 2028 (state after 2027)
+    assert seen[2040] > 0.0
+    assert m.eu.awarded_eur >= fund.awarded_eur + m.eu.instruments["industry"].awarded_eur
+
+
+def test_state_aid_share_stays_within_the_framework_ceiling(make_model) -> None:
+    """TCTF/CISAF cap the aid share 2023-2030; the CEEAG ceiling applies outside those years."""
+    m: GovernanceModel = make_model()
+    m.params = dataclasses.replace(
+        m.params,
+        state_aid_capex_share=0.5,
+        state_aid_framework_ceiling_share=0.35,
+        state_aid_ceeag_ceiling_share=0.25,
+    )
+    inst = m.installations
+    m.nations.fiscal_room[:] = 1.0
+    m.nations.omega_econ[:] = m.params.state_aid_reference_omega_econ
+    plants = np.arange(inst.n)
+    m.year = 2027.0
+    within = m.national.capex_aid_share(plants)
+    m.year = 2032.0
+    after = m.national.capex_aid_share(plants)
+    asset = inst.national_asset
+    assert asset.any()
+    np.testing.assert_allclose(within[asset], 0.35)
+    np.testing.assert_allclose(after[asset], 0.25)
+    assert (within[~asset] == 0.0).all()

@@ -26,9 +26,10 @@ class Instrument:
     awarded_eur: float = 0.0  # cumulative
 
 
-# instruments whose awards count in the EU total ``awarded_eur`` (calls to cities and the industry
-# fund); SME grants are a separate scheme, reported by their own instrument's ledger
-CALL_INSTRUMENTS: tuple[str, ...] = ("mission", "cohesion", "industry")
+# instruments whose awards count in the EU total ``awarded_eur`` (calls to cities, the industry
+# fund and the Competitiveness Fund); SME grants are a separate scheme, reported by their own
+# instrument's ledger
+CALL_INSTRUMENTS: tuple[str, ...] = ("mission", "cohesion", "industry", "competitiveness")
 
 
 class EUPlatform(mesa.Agent):
@@ -60,6 +61,11 @@ class EUPlatform(mesa.Agent):
                 p.industry_fund_budget_eur_per_capita_per_year * residents,
                 0.0,  # paid as the plant's switch is decided
             ),
+            "competitiveness": Instrument(
+                "Competitiveness Fund",
+                p.competitiveness_fund_budget_eur_per_capita_per_year * residents,
+                0.0,  # paid as the plant's switch is decided, like the industry fund
+            ),
             "sme": Instrument(
                 "SME grants",
                 p.sme_grant_budget_eur_per_capita_per_year * residents,
@@ -83,6 +89,8 @@ class EUPlatform(mesa.Agent):
         fund = 1.0 + m.params.lever_financing_industry_fund_boost * lv.enhanced_financing
         for key, inst in self.instruments.items():
             scale = boost if key in ("mission", "cohesion", "sme") else fund
+            if key == "competitiveness":  # not a lever dose; opens with the 2028 MFF
+                scale = float(m.year >= m.params.competitiveness_fund_first_year)
             inst.remaining_eur = inst.budget_eur_per_year * scale
             self.offered_eur += inst.remaining_eur
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from abm.rules import industry_tech as it
 from abm.rules._math import cumsum_within
 
 if TYPE_CHECKING:
@@ -64,3 +65,28 @@ class NationalGovernments(mesa.Agent):
         """Pay state aid to plants (rescues and capex aid); booked per country."""
         nat = self.nations
         nat.aid_paid_eur += np.bincount(country, weights=eur, minlength=nat.n)
+
+    def capex_aid_share(self, plant: np.ndarray) -> np.ndarray:
+        """Share of a switch's capex the state pays each plant, within the state-aid ceiling.
+
+        National assets get ``state_aid_capex_share`` scaled by national priority and fiscal
+        room; the share is capped by the state-aid framework in force this year (TCTF/CISAF
+        2023-2030: ``state_aid_framework_ceiling_share``, otherwise the CEEAG ceiling
+        ``state_aid_ceeag_ceiling_share``).
+        """
+        m = self.model
+        p = m.params
+        inst = m.installations
+        nat = self.nations
+        country = inst.country[plant]
+        share = (
+            p.state_aid_capex_share
+            * inst.national_asset[plant]
+            * nat.omega_econ[country]
+            / p.state_aid_reference_omega_econ
+            * nat.fiscal_room[country]
+        )
+        first, last = it.STATE_AID_FRAMEWORK_YEARS
+        crisis = first <= m.year <= last
+        ceiling = p.state_aid_framework_ceiling_share if crisis else p.state_aid_ceeag_ceiling_share
+        return np.asarray(np.minimum(share, ceiling))

@@ -57,6 +57,9 @@ class Nations:
     aid_paid_eur: FloatArray  # cumulative state aid to plants
     grid_intensity_start: FloatArray  # gCO2e/kWh of power generation at the start (data)
     grid_intensity: FloatArray  # gCO2e/kWh now (abm.rules.energy)
+    # recorded non-household prices, EUR/MWh, one column per industry_tech.ENERGY_PRICE_YEARS
+    electricity_price_recorded: FloatArray
+    gas_price_recorded: FloatArray
 
     @property
     def n(self) -> int:

@@ -27,8 +27,69 @@ STEEL = it.SECTOR_INDEX["steel"]
 EAF_ROUTES = np.array([t.sector == "steel" and "EAF" in t.name for t in it.TECHNOLOGIES])
 
 
-def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.ndarray:
-    """Operating cost per tonne (excl. carbon): hydrogen and scrap premia fall with R&I."""
+def energy_prices(
+    m: GovernanceModel, country: np.ndarray, year: float | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-household electricity and gas prices (EUR/MWh) per plant country and year.
+
+    Recorded years (``industry_tech.ENERGY_PRICE_YEARS``, ``abm/data/energy_prices.csv``) take
+    the country's annual price (years before the record its first year); later years move
+    linearly from the last record to the long-run EU level plus ``energy_price_gap_persistence``
+    of the country's last gap to the reference price, reached in
+    ``energy_price_convergence_year``. Years lie along a leading axis, as in ``_opex``.
+    """
+    p = m.params
+    nat = m.nations
+    y = np.floor(np.asarray(year, dtype=float))
+    first = float(it.ENERGY_PRICE_YEARS[0])
+    last = float(it.ENERGY_PRICE_YEARS[-1])
+    col = (np.clip(y, first, last) - first).astype(np.int64)
+    toward = np.clip((y - last) / max(p.energy_price_convergence_year - last, 1.0), 0.0, 1.0)
+    out = []
+    for table, ref, longrun in (
+        (
+            nat.electricity_price_recorded,
+            p.electricity_price_reference_eur_per_mwh,
+            p.electricity_price_longrun_eur_per_mwh,
+        ),
+        (
+            nat.gas_price_recorded,
+            p.gas_price_reference_eur_per_mwh,
+            p.gas_price_longrun_eur_per_mwh,
+        ),
+    ):
+        recorded = table[country][:, col].T if col.ndim else table[country][:, col]
+        end = table[country][:, -1]
+        target = longrun + p.energy_price_gap_persistence * (end - ref)
+        path = end + np.multiply.outer(toward, target - end)
+        out.append(np.asarray(np.where(_per_year(y > last), path, recorded)))
+    return out[0], out[1]
+
+
+def _energy_cost_change(
+    m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray, country: np.ndarray | None
+) -> np.ndarray | float:
+    """Opex change per tonne from energy prices away from the reference the route costs embed.
+
+    ``country`` None (a route compared in the abstract) prices energy at the reference: 0.
+    """
+    if country is None:
+        return 0.0
+    p = m.params
+    electricity, gas = energy_prices(m, country, year)
+    return np.asarray(
+        it.ELECTRICITY_MWH_PER_T[tech] * (electricity - p.electricity_price_reference_eur_per_mwh)
+        + it.GAS_MWH_PER_T[tech] * (gas - p.gas_price_reference_eur_per_mwh)
+    )
+
+
+def _opex(
+    m: GovernanceModel,
+    tech: np.ndarray,
+    year: float | np.ndarray,
+    country: np.ndarray | None = None,
+) -> np.ndarray:
+    """Operating cost per tonne (excl. carbon): energy at the country's prices, R&I premia."""
     p = m.params
     lv = m.levers
     years = np.maximum(np.asarray(year, dtype=float) - 2025.0, 0.0)
@@ -51,6 +112,7 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
         it.OPEX[tech]
         + it.USES_H2[tech] * np.multiply.outer(h2, np.ones(tech.shape))
         + it.USES_SCRAP[tech] * scrap
+        + _energy_cost_change(m, tech, year, country)
     )
 
 
@@ -198,16 +260,18 @@ def market_margins(
     tech: np.ndarray,
     carbon_price: float | np.ndarray,
     year: float | np.ndarray,
+    country: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Margins per tonne on the EU market and on export markets.
 
     EU market: world price + CBAM on competing imports + green premium - opex - net carbon
     cost; exports: world price - opex - net carbon cost. ``carbon_price`` and ``year`` may be
-    arrays of equal length; the results then have one row per year.
+    arrays of equal length; the results then have one row per year. ``country`` (per plant)
+    prices energy on the country's path; None prices it at the reference.
     """
     net = np.maximum(it.INTENSITY[tech] - free_allocation(m.params, sector, year), 0.0)
     carbon = net * _per_year(carbon_price)
-    base = it.PRICE_BY_SECTOR[sector] - _opex(m, tech, year) - carbon
+    base = it.PRICE_BY_SECTOR[sector] - _opex(m, tech, year, country) - carbon
     eu_market = base + cbam_charge(m, sector, carbon_price, year) + _green_premium(m, sector, tech)
     return np.asarray(eu_market), np.asarray(base)
 
@@ -218,9 +282,10 @@ def unit_margin(
     tech: np.ndarray,
     carbon_price: float | np.ndarray,
     year: float | np.ndarray,
+    country: np.ndarray | None = None,
 ) -> np.ndarray:
     """Margin per tonne at full output on both markets (export share weights the two)."""
-    eu_market, export = market_margins(m, sector, tech, carbon_price, year)
+    eu_market, export = market_margins(m, sector, tech, carbon_price, year, country)
     x = export_share(m.params, sector)
     return np.asarray((1.0 - x) * eu_market + x * export)
 
@@ -231,9 +296,10 @@ def planning_margin(
     tech: np.ndarray,
     carbon_price: float | np.ndarray,
     year: float | np.ndarray,
+    country: np.ndarray | None = None,
 ) -> np.ndarray:
     """Margin per tonne of capacity a plant plans with: it stops exporting at a loss."""
-    eu_market, export = market_margins(m, sector, tech, carbon_price, year)
+    eu_market, export = market_margins(m, sector, tech, carbon_price, year, country)
     x = export_share(m.params, sector)
     return np.asarray((1.0 - x) * eu_market + x * np.maximum(export, 0.0))
 
@@ -298,8 +364,9 @@ def _npv_per_option(
 ) -> np.ndarray:
     """NPV (EUR) of running each option from the end of construction to the horizon.
 
-    A switch to a route needing a large grid connection earns nothing until the connection
-    is there (``grid_connection_lead_years`` after construction).
+    A switch first waits ``permitting_lead_years`` for its permit, running its current route;
+    a route needing a large grid connection then earns nothing until the connection is there
+    (``grid_connection_lead_years`` after construction).
     """
     p = m.params
     inst = m.installations
@@ -313,12 +380,18 @@ def _npv_per_option(
     shock = inst.margin_shock_eur_per_t[plants][None, :]
     shock_year = inst.margin_shock_year[plants][None, :]
     npv = np.zeros(options.shape)
+    country = inst.country[plants]
+    shocked = shock * (years[:, None] >= shock_year)  # case margin shocks
+    current = planning_margin(m, sector, inst.tech[plants], prices, years, country) - shocked
     for k in range(options.shape[1]):
-        margins = planning_margin(m, sector, options[:, k], prices, years)  # (years, plants)
-        margins = margins - shock * (years[:, None] >= shock_year)  # case margin shocks
-        waits = it.USES_GRID[options[:, k]] & (options[:, k] != inst.tech[plants])
-        online = m.year + start + p.grid_connection_lead_years * waits
-        margins = margins * (years[:, None] >= online[None, :])
+        margins = planning_margin(m, sector, options[:, k], prices, years, country) - shocked
+        switching = options[:, k] != inst.tech[plants]
+        waits = it.USES_GRID[options[:, k]] & switching
+        # while the permit is pending the plant runs its current route; the build follows
+        permit = p.permitting_lead_years * switching
+        online = m.year + start + p.grid_connection_lead_years * waits + permit
+        permitting = years[:, None] < (m.year + start + permit)[None, :]
+        margins = np.where(permitting, current, margins * (years[:, None] >= online[None, :]))
         npv[:, k] = (disc @ margins) * q
     return npv
 
@@ -346,7 +419,9 @@ def decide_investments(m: GovernanceModel) -> None:
     # (leakage), on export markets first once CBAM protects the EU market
     price = it.PRICE_BY_SECTOR[inst.sector]
     shock = inst.margin_shock_eur_per_t * (m.year >= inst.margin_shock_year)
-    eu_m, ex_m = market_margins(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year)
+    eu_m, ex_m = market_margins(
+        m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year, inst.country
+    )
     eu_m, ex_m = eu_m - shock, ex_m - shock
     x = export_share(p, inst.sector)
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
@@ -405,7 +480,6 @@ def _review_routes(
     inst = m.installations
     p = m.params
     lv = m.levers
-    nat = m.nations
     cur = inst.tech[deciding]
     options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
     # routes not yet ready at scale are not on offer (readiness years)
@@ -422,14 +496,8 @@ def _review_routes(
     q_cap = inst.capacity_mt[deciding][:, None] * 1e6
     capex = it.SWITCH_CAPEX[cur] * q_cap * noise[deciding]
     switching = options != cur[:, None]
-    # state aid for national assets, scaled by national priority and fiscal room
-    aid_share = (
-        p.state_aid_capex_share
-        * inst.national_asset[deciding]
-        * nat.omega_econ[inst.country[deciding]]
-        / p.state_aid_reference_omega_econ
-        * nat.fiscal_room[inst.country[deciding]]
-    )
+    # state aid for national assets, within the state-aid framework's ceiling
+    aid_share = m.national.capex_aid_share(deciding)
     pressure = (
         inst.kappa[deciding]
         * m.cities.commitment[inst.city[deciding]]
@@ -449,9 +517,9 @@ def _review_routes(
     per_t = np.where(abated > 0, grant / np.maximum(abated, 1e-9), np.inf)
     order = np.argsort(per_t, kind="stable")
     applying = grant[order] > 0
-    awarded_sorted = applying & (
-        np.cumsum(np.where(applying, grant[order], 0.0)) <= m.eu.remaining_eur("industry")
-    )
+    # the industry fund first, then the Competitiveness Fund (from 2028), in one ranking
+    pots = m.eu.remaining_eur("industry") + m.eu.remaining_eur("competitiveness")
+    awarded_sorted = applying & (np.cumsum(np.where(applying, grant[order], 0.0)) <= pots)
     awarded = np.zeros(deciding.size, dtype=bool)
     awarded[order[awarded_sorted]] = True
     final = value.copy()
@@ -469,20 +537,22 @@ def _review_routes(
     switch = (choice != cur) & (gain > 0.0) & can_pay
     postpone = (choice != cur) & (gain > 0.0) & ~can_pay
     got = switch & awarded & (choice == best)
-    m.eu.award("industry", float(grant[got].sum()))  # paid out as the switch is decided
+    paid = float(grant[got].sum())  # paid out as the switch is decided
+    from_fund = min(paid, max(m.eu.remaining_eur("industry"), 0.0))
+    m.eu.award("industry", from_fund)
+    m.eu.award("competitiveness", paid - from_fund)
     sw = deciding[switch]
     inst.pending_tech[sw] = choice[switch]
     grid_wait = p.grid_connection_lead_years * it.USES_GRID[choice[switch]]
-    inst.pending_online_year[sw] = m.year + p.construction_years + grid_wait
+    build = p.permitting_lead_years + p.construction_years  # a permit first, then the build
+    inst.pending_online_year[sw] = m.year + build + grid_wait
     state_aid = (aid_share * capex[rows, choice])[switch]
     inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
     m.national.pay_aid(inst.country[sw], state_aid)
     # the plant's own share of the capex, as far as its equity goes; outside equity the rest
     own = np.minimum(p.equity_share * net_capex[switch], np.maximum(inst.equity_eur[sw], 0.0))
     inst.equity_eur[sw] -= own
-    inst.next_decision_year[sw] = (
-        m.year + p.construction_years + p.investment_cycle_years + cycle_noise[sw]
-    )
+    inst.next_decision_year[sw] = m.year + build + p.investment_cycle_years + cycle_noise[sw]
     inst.next_decision_year[deciding[postpone]] = m.year + 1.0
     # an early review that keeps the route changes nothing; a due one relines
     due = inst.next_decision_year[deciding] <= m.year

@@ -201,6 +201,11 @@ CSCF_BY_YEAR: dict[int, float] = {
     2019: 0.84176,
     2020: 0.82438,
 }
+# Years the crisis state-aid frameworks apply: the Temporary Crisis and Transition Framework
+# (its transition sections from 9 March 2023) and the Clean Industrial Deal State Aid Framework
+# that replaced it (adopted 25 June 2025, in force to 31 December 2030; Commission IP/25/1598)
+# [src]; outside them aid follows the CEEAG (2022).
+STATE_AID_FRAMEWORK_YEARS: tuple[int, int] = (2023, 2030)
 JOBS_PER_MT: dict[str, float] = {
     "steel": 1800.0,  # domain §3.5: 8,000 jobs / 4.5 Mt [der]
     "cement": 250.0,
@@ -228,6 +233,36 @@ def default_capacity_mt(sector: str, route: str) -> float:
     return DEFAULT_CAPACITY_MT_BY_ROUTE.get(route, DEFAULT_CAPACITY_MT[sector])
 
 
+# Purchased energy per tonne of product by route (MWh/t): electricity and natural gas. The
+# route costs above embed them at the reference prices (``electricity_price_reference_eur_per_mwh``,
+# ``gas_price_reference_eur_per_mwh``); a plant's opex moves with its country's price path
+# (``abm/data/energy_prices.csv``, ``industry.energy_prices``). Hydrogen routes buy their
+# hydrogen as electricity (electrolysis ~50 kg H2/t steel at ~55 kWh/kg, plus the EAF).
+# Sources: EAF ~0.45-0.6 MWh/t and gas-DRI ~10 GJ/t (Midrex; IEA Iron and Steel Roadmap 2020)
+# [der]; primary aluminium ~14-15 MWh/t (IAI) [der]; clinker kilns ~110 kWh/t, coal and waste
+# fuels (CEMBUREAU) [der]; steam crackers burn mostly their own fuel gas, ~2 MWh/t bought gas
+# [assume]; refineries ~0.3 MWh/t bought gas [assume]; cells ~50 kWh per kWh of capacity at
+# ~6.5 kg/kWh [der]; electrified crackers ~4 MWh/t [assume].
+ENERGY_USE_MWH_PER_T: dict[str, tuple[float, float]] = {
+    "BF-BOF": (0.15, 0.3),
+    "scrap-EAF": (0.6, 0.3),
+    "H2-DRI-EAF": (3.5, 0.1),
+    "EAF-green-power": (0.6, 0.3),
+    "rolling mill": (0.1, 0.4),
+    "clinker kiln": (0.11, 0.0),
+    "kiln+CCS": (0.25, 0.0),
+    "steam cracking": (0.4, 2.0),
+    "electrified": (4.0, 0.5),
+    "refinery": (0.05, 0.3),
+    "refinery+H2/CCS": (0.1, 0.4),
+    "cell plant": (7.7, 0.0),
+    "Al smelter": (15.0, 0.0),
+    "inert anode": (15.5, 0.0),
+    "gas-DRI-EAF": (0.7, 2.8),
+}
+# years of the recorded price table (abm/data/energy_prices.csv); later years follow the path
+ENERGY_PRICE_YEARS: tuple[int, ...] = tuple(range(2013, 2025))
+
 N_TECH = len(TECHNOLOGIES)
 INTENSITY = np.array([t.intensity_t_per_t for t in TECHNOLOGIES])
 CAPEX = np.array([t.capex_eur_per_t for t in TECHNOLOGIES])
@@ -239,6 +274,8 @@ IS_CLEAN = np.array([t.clean for t in TECHNOLOGIES])
 AVAILABLE_FROM = np.array([t.available_from for t in TECHNOLOGIES], dtype=float)
 USES_GRID = np.array([t.uses_grid for t in TECHNOLOGIES])
 STORES_CO2 = np.array([t.stores_co2 for t in TECHNOLOGIES])
+ELECTRICITY_MWH_PER_T = np.array([ENERGY_USE_MWH_PER_T[t.name][0] for t in TECHNOLOGIES])
+GAS_MWH_PER_T = np.array([ENERGY_USE_MWH_PER_T[t.name][1] for t in TECHNOLOGIES])
 TECH_SECTOR = np.array([SECTOR_INDEX[t.sector] for t in TECHNOLOGIES])
 # switch matrix: ALLOWED[a, b] is True when route a can switch to route b
 ALLOWED = np.zeros((N_TECH, N_TECH), dtype=bool)

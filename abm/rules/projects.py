@@ -26,6 +26,7 @@ from abm.agents.state import (
     P_IMPLEMENTING,
     P_OPERATING,
     P_PREPARED,
+    SECTORS_CITY,
 )
 from abm.rules import emissions, finance, staff
 from abm.rules._math import cumsum_within
@@ -40,7 +41,29 @@ WASTE = 3  # index of the waste sector in SECTORS_CITY
 
 def generate_ideas(m: GovernanceModel) -> None:
     """New project ideas: Poisson in population, commitment and the remaining gap."""
+    add_case_projects(m)
     _add_ideas(m, m.streams["ideas"], m.dt, P_IDEA)
+
+
+def add_case_projects(m: GovernanceModel) -> None:
+    """Hook: the case file's projects of the focus city enter as prepared in their start year."""
+    case = m.config.case
+    if case is None or not case.projects or not m.is_year_start:
+        return
+    due = [q for q in case.projects if q.start_year == int(m.year)]
+    if not due:
+        return
+    k = len(due)
+    m.projects.add(
+        city=np.full(k, m.focus_city),
+        sector=np.array([SECTORS_CITY.index(q.sector) for q in due]),
+        n_departments=np.array([q.n_departments for q in due]),
+        cost_eur=np.array([q.cost_eur for q in due]),
+        abatement_t=np.array([q.abatement_t for q in due]),
+        stage=np.full(k, P_PREPARED),
+        work_pm=np.zeros(k),
+        revenue_ratio=np.array([q.revenue_ratio for q in due]),
+    )
 
 
 def seed_pipeline(m: GovernanceModel) -> None:
