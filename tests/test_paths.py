@@ -18,6 +18,8 @@ def test_files_sit_by_role() -> None:
     assert (paths.SCENARIOS_DIR / "baseline.toml").is_file()
     assert paths.CALIBRATION_SETUP.is_file() and paths.LEVERS_DIR.is_dir()
     assert sorted(p.name for p in paths.STUDIES_DIR.glob("*.toml")) == [
+        "robustness_levers.toml",
+        "sa_emulator_check.toml",
         "sa_levers.toml",
         "smoke.toml",
         "sweep_levers.toml",
