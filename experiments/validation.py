@@ -380,17 +380,23 @@ class FileValidator:
                     out[key] = number
         return out
 
-    def new_installations(self, key: str, value: object) -> list[dict[str, Any]]:
-        """Check ``[[case.new_installations]]`` entries: sector, route, size, jobs, year."""
+    def array_of_tables(self, key: str, value: object) -> list[tuple[str, dict[str, Any]]]:
+        """The tables of an ``[[key]]`` array with their dotted names; errors for the rest."""
         if not isinstance(value, list):
             self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
             return []
-        out = []
+        tables = []
         for i, item in enumerate(value):
             dotted = f"{key}[{i}]"
             table = self.table(dotted, item)
-            if table is None:
-                continue
+            if table is not None:
+                tables.append((dotted, table))
+        return tables
+
+    def new_installations(self, key: str, value: object) -> list[dict[str, Any]]:
+        """Check ``[[case.new_installations]]`` entries: sector, route, size, jobs, year."""
+        out = []
+        for dotted, table in self.array_of_tables(key, value):
             entry: dict[str, Any] = {}
             for name in ("name", "sector", "technology", "capacity_mt", "jobs", "start_year"):
                 if name not in table:
@@ -423,15 +429,8 @@ class FileValidator:
 
     def case_plants(self, key: str, value: object) -> list[dict[str, Any]]:
         """Check ``[[case.plants]]`` entries: a site name and the facts pinned for it."""
-        if not isinstance(value, list):
-            self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
-            return []
         out = []
-        for i, item in enumerate(value):
-            dotted = f"{key}[{i}]"
-            table = self.table(dotted, item)
-            if table is None:
-                continue
+        for dotted, table in self.array_of_tables(key, value):
             if "site" not in table:
                 self.error(f"{dotted}.site", "required; a site_name of industrial_sites.csv")
             entry: dict[str, Any] = {}
@@ -452,15 +451,8 @@ class FileValidator:
 
     def case_projects(self, key: str, value: object) -> list[dict[str, Any]]:
         """Check ``[[case.projects]]`` entries: name, city sector, cost, abatement, year."""
-        if not isinstance(value, list):
-            self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
-            return []
         out = []
-        for i, item in enumerate(value):
-            dotted = f"{key}[{i}]"
-            table = self.table(dotted, item)
-            if table is None:
-                continue
+        for dotted, table in self.array_of_tables(key, value):
             for need in ("name", "sector", "cost_eur", "abatement_t"):
                 if need not in table:
                     self.error(f"{dotted}.{need}", "required")
