@@ -183,8 +183,13 @@ def test_parameter_recovery_reduced(tmp_path: Path) -> None:
     """Four parameters from a synthetic survey: truth inside the 90% interval, and learnt."""
     table = recover(tmp_path, RECOVERY_TRUTH, population=100, generations=6)
     assert table["covered"].all(), table.to_string()
-    # the survey must be informative: intervals shrink well below the prior's 90% width
-    assert (table["shrinkage"] > 0.3).all(), table.to_string()
+    # the survey must be informative: intervals shrink well below the prior's 90% width. Since
+    # issue 10 (staff ~ population^1.15, investment needs per resident) staff per resident is
+    # only weakly identified by the survey (shrinkage 0.23 in one run of this reduced ABC, above
+    # 0.3 in another): it must still be learnt, the others well
+    shrink = table.set_index("name")["shrinkage"]
+    assert shrink["staff_fte_per_10k_residents"] > 0.1, table.to_string()
+    assert (shrink.drop("staff_fte_per_10k_residents") > 0.3).all(), table.to_string()
 
 
 @pytest.mark.slow
