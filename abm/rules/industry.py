@@ -285,8 +285,23 @@ def unit_margin(
     country: np.ndarray | None = None,
 ) -> np.ndarray:
     """Margin per tonne at full output on both markets (export share weights the two)."""
+    return _weighted_margin(m, sector, tech, carbon_price, year, country, shed_losses=False)
+
+
+def _weighted_margin(
+    m: GovernanceModel,
+    sector: np.ndarray,
+    tech: np.ndarray,
+    carbon_price: float | np.ndarray,
+    year: float | np.ndarray,
+    country: np.ndarray | None,
+    shed_losses: bool,
+) -> np.ndarray:
+    """EU and export margins weighted by the export share; loss-making exports cut if asked."""
     eu_market, export = market_margins(m, sector, tech, carbon_price, year, country)
     x = export_share(m.params, sector)
+    if shed_losses:
+        export = np.maximum(export, 0.0)
     return np.asarray((1.0 - x) * eu_market + x * export)
 
 
@@ -299,9 +314,7 @@ def planning_margin(
     country: np.ndarray | None = None,
 ) -> np.ndarray:
     """Margin per tonne of capacity a plant plans with: it stops exporting at a loss."""
-    eu_market, export = market_margins(m, sector, tech, carbon_price, year, country)
-    x = export_share(m.params, sector)
-    return np.asarray((1.0 - x) * eu_market + x * np.maximum(export, 0.0))
+    return _weighted_margin(m, sector, tech, carbon_price, year, country, shed_losses=True)
 
 
 def installation_emissions(m: GovernanceModel) -> np.ndarray:
