@@ -900,8 +900,10 @@ class Parameters:
         0.3,
         "probability per year",
         0.1,
-        0.6,
-        "[assume]",
+        0.95,
+        "[der] Labels were awarded in review rounds about every 6 months (Oct 2023, Mar 2024, "
+        "Oct 2024, May 2025, Oct 2025; abm/data/mission_cities.csv): a submitted CCC waits 0.5-5 "
+        "years, so 0.1-0.95 a year; 1 is the physical limit",
         "Label for a Mission City CCC without a Label date in the data",
     )
     industry_dialogue_gain_lever_per_year: float = _p(
@@ -943,9 +945,30 @@ class Parameters:
         1.0,
         "logit",
         0.0,
-        3.0,
-        "[assume]",
+        7.0,
+        "[der] every Mission City is to prepare a CCC; 56 of 112 had one by June 2024, two years "
+        "after selection (NetZeroCities resource 4241): a hazard of about 0.3 a year, logit -0.8 "
+        "= ccc_adoption_logit -4 + 3.2; up to 7 (hazard 0.95) for the fastest",
         "Mission Cities without a Label date sign a CCC more readily",
+    )
+    # --- Endogenous Mission Labels for calibration (issue 12) ---
+    mission_labels_from_data: float = _p(
+        1.0,
+        "switch (1 data, 0 endogenous)",
+        0.0,
+        1.0,
+        "switch [assume]",
+        "1: Mission Cities sign CCCs and get Labels on the data's dates; 0: every Mission City "
+        "prepares its CCC with the yearly hazard and gets its Label with label_hazard_per_year "
+        "(the calibration set-up, where the Label dates are a target; start before 2023)",
+    )
+    mission_start_year: float = _p(
+        2022.33,
+        "year",
+        2022.0,
+        2023.0,
+        "NetZeroCities: 112 Mission Cities announced 28 Apr 2022 [src]",
+        "no CCC is signed before the Mission selects its cities",
     )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(

@@ -51,6 +51,11 @@ _PURPOSE_WORD: dict[str, int] = {
     "sensitivity_design": 1,  # the sample of a sensitivity study
     "sensitivity_analysis": 2,  # SALib's estimators
     "bootstrap": 3,  # bootstrap resampling of sensitivity indices
+    # calibration engines (issue 12): CRC-32 of the name
+    "npe_prior": zlib.crc32(b"npe_prior"),  # reference-table parameter sets from the prior
+    "npe_posterior": zlib.crc32(b"npe_posterior"),  # NPE draws for the real survey
+    "sbc": zlib.crc32(b"sbc"),  # posterior draws of the coverage test
+    "survey_sample": zlib.crc32(b"survey_sample"),  # drawn synthetic surveys of the engines
 }
 PURPOSES: tuple[str, ...] = (*_PURPOSE_WORD, "replicates", "experiment_design")
 
