@@ -156,6 +156,18 @@ INSTALLATION_YEAR: tuple[Column, ...] = _rows(
         ("jobs", "jobs", "direct jobs (SME clusters: 20 per active modelled SME)"),
         ("kappa", "index 0-1", "the city's authority (voice) over the plant"),
         ("aid_eur_cumulative", "EUR", "state aid and fund grants received so far"),
+        ("cut_route_t", "t CO2e/yr", "cut since the start year from route switches (NaN for SMEs)"),
+        (
+            "cut_output_t",
+            "t CO2e/yr",
+            "cut since the start year from lower output (negative: growth or a later entrant)",
+        ),
+        ("cut_closure_t", "t CO2e/yr", "cut since the start year from the plant's closure"),
+        (
+            "cbam_eur_per_t",
+            "EUR/t product",
+            "CBAM charge on competing imports per tonne (0 outside CBAM sectors and before 2026)",
+        ),
     ),
 )
 

@@ -1155,6 +1155,126 @@ class Parameters:
         "[assume]",
         "city pressure on a plant without city-industry dialogue (full dialogue adds 1)",
     )
+    # --- CBAM, export markets and distressed plants (issue 11) ---------------------------------
+    cbam_effectiveness: float = _p(
+        0.9,
+        "share of embedded carbon cost",
+        0.6,
+        1.0,
+        "[assume]: default values, resource shuffling and verification gaps (Regulation (EU) "
+        "2023/956 Art. 4-7, 27) let part of the embedded carbon through",
+        "share of importers' embedded carbon cost the CBAM charge actually levies",
+    )
+    cbam_import_intensity_ratio: float = _p(
+        1.0,
+        "x conventional route intensity",
+        0.8,
+        1.3,
+        "worldsteel 2023 world average ~1.9 tCO2/t crude steel vs BF-BOF 2.0 [der]",
+        "embedded emissions of imports relative to the sector's conventional EU route",
+    )
+    export_share_steel: float = _p(
+        0.15,
+        "share of output",
+        0.1,
+        0.25,
+        "Eurostat 2024 (iron and steel exports EUR 77.8 bn) / EUROFER European Steel in Figures "
+        "2024: ~20 of ~130 Mt [der]",
+        "share of EU steel output sold outside the EU (no CBAM relief on exports)",
+    )
+    export_share_cement: float = _p(
+        0.05,
+        "share of output",
+        0.02,
+        0.12,
+        "CEMBUREAU activity reports: extra-EU exports a few % of output [assume]",
+        "share of EU cement output sold outside the EU",
+    )
+    export_share_aluminium: float = _p(
+        0.1,
+        "share of output",
+        0.05,
+        0.25,
+        "European Aluminium: the EU is a net importer of primary metal [assume]",
+        "share of EU primary aluminium output sold outside the EU",
+    )
+    export_share_other_sectors: float = _p(
+        0.2,
+        "share of output",
+        0.1,
+        0.35,
+        "Cefic Facts & Figures: extra-EU exports about a fifth of chemical sales [assume]",
+        "share of output sold outside the EU in sectors without a figure (chemicals, refining)",
+    )
+    distress_review_loss_share: float = _p(
+        0.1,
+        "share of the closure threshold",
+        0.0,
+        0.9,
+        "[assume]",
+        "a plant whose losses pass this share of its closure threshold reviews its route now",
+    )
+    outside_equity_profitability_index: float = _p(
+        1.0,
+        "x net capex",
+        0.5,
+        3.0,
+        "[assume]: profitability index above 1 attracts project equity (Brealey-Myers)",
+        "a switch whose net value gain is this multiple of its net capex finds outside equity",
+    )
+    # --- Routes with supply limits (issue 11) ---------------------------------------------------
+    scrap_headroom_share_2025: float = _p(
+        0.1,
+        "share of steel capacity",
+        0.0,
+        0.2,
+        "BIR World Steel Recycling in Figures: EU-27 net scrap exports ~19 Mt/yr vs ~130 Mt "
+        "crude steel (~0.14), less quality limits [der]",
+        "steel capacity that can move to scrap routes in 2025 on today's scrap supply",
+    )
+    scrap_supply_growth_share_per_year: float = _p(
+        0.01,
+        "share of steel capacity per year",
+        0.0,
+        0.02,
+        "Material Economics 2019 (Industrial Transformation 2050): obsolete scrap arisings grow "
+        "~1% of output a year [assume]",
+        "yearly growth of the scrap route headroom",
+    )
+    scrap_price_tightness_slope: float = _p(
+        1.0,
+        "x scrap premium at full use",
+        0.0,
+        3.0,
+        "[assume]",
+        "scrap premium rises by this multiple as new scrap routes use up the headroom",
+    )
+    ccs_storage_share_2030: float = _p(
+        0.1,
+        "share of start-year plant emissions",
+        0.03,
+        0.2,
+        "Net-Zero Industry Act Art. 20: 50 Mt/yr CO2 injection capacity by 2030, vs ~450 Mt "
+        "industrial ETS emissions [der]",
+        "CO2 transport and storage capacity open to the plants by 2030 (0 before 2026)",
+    )
+    ccs_storage_share_2050: float = _p(
+        0.4,
+        "share of start-year plant emissions",
+        0.15,
+        0.7,
+        "Commission Industrial Carbon Management Strategy 2024: ~450 Mt/yr captured by 2050, "
+        "part for removals [der]",
+        "CO2 transport and storage capacity open to the plants by 2050 (linear from 2030)",
+    )
+    grid_connection_lead_years: float = _p(
+        2.0,
+        "years",
+        0.0,
+        5.0,
+        "Eurelectric/ENTSO-E: multi-year queues for large industrial grid connections [assume]",
+        "extra years before a route needing a large new grid connection comes online",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"
@@ -1939,6 +2059,8 @@ class PopulationConfig:
     countries_csv: Path = DATA_DIR / "countries.csv"
     grid_intensity_csv: Path = DATA_DIR / "grid_intensity.csv"
     industrial_sites_csv: Path = DATA_DIR / "industrial_sites.csv"
+    announced_projects_csv: Path = DATA_DIR / "announced_projects.csv"
+    ets_sector_emissions_csv: Path = DATA_DIR / "ets_sector_emissions.csv"
 
     def __post_init__(self) -> None:
         for name, allowed in POPULATION_RANGES.items():
@@ -1986,7 +2108,36 @@ class NewInstallation:
             allowed.check(f"{where}.{name}", getattr(self, name))
 
 
+CASE_PLANT_RANGES: dict[str, Range] = {
+    "jobs": Range(integer=False, low=0.0, high=100_000.0),
+    "share_of_city_emissions": Range(integer=False, low=0.0, high=0.99),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CasePlant:
+    """A named site pinned in a case city, with the facts the case file states about it.
+
+    When a case lists plants, they are the only plants on the focus city's territory at the
+    start (besides its ``new_installations``): other sites and generated plants move out.
+    """
+
+    site: str  # site_name (or operator) of a row of industrial_sites.csv
+    jobs: float | None = None  # direct jobs at the start (None: the data file's figure)
+    # the plant's share of the city's emissions inventory at the start (None: as modelled);
+    # sets the plant's inventory emissions (scope 1 and 2 as the city counts them)
+    share_of_city_emissions: float | None = None
+
+    def __post_init__(self) -> None:
+        for name, allowed in CASE_PLANT_RANGES.items():
+            value = getattr(self, name)
+            if value is not None:
+                allowed.check(f"case.plants[{self.site!r}].{name}", value)
+
+
 CASE_RANGES: dict[str, Range] = {
+    "national_gdp_eur": Range(integer=False, low=0.0, high=1e14, low_open=True),
+    "national_co2_t": Range(integer=False, low=0.0, high=1e10, low_open=True),
     "omega_econ": Range(integer=False, low=0.0, high=1.0),
     "kappa": Range(integer=False, low=0.0, high=1.0),
     "job_threat_multiplier": Range(integer=False, low=0.0, high=10.0),
@@ -2010,6 +2161,9 @@ class CaseConfig:
     margin_shock_eur_per_t: float = 0.0  # margin lost by local plants (patents, competitors)
     margin_shock_year: int = 2030
     new_installations: tuple[NewInstallation, ...] = ()
+    plants: tuple[CasePlant, ...] = ()  # every plant on the city's territory (empty: as built)
+    national_gdp_eur: float | None = None  # the focus country's GDP (plant's share reported)
+    national_co2_t: float | None = None  # the focus country's CO2 emissions (plant's share)
 
     def __post_init__(self) -> None:
         for name, allowed in CASE_RANGES.items():

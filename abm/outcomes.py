@@ -221,6 +221,36 @@ OUTCOMES: tuple[Outcome, ...] = (
         "eu_year cities_with_ccc in the last year",
         group="governance",
     ),
+    # --- industry: cuts by cause and closures (issue 11) ---
+    *(
+        Outcome(
+            f"industry_cut_{cause}_2050_pct",
+            f"plant emissions cut by 2050 from {label}",
+            "%",
+            _PP,
+            f"cut in the emissions of modelled plants (SMEs not counted) from {label} by 2050, as "
+            "a share of their start-year emissions; the three causes add up to the plants' cut",
+            f"100 * sum of installation_year cut_{cause}_t in 2050 / plants' emissions_t in the "
+            "start year",
+            group="industry",
+        )
+        for cause, label in (
+            ("route", "route switches"),
+            ("output", "lower output (leakage)"),
+            ("closure", "closures"),
+        )
+    ),
+    Outcome(
+        "industry_max_closure_share_pct",
+        "most of a sector's plants closing in one year",
+        "%",
+        _PP,
+        "largest share, over sectors and years, of a sector's start-year plants that close in a "
+        "single year (a cliff-edge indicator: leakage booked as abatement)",
+        "max over sector and year of 100 * plants closing that year / plants open in the start "
+        "year",
+        group="industry",
+    ),
 )
 # what each part of the cities' own-sector cut by 2050 comes from (emissions.decomposition)
 _CAUSE_WORDS: dict[str, tuple[str, str]] = {
@@ -339,6 +369,8 @@ SELECTIONS: dict[str, tuple[str, ...]] = {
         "funds_absorbed_eur",
         "industry_jobs_change_pct",
         "citizen_support_end",
+        "industry_cut_route_2050_pct",
+        "industry_cut_closure_2050_pct",
         "city_emissions_reduction_2050_pct",
         *(o.name for o in DECOMPOSITION_OUTCOMES),
     ),
@@ -440,10 +472,36 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
     out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
     out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    out.update(_industry_causes(result.installation_year, y0))
     out.update(late)
     out["private_funded_eur"] = float(cy["private_funded_eur"].sum())
     in_window = eu[(eu["year"] >= FIRST_LEVER_YEAR) & (eu["year"] <= LAST_LEVER_YEAR)]
     out["levers_public_cost_eur"] = float(
         in_window[[f"public_cost_{name}_eur" for name in LEVER_NAMES]].to_numpy().sum()
     )
+    return out
+
+
+def _industry_causes(plants: pd.DataFrame, y0: int) -> dict[str, float]:
+    """Plant emission cuts by 2050 by cause, and the largest one-year closure share."""
+    plants = plants[plants["sector"] != "sme_cluster"]
+    start = float(plants.loc[plants["year"] == y0, "emissions_t"].sum())
+    out = {
+        f"industry_cut_{cause}_2050_pct": 100.0
+        * _value_at(plants, 2050, f"cut_{cause}_t")
+        / max(start, 1.0)
+        for cause in ("route", "output", "closure")
+    }
+    wide = plants.pivot(index="installation_id", columns="year", values="open")
+    opened = wide.to_numpy(bool)
+    sector = plants.loc[plants["year"] == y0].set_index("installation_id")["sector"]
+    sector = sector.reindex(wide.index)
+    closing = opened[:, :-1] & ~opened[:, 1:]
+    share = 0.0
+    for name in sector.unique():
+        rows = (sector == name).to_numpy()
+        n0 = int(opened[rows, 0].sum())
+        if n0 and closing.shape[1]:
+            share = max(share, float(closing[rows].sum(axis=0).max()) / n0)
+    out["industry_max_closure_share_pct"] = 100.0 * share
     return out

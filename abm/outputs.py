@@ -7,6 +7,7 @@ manifest) is the results layer's job: ``experiments.results.write_run``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from abm.agents.state import (
 from abm.policies import LEVER_NAMES
 from abm.rules import emissions, smes, staff
 from abm.rules import industry_tech as it
+from abm.rules.staff import STAFF_USES
 
 if TYPE_CHECKING:
     from abm.config import ScenarioConfig
@@ -105,6 +107,10 @@ INSTALLATION_COLUMNS: tuple[str, ...] = (
     "jobs",
     "kappa",
     "aid_eur_cumulative",
+    "cut_route_t",
+    "cut_output_t",
+    "cut_closure_t",
+    "cbam_eur_per_t",
 )
 EU_SCALARS: tuple[str, ...] = (
     "carbon_price_eur_per_t",
@@ -143,16 +149,87 @@ class SimulationResult:
         return headline_outcomes(self)
 
 
+# dtypes of the city table's columns that are not float64 (every other recorded column is)
+CITY_BOOL_COLUMNS: frozenset[str] = frozenset({"ccc_signed", "label"})
+CITY_INT_COLUMNS: frozenset[str] = frozenset(
+    {
+        "applications",
+        "awards",
+        "projects_prepared",
+        "projects_completed",
+        "projects_dropped",
+        "projects_abandoned",
+        "projects_operating",
+        "projects_in_pipeline",
+    }
+)
+
+
+class YearBuffer:
+    """One preallocated (years, rows, columns) float64 buffer, written column by column by name.
+
+    ``put(name, values)`` writes one column of the current year; ``close_year()`` checks that
+    every column in the table's column tuple was written, so a column added to the tuple but
+    not recorded fails loudly instead of leaving zeros.
+    """
+
+    def __init__(self, years: int, rows: int, columns: tuple[str, ...]) -> None:
+        self.columns = columns
+        self.index = {name: k for k, name in enumerate(columns)}
+        if len(self.index) != len(columns):
+            raise ValueError(f"duplicate column names in {columns}")
+        self.data = np.zeros((years, rows, len(columns)))
+        self.written = np.zeros(len(columns), dtype=bool)
+        self.year = -1
+
+    def open_year(self, k: int) -> None:
+        """Start writing year slot ``k``."""
+        self.year = k
+        self.written[:] = False
+
+    def put(self, name: str, values: np.ndarray | float) -> None:
+        """Write column ``name`` of the current year (an array of rows, or a scalar)."""
+        j = self.index[name]
+        self.data[self.year, :, j] = values
+        self.written[j] = True
+
+    def close_year(self) -> None:
+        """Fail if a column of the table was not written this year."""
+        if not self.written.all():
+            missing = [c for c, w in zip(self.columns, self.written, strict=True) if not w]
+            raise RuntimeError(f"recorder: column(s) not recorded: {', '.join(missing)}")
+
+
 class Recorder:
-    """Preallocated yearly buffers for cities, installations and EU scalars."""
+    """Preallocated yearly buffers for cities, installations and EU scalars.
+
+    The step loop only writes numpy buffers (no pandas); the tables are built once at the end
+    by :meth:`result`. To add an output column, append its name to the column tuple and one
+    ``put`` line here (and a row in ``abm/columns.py``).
+    """
 
     def __init__(self, model: GovernanceModel) -> None:
         self.m = model
         years = model.config.n_years
         self.years: list[int] = []
-        self.city = np.zeros((years, model.cities.n, len(CITY_COLUMNS)))
-        self.inst = np.zeros((years, model.installations.n, len(INSTALLATION_COLUMNS)))
-        self.eu = np.zeros((years, len(EU_SCALARS)))
+        self.city_buf = YearBuffer(years, model.cities.n, CITY_COLUMNS)
+        self.inst_buf = YearBuffer(years, model.installations.n, INSTALLATION_COLUMNS)
+        self.eu_buf = YearBuffer(years, 1, EU_SCALARS)
+
+    @property
+    def city(self) -> np.ndarray:
+        """(years, cities, CITY_COLUMNS) buffer."""
+        return self.city_buf.data
+
+    @property
+    def inst(self) -> np.ndarray:
+        """(years, installations, INSTALLATION_COLUMNS) buffer."""
+        return self.inst_buf.data
+
+    @property
+    def eu(self) -> np.ndarray:
+        """(years, EU_SCALARS) buffer."""
+        return self.eu_buf.data[:, 0, :]
 
     def record_year(self, year: int) -> None:
         """Copy the state at the end of ``year`` into the buffers."""
@@ -164,98 +241,113 @@ class Recorder:
         industry = emissions.city_industry_emissions(m)
         f = m.year_flows
         s = m.smes
-        sme_em = smes.sme_emissions_by_city(m)
         pr = m.projects
         by_stage = np.bincount(
             pr.city[: pr.size] * N_STAGES + pr.stage[: pr.size], minlength=c.n * N_STAGES
         ).reshape(c.n, N_STAGES)
-        operating = by_stage[:, P_OPERATING].astype(float)
-        in_pipeline = by_stage[:, [P_IDEA, P_PREPARED, P_IMPLEMENTING]].sum(axis=1).astype(float)
+        live = s.status != SME_DEFAULTED
+        green = s.status == SME_GREEN
 
-        cols = [
-            *sector.T,
-            industry,
-            sector.sum(axis=1) + industry,
-            f.applied_eur,
-            f.awarded_eur,
-            f.absorbed_eur,
-            f.decommitted_eur,
-            f.own_funded_eur,
-            f.om_paid_eur,
-            c.committed_eur.sum(axis=1) + c.implemented_eur + c.certified_eur,
-            f.applications,
-            f.awards,
-            c.staff_fte,
-            *m.staff_use_pm.T,
-            f.unmet_pm,
-            c.skill,
-            c.finance_skill,
-            c.procurement_skill,
-            c.awareness,
-            c.silo,
-            c.coordination,
-            c.alignment,
-            m.support,
-            m.polarisation,
-            m.participation_rate,
-            c.commitment,
-            f.prepared,
-            f.completed,
-            f.dropped,
-            f.abandoned,
-            operating,
-            in_pipeline,
-            c.gpp_share,
-            c.industry_dialogue,
-            c.ccc_signed,
-            c.label,
-            c.target_status,
-            c.climate_budget_eur,
-            sme_em,
-            np.bincount(s.city, weights=(s.status != SME_DEFAULTED), minlength=c.n),
-            np.bincount(s.city, weights=(s.status == SME_GREEN), minlength=c.n),
-            np.bincount(s.city, weights=s.debt_eur, minlength=c.n),
-            f.private_eur,
-            m.nations.grid_intensity[c.country],
-            *emissions.decomposition(m).T,
-            staff.staff_demanded_pm(m),
-            m.staff_time.available_pm,
-        ]
-        self.city[k] = np.column_stack(cols)
+        put = self.city_buf.put
+        self.city_buf.open_year(k)
+        for j, name in enumerate(SECTORS_CITY):
+            put(f"emissions_{name}_t", sector[:, j])
+        put("emissions_industry_t", industry)
+        put("emissions_total_t", sector.sum(axis=1) + industry)
+        put("funds_applied_eur", f.applied_eur)
+        put("funds_awarded_eur", f.awarded_eur)
+        put("funds_absorbed_eur", f.absorbed_eur)
+        put("funds_decommitted_eur", f.decommitted_eur)
+        put("own_funded_eur", f.own_funded_eur)
+        put("om_paid_eur", f.om_paid_eur)
+        put("grant_pipeline_eur", c.committed_eur.sum(axis=1) + c.implemented_eur + c.certified_eur)
+        put("applications", f.applications)
+        put("awards", f.awards)
+        put("staff_fte", c.staff_fte)
+        for j, use in enumerate(STAFF_USES):
+            put(f"staff_pm_{use}", m.staff_use_pm[:, j])
+        put("staff_pm_unmet", f.unmet_pm)
+        put("skill", c.skill)
+        put("finance_skill", c.finance_skill)
+        put("procurement_skill", c.procurement_skill)
+        put("awareness", c.awareness)
+        put("silo_index", c.silo)
+        put("coordination", c.coordination)
+        put("alignment", c.alignment)
+        put("citizen_support", m.support)
+        put("support_variance", m.polarisation)
+        put("participation_rate", m.participation_rate)
+        put("political_commitment", c.commitment)
+        put("projects_prepared", f.prepared)
+        put("projects_completed", f.completed)
+        put("projects_dropped", f.dropped)
+        put("projects_abandoned", f.abandoned)
+        put("projects_operating", by_stage[:, P_OPERATING])
+        put("projects_in_pipeline", by_stage[:, [P_IDEA, P_PREPARED, P_IMPLEMENTING]].sum(axis=1))
+        put("gpp_share", c.gpp_share)
+        put("industry_dialogue", c.industry_dialogue)
+        put("ccc_signed", c.ccc_signed)
+        put("label", c.label)
+        put("target_status_code", c.target_status)
+        put("climate_budget_eur", c.climate_budget_eur)
+        put("emissions_sme_t", smes.sme_emissions_by_city(m))
+        put("smes_active", np.bincount(s.city, weights=live, minlength=c.n))
+        put("smes_green", np.bincount(s.city, weights=green, minlength=c.n))
+        put("sme_debt_eur", np.bincount(s.city, weights=s.debt_eur, minlength=c.n))
+        put("private_funded_eur", f.private_eur)
+        put("grid_intensity_g_per_kwh", m.nations.grid_intensity[c.country])
+        for cause, cut in zip(emissions.CUT_CAUSES, emissions.decomposition(m).T, strict=True):
+            put(f"cut_{cause}_t", cut)
+        put("staff_pm_demanded", staff.staff_demanded_pm(m))
+        put("staff_pm_available", m.staff_time.available_pm)
+        self.city_buf.close_year()
+
         inst = m.installations
-        from abm.rules.industry import installation_emissions, installation_jobs
-
-        self.inst[k] = np.column_stack(
-            [
-                inst.tech,
-                inst.pending_tech,
-                inst.open,
-                inst.capacity_mt,
-                inst.capacity_mt * inst.utilisation * inst.open,
-                installation_emissions(m),
-                installation_jobs(m),
-                inst.kappa,
-                inst.aid_eur,
-            ]
+        from abm.rules.industry import (
+            cbam_charge,
+            emission_cuts,
+            installation_emissions,
+            installation_jobs,
         )
+
+        put = self.inst_buf.put
+        self.inst_buf.open_year(k)
+        put("tech_code", inst.tech)
+        put("pending_tech_code", inst.pending_tech)
+        put("open", inst.open)
+        put("capacity_mt", inst.capacity_mt)
+        put("production_mt", inst.capacity_mt * inst.utilisation * inst.open)
+        put("emissions_t", installation_emissions(m))
+        put("jobs", installation_jobs(m))
+        put("kappa", inst.kappa)
+        put("aid_eur_cumulative", inst.aid_eur)
+        causes = ("cut_route_t", "cut_output_t", "cut_closure_t")
+        for name, cut in zip(causes, emission_cuts(m), strict=True):
+            put(name, cut)
+        put("cbam_eur_per_t", cbam_charge(m, inst.sector, m.eu.carbon_price_eur_per_t, float(year)))
+        self.inst_buf.close_year()
+
         a = m.accounts
-        self.eu[k] = [
-            m.eu.carbon_price_eur_per_t,
-            m.eu.free_allocation_share,
-            m.eu.offered_eur,
-            m.eu.awarded_eur,
-            a["awarded_eur"],
-            a["paid_eur"],
-            a["decommitted_eur"],
-            m.national.awarded_eur,
-            m.eu.instruments["industry"].awarded_eur,  # paid as the switch is decided
-            m.eu.instruments["sme"].awarded_eur,
-            m.eu.sme_paid_eur,
-            float((s.status == SME_DEFAULTED).sum()),
-            float((s.status == SME_GREEN).sum()),
-            m.green_demand_share,
-            *m.lever_accounts.year_eur,
-        ]
+        put = self.eu_buf.put
+        self.eu_buf.open_year(k)
+        put("carbon_price_eur_per_t", m.eu.carbon_price_eur_per_t)
+        put("free_allocation_share", m.eu.free_allocation_share)
+        put("eu_offered_cum_eur", m.eu.offered_eur)
+        put("eu_awarded_cum_eur", m.eu.awarded_eur)
+        put("grants_awarded_cum_eur", a["awarded_eur"])
+        put("grants_paid_cum_eur", a["paid_eur"])
+        put("grants_decommitted_cum_eur", a["decommitted_eur"])
+        put("national_awarded_cum_eur", m.national.awarded_eur)
+        # paid as the switch is decided
+        put("industry_fund_paid_cum_eur", m.eu.instruments["industry"].awarded_eur)
+        put("sme_awarded_cum_eur", m.eu.instruments["sme"].awarded_eur)
+        put("sme_paid_cum_eur", m.eu.sme_paid_eur)
+        put("sme_defaults", float(np.count_nonzero(s.status == SME_DEFAULTED)))
+        put("sme_green", float(np.count_nonzero(green)))
+        put("green_demand_share", m.green_demand_share)
+        for name, eur in zip(LEVER_NAMES, m.lever_accounts.year_eur, strict=True):
+            put(f"public_cost_{name}_eur", eur)
+        self.eu_buf.close_year()
 
     def _installation_table(self, ny: int) -> pd.DataFrame:
         """Installations plus one 'sme_cluster' row per city (its SMEs as one installation)."""
@@ -263,10 +355,11 @@ class Recorder:
         c = m.cities
         inst = m.installations
         ni = inst.n
-        col = {name: k for k, name in enumerate(CITY_COLUMNS)}
-        values = np.full((ny, ni + c.n, len(INSTALLATION_COLUMNS)), np.nan)
+        rows = ni + c.n
+        col = self.city_buf.index
+        values = np.full((ny, rows, len(INSTALLATION_COLUMNS)), np.nan)
         values[:, :ni] = self.inst[:ny]
-        sme = {name: k for k, name in enumerate(INSTALLATION_COLUMNS)}
+        sme = self.inst_buf.index
         active = self.city[:ny, :, col["smes_active"]]
         values[:, ni:, sme["tech_code"]] = it.N_TECH  # "mixed SMEs"
         values[:, ni:, sme["pending_tech_code"]] = -1
@@ -274,85 +367,80 @@ class Recorder:
         values[:, ni:, sme["emissions_t"]] = self.city[:ny, :, col["emissions_sme_t"]]
         values[:, ni:, sme["jobs"]] = active * SME_JOBS_PER_MODELLED_FIRM
         values[:, ni:, sme["kappa"]] = 1.0
-        table = pd.DataFrame(values.reshape(ny * (ni + c.n), -1), columns=INSTALLATION_COLUMNS)
-        tech = table.pop("tech_code").astype(np.int64).to_numpy()
-        pending = table.pop("pending_tech_code").astype(np.int64).to_numpy()
-        tech_names = [t.name for t in it.TECHNOLOGIES] + ["mixed SMEs", "none"]
+        flat = values.reshape(ny * rows, -1)
+        tech = flat[:, sme["tech_code"]].astype(np.int64)
+        pending = flat[:, sme["pending_tech_code"]].astype(np.int64)
+        tech_names = (*(t.name for t in it.TECHNOLOGIES), "mixed SMEs", "none")
+        tech_dtype = _category_dtype(tech_names)
         entity_city = np.concatenate([inst.city, np.arange(c.n)])
-        ident = pd.DataFrame(
-            {
-                "year": np.repeat(np.array(self.years, dtype=np.int64), ni + c.n),
-                "installation_id": np.tile(np.arange(ni + c.n), ny),
-                "name": _tiled_labels(
-                    np.concatenate([inst.name, "SME cluster " + c.name.astype(str)]), ny
-                ),
-                "city_id": np.tile(entity_city, ny),
-                "city": _tiled_labels(c.name[entity_city], ny),
-                "country": _tiled_labels(m.nations.code[c.country[entity_city]], ny),
-                "sector": _tiled_labels(
-                    np.concatenate(
-                        [np.array(it.SECTORS)[inst.sector], np.full(c.n, it.SME_CLUSTER)]
-                    ),
-                    ny,
-                ),
-                "named_site": np.tile(np.concatenate([inst.named, np.zeros(c.n, bool)]), ny),
-                "national_asset": np.tile(
-                    np.concatenate([inst.national_asset, np.zeros(c.n, bool)]), ny
-                ),
-                "technology": pd.Categorical.from_codes(tech, pd.Index(tech_names)),
-                "pending_technology": pd.Categorical.from_codes(
-                    np.where(pending < 0, len(tech_names) - 1, pending), pd.Index(tech_names)
-                ),
-            }
-        )
-        out = pd.concat([ident, table], axis=1)
-        out["open"] = out["open"].astype(bool)
-        return out
+        data: dict[str, Any] = {
+            "year": np.repeat(np.array(self.years, dtype=np.int64), rows),
+            "installation_id": np.tile(np.arange(rows), ny),
+            "name": _tiled_labels(
+                np.concatenate([inst.name, "SME cluster " + c.name.astype(str)]), ny
+            ),
+            "city_id": np.tile(entity_city, ny),
+            "city": _tiled_labels(c.name[entity_city], ny),
+            "country": _tiled_labels(m.nations.code[c.country[entity_city]], ny),
+            "sector": _tiled_labels(
+                np.concatenate([np.array(it.SECTORS)[inst.sector], np.full(c.n, it.SME_CLUSTER)]),
+                ny,
+            ),
+            "named_site": np.tile(np.concatenate([inst.named, np.zeros(c.n, bool)]), ny),
+            "national_asset": np.tile(
+                np.concatenate([inst.national_asset, np.zeros(c.n, bool)]), ny
+            ),
+            "technology": pd.Categorical.from_codes(tech, dtype=tech_dtype),
+            "pending_technology": pd.Categorical.from_codes(
+                np.where(pending < 0, len(tech_names) - 1, pending), dtype=tech_dtype
+            ),
+        }
+        for name, j in sme.items():
+            if name not in ("tech_code", "pending_tech_code"):
+                data[name] = flat[:, j].astype(bool) if name == "open" else flat[:, j]
+        return pd.DataFrame(data, copy=False)
+
+    def _city_table(self, ny: int) -> pd.DataFrame:
+        """One row per (year, city): identity columns, target status, then CITY_COLUMNS."""
+        m = self.m
+        c = m.cities
+        flat = self.city[:ny].reshape(ny * c.n, -1)
+        col = self.city_buf.index
+        data: dict[str, Any] = {
+            "year": np.repeat(np.array(self.years, dtype=np.int64), c.n),
+            "city_id": np.tile(np.arange(c.n), ny),
+            "city": _tiled_labels(c.name, ny),
+            "country": _tiled_labels(m.nations.code[c.country], ny),
+            "region": _tiled_labels(np.array(REGIONS)[m.nations.region[c.country]], ny),
+            "mission": np.tile(c.mission, ny),
+            "size_class": _tiled_labels(np.array(SIZE_CLASSES)[c.size_class], ny),
+            "population": np.tile(c.population, ny),
+            "admin_structure": _tiled_labels(np.array(STRUCTURES)[c.structure], ny),
+            "engagement_mode": _tiled_labels(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
+            "population_imputed": np.tile(c.population_imputed, ny),
+            "eoi_applicant": np.tile(c.eoi_applicant, ny),
+            "has_climate_budget": np.tile(c.has_climate_budget, ny),
+            "target_status": pd.Categorical.from_codes(
+                flat[:, col["target_status_code"]].astype(np.int64),
+                dtype=_category_dtype(TARGET_STATUSES),
+            ),
+        }
+        for name, j in col.items():
+            if name == "target_status_code":
+                continue
+            values = flat[:, j]
+            if name in CITY_BOOL_COLUMNS:
+                values = values.astype(bool)
+            elif name in CITY_INT_COLUMNS:
+                values = values.astype(np.int64)
+            data[name] = values
+        return pd.DataFrame(data, copy=False)
 
     def result(self) -> SimulationResult:
         """Build the tidy tables from the buffers."""
         m = self.m
-        c = m.cities
         ny = len(self.years)
-        years = np.repeat(np.array(self.years, dtype=np.int64), c.n)
-        city = pd.DataFrame(self.city[:ny].reshape(ny * c.n, -1), columns=list(CITY_COLUMNS))
-        for col in ("ccc_signed", "label"):
-            city[col] = city[col].astype(bool)
-        for col in (
-            "applications",
-            "awards",
-            "projects_prepared",
-            "projects_completed",
-            "projects_dropped",
-            "projects_abandoned",
-            "projects_operating",
-            "projects_in_pipeline",
-        ):
-            city[col] = city[col].astype(np.int64)
-        codes = city.pop("target_status_code").astype(np.int64).to_numpy()
-        city.insert(
-            0,
-            "target_status",
-            pd.Series(pd.Categorical.from_codes(codes, pd.Index(TARGET_STATUSES))),
-        )
-        ident = pd.DataFrame(
-            {
-                "year": years,
-                "city_id": np.tile(np.arange(c.n), ny),
-                "city": _tiled_labels(c.name, ny),
-                "country": _tiled_labels(m.nations.code[c.country], ny),
-                "region": _tiled_labels(np.array(REGIONS)[m.nations.region[c.country]], ny),
-                "mission": np.tile(c.mission, ny),
-                "size_class": _tiled_labels(np.array(SIZE_CLASSES)[c.size_class], ny),
-                "population": np.tile(c.population, ny),
-                "admin_structure": _tiled_labels(np.array(STRUCTURES)[c.structure], ny),
-                "engagement_mode": _tiled_labels(np.array(ENGAGEMENT_MODES)[c.engagement_mode], ny),
-                "population_imputed": np.tile(c.population_imputed, ny),
-                "eoi_applicant": np.tile(c.eoi_applicant, ny),
-                "has_climate_budget": np.tile(c.has_climate_budget, ny),
-            }
-        )
-        city_year = pd.concat([ident, city], axis=1)
+        city_year = self._city_table(ny)
         installation_year = self._installation_table(ny)
         eu_year = _eu_table(m, self.city[:ny], self.inst[:ny], self.eu[:ny], self.years)
         return SimulationResult(m.config, m.seed, city_year, installation_year, eu_year)
@@ -385,16 +473,27 @@ EU_WEIGHTED_COLUMNS: tuple[str, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _category_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    """A categorical dtype, made once per set of labels (validating categories is slow)."""
+    return pd.CategoricalDtype(pd.Index(list(categories)))
+
+
 def _tiled_labels(labels: np.ndarray, times: int) -> pd.Categorical:
     """Per-entity labels repeated for each year, as a categorical (cheap to build and store)."""
     categories, codes = np.unique(labels.astype(str), return_inverse=True)
-    return pd.Categorical.from_codes(np.tile(codes, times), pd.Index(categories))
+    dtype = _category_dtype(tuple(categories.tolist()))
+    return pd.Categorical.from_codes(np.tile(codes, times), dtype=dtype)
 
 
 def _eu_table(
     m: GovernanceModel, city_buf: np.ndarray, inst_buf: np.ndarray, eu: np.ndarray, years: list[int]
 ) -> pd.DataFrame:
-    """EU-wide and per-country aggregates per year, straight from the yearly buffers."""
+    """EU-wide and per-country aggregates per year, straight from the yearly buffers.
+
+    Rows: per year, the levels (country codes and "EU") in alphabetical order; the EU scalars
+    are filled on the EU row and NaN on the country rows.
+    """
     c = m.cities
     nat = m.nations
     ny = len(years)
@@ -420,15 +519,15 @@ def _eu_table(
     data["industry_jobs"] = inst_buf[:, :, INSTALLATION_COLUMNS.index("jobs")] @ i_onehot
     levels = np.append(nat.code.astype(str), "EU")
     keep = np.flatnonzero(present)
-    frame = pd.DataFrame(
-        {
-            "year": np.repeat(np.array(years, dtype=np.int64), keep.size),
-            "level": np.tile(levels[keep], ny),
-            **{k: v[:, keep].ravel() for k, v in data.items()},
-        }
-    )
-    scal = pd.DataFrame(eu, columns=list(EU_SCALARS))
-    scal["year"] = years
-    eu_rows = frame[frame["level"] == "EU"].merge(scal, on="year", how="left")
-    out = pd.concat([eu_rows, frame[frame["level"] != "EU"]], ignore_index=True)
-    return out.sort_values(["year", "level"], kind="stable").reset_index(drop=True)
+    keep = keep[np.argsort(levels[keep], kind="stable")]
+    is_eu = keep == nat.n
+    frame: dict[str, Any] = {
+        "year": np.repeat(np.array(years, dtype=np.int64), keep.size),
+        "level": np.tile(levels[keep], ny),
+        **{k: v[:, keep].ravel() for k, v in data.items()},
+    }
+    for j, name in enumerate(EU_SCALARS):
+        values = np.full((ny, keep.size), np.nan)
+        values[:, is_eu] = eu[:, j, None]
+        frame[name] = values.ravel()
+    return pd.DataFrame(frame, copy=False)

@@ -8,12 +8,16 @@ the ``population`` stream, so the same seed builds the same EU in every scenario
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
 import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -28,9 +32,11 @@ from abm.agents.state import (
     SMEs,
 )
 from abm.config import CaseConfig, NewInstallation, Parameters, PopulationConfig
+from abm.kernels import keep_freed_memory, kernels
 from abm.rules import industry_tech as it
 from abm.rules._math import logistic
 from abm.rules.industry import jobs_factor
+from abm.validation import ConfigError
 
 # Size-class bounds (residents): the survey names Towns <50k, Small 50-200k, Medium 200-500k;
 # Metropolitan 500k-1.5M and Large metropolitan >=1.5M are our reading [assume].
@@ -511,6 +517,48 @@ def _match_city(site_city: str, names: list[str]) -> int:
     return -1
 
 
+# generated plants: capacity ~ sector default x lognormal(-0.3, 0.5); a third of steel is EAF
+GEN_CAPACITY_LOG_MEAN = -0.3
+GEN_CAPACITY_LOG_SD = 0.5
+GEN_EAF_SHARE = 0.35
+
+
+def generated_sector_shares(
+    cfg: PopulationConfig, params: Parameters, named_mt: np.ndarray, m: int
+) -> np.ndarray:
+    """Sector probabilities of generated plants so that all plants match the ETS sector mix.
+
+    With ``s`` the sectors' shares of verified ETS emissions (ets_sector_emissions.csv), ``N``
+    the named sites' emissions and ``e`` a generated plant's mean emissions by sector, the
+    modelled total ``T`` solves ``sum_s (s T - N_s) / e_s = m`` and sector ``s`` gets
+    ``max(s T - N_s, 0) / e_s`` of the ``m`` generated plants.
+    """
+    df = read_csv(cfg.ets_sector_emissions_csv, ("sector", "verified_emissions_mt"))
+    bad = sorted(set(df["sector"]) - set(it.SECTORS))
+    if bad or set(df["sector"]) != set(it.SECTORS):
+        raise ValueError(
+            f"{cfg.ets_sector_emissions_csv}: column 'sector' must list each of {it.SECTORS} "
+            f"once (unknown: {bad})"
+        )
+    verified = df.set_index("sector")["verified_emissions_mt"].astype(float)
+    share = np.array([verified[s] for s in it.SECTORS]) / float(verified.sum())
+    mean_capacity = np.exp(GEN_CAPACITY_LOG_MEAN + GEN_CAPACITY_LOG_SD**2 / 2.0)
+    conventional = it.CONVENTIONAL_INTENSITY_BY_SECTOR.copy()
+    steel = it.SECTOR_INDEX["steel"]
+    conventional[steel] = (1.0 - GEN_EAF_SHARE) * conventional[steel] + GEN_EAF_SHARE * float(
+        it.INTENSITY[it.TECH_INDEX["scrap-EAF"]]
+    )
+    per_plant = (
+        np.array([it.DEFAULT_CAPACITY_MT[s] for s in it.SECTORS])
+        * mean_capacity
+        * params.full_utilisation
+        * conventional
+    )
+    total = (m + float((named_mt / per_plant).sum())) / float((share / per_plant).sum())
+    counts = np.maximum(share * total - named_mt, 0.0) / per_plant
+    return np.asarray(counts / counts.sum()) if counts.sum() > 0 else share
+
+
 def build_installations(
     cfg: PopulationConfig,
     params: Parameters,
@@ -569,7 +617,19 @@ def build_installations(
     m = cfg.generated_installations
     w = cities.population**0.7
     gen_city = rng.choice(cities.n, size=m, p=w / w.sum()) if m else np.zeros(0, dtype=np.int64)
-    gen_sector = rng.choice(len(it.SECTORS), size=m, p=[0.15, 0.32, 0.25, 0.1, 0.08, 0.1])
+    named_emissions = np.bincount(
+        np.array(sector_idx, dtype=np.int64),
+        weights=np.array(cap)
+        * params.full_utilisation
+        * it.INTENSITY[np.array(tech_idx, dtype=np.int64)],
+        minlength=len(it.SECTORS),
+    )
+    # stratified: each sector gets its expected number of plants (largest remainder), in a
+    # random order, so the ETS mix does not hang on the luck of m independent draws
+    exact = generated_sector_shares(cfg, params, named_emissions, m) * m
+    counts = np.floor(exact).astype(np.int64)
+    counts[np.argsort(-(exact - counts), kind="stable")[: m - int(counts.sum())]] += 1
+    gen_sector = rng.permutation(np.repeat(np.arange(len(it.SECTORS)), counts))
     conv = {
         "steel": "BF-BOF",
         "cement": "clinker kiln",
@@ -580,10 +640,10 @@ def build_installations(
     }
     gen_tech = np.array([it.TECH_INDEX[conv[it.SECTORS[s]]] for s in gen_sector], dtype=np.int64)
     # a third of generated steel plants are scrap-EAF already [assume]
-    eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < 0.35)
+    eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < GEN_EAF_SHARE)
     gen_tech = np.where(eaf, it.TECH_INDEX["scrap-EAF"], gen_tech)
     gen_cap = np.array([it.DEFAULT_CAPACITY_MT[it.SECTORS[s]] for s in gen_sector]) * rng.lognormal(
-        -0.3, 0.5, m
+        GEN_CAPACITY_LOG_MEAN, GEN_CAPACITY_LOG_SD, m
     )
     gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector] * jobs_factor(params, gen_tech)
     gen_asset = gen_cap * gen_jpm >= 2500.0
@@ -601,6 +661,11 @@ def build_installations(
     # reinvestment points spread over one cycle from the start year [Steel-IQ; MPP]
     next_decision = start_year + rng.random(n) * params.investment_cycle_years
     capex = it.CAPEX[tech_arr] * capacity_arr * 1e6
+    pending = np.full(n, -1, dtype=np.int64)
+    online = np.full(n, np.inf)
+    _apply_announced_projects(
+        cfg, labels, tech_arr, sector_arr, start_year, next_decision, pending, online
+    )
     return Installations(
         name=name_arr,
         operator=np.array(ops + ["generic"] * m, dtype=object),
@@ -619,14 +684,61 @@ def build_installations(
         margin_shock_eur_per_t=np.zeros(n),
         margin_shock_year=np.full(n, np.inf),
         next_decision_year=next_decision,
-        pending_tech=np.full(n, -1, dtype=np.int64),
-        pending_online_year=np.full(n, np.inf),
+        pending_tech=pending,
+        pending_online_year=online,
         equity_eur=np.maximum(capex, 1e6) * rng.uniform(0.5, 2.0, n),
         cum_loss_eur=np.zeros(n),
         open=np.ones(n, dtype=bool),
         aid_eur=np.zeros(n),
         named=np.arange(n) < n_named,
+        ref_production_mt=np.zeros(n),
+        inventory_scale=np.ones(n),
     )
+
+
+PROJECT_STATUSES = ("funded", "announced", "dropped")
+
+
+def _apply_announced_projects(
+    cfg: PopulationConfig,
+    labels: list[str],
+    tech: np.ndarray,
+    sector: np.ndarray,
+    start_year: int,
+    next_decision: np.ndarray,
+    pending: np.ndarray,
+    online: np.ndarray,
+) -> None:
+    """Announced projects of named sites (announced_projects.csv) enter the plants' state.
+
+    A funded route change still being built is under way from the start (its online year);
+    an announced one makes the plant review its route in the project's decision year (the
+    NPV rule decides); dropped projects and funded relines of the same route change nothing.
+    """
+    path = cfg.announced_projects_csv
+    df = read_csv(path, ("site_name", "route", "decision_year", "online_year", "funding_status"))
+    decided = pd.to_numeric(df["decision_year"], errors="coerce").to_numpy(dtype=float)
+    opens = pd.to_numeric(df["online_year"], errors="coerce").to_numpy(dtype=float)
+    for r, row in enumerate(df.itertuples(index=False)):
+        where = f"{path}: site {row.site_name!r}"
+        if row.site_name not in labels:
+            raise ValueError(f"{where} is not a site_name in {cfg.industrial_sites_csv}")
+        if row.funding_status not in PROJECT_STATUSES:
+            raise ValueError(
+                f"{where}: funding_status {row.funding_status!r}; allowed: {PROJECT_STATUSES}"
+            )
+        k = labels.index(str(row.site_name))
+        route = it.TECH_INDEX.get(str(row.route), -1)
+        if route < 0 or it.TECH_SECTOR[route] != sector[k]:
+            routes = [t.name for t in it.TECHNOLOGIES if it.SECTOR_INDEX[t.sector] == sector[k]]
+            raise ValueError(f"{where}: route {row.route!r}; allowed: {routes}")
+        if route == tech[k] or row.funding_status == "dropped":
+            continue
+        if row.funding_status == "funded" and opens[r] > start_year:
+            pending[k] = route
+            online[k] = opens[r]
+        elif row.funding_status == "announced" and np.isfinite(decided[r]):
+            next_decision[k] = min(next_decision[k], max(decided[r], start_year))
 
 
 def build_smes(params: Parameters, cities: Cities, rng: np.random.Generator) -> SMEs:
@@ -671,10 +783,11 @@ def build_citizens(
     n = city.size
     # Eurobarometer 538: 77% 'very serious' (45% EE .. 93% MT) -> mean support ~0.6 [der]
     region_shift = np.array([0.05, 0.02, 0.05, -0.08])[nations.region[cities.country]]
-    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)[city]
+    mean = np.clip(0.58 + region_shift + 0.1 * (cities.commitment - 0.55), 0.2, 0.9)
     # logit-normal around the city mean (sd ~0.2 on [0, 1]); as spread as a Beta with
     # concentration 4 but several times cheaper to draw for a million citizens
-    support = (logistic(np.log(mean / (1.0 - mean)) + rng.normal(0.0, 1.0, n))).astype(np.float32)
+    logit_mean = np.log(mean / (1.0 - mean))[city]
+    support = (logistic(logit_mean + rng.normal(0.0, 1.0, n))).astype(np.float32)
     eps = np.clip(
         rng.normal(params.confidence_bound_mean, params.confidence_bound_sd, n), 0.01, 1.0
     ).astype(np.float32)
@@ -692,11 +805,7 @@ def build_citizens(
             cum[k] += cum[k - 1]
     hi = p_city + np.minimum(cum, 1.0)
     key = city + rng.random(n)
-    slot = np.searchsorted(hi, key, side="right")
-    slot_ok = slot < hi.size
-    slot_c = np.minimum(slot, hi.size - 1)
-    employed = slot_ok & (p_city[slot_c] == city)
-    plant = np.where(employed, order[slot_c], -1).astype(np.int64)
+    plant = kernels().assign_plants(key, city, start, count, hi, p_city, order)
     return Citizens(
         city=city,
         support=support,
@@ -760,6 +869,7 @@ def apply_case(
     if case.omega_econ is not None:
         nat.omega_econ[country] = case.omega_econ
         set_structural_alignment(c, nat, params.alignment_initial_shift)
+    _pin_case_plants(pop, case, focus, params, rng)
     local = inst.city == focus
     c.job_threat_scale[focus] = case.job_threat_multiplier
     inst.margin_shock_eur_per_t[local] = case.margin_shock_eur_per_t
@@ -807,25 +917,118 @@ def _append_installation(
         "open": False,
         "aid_eur": 0.0,
         "named": True,
+        "ref_production_mt": 0.0,
+        "inventory_scale": 1.0,
     }
     for f in dataclasses.fields(inst):
         old = getattr(inst, f.name)
         setattr(inst, f.name, np.append(old, np.array([row[f.name]], dtype=old.dtype)))
     # its future workers: a share of the city's citizens without a plant job
+    _hire(pop, inst.n - 1, city, new.jobs, rng)
+
+
+def _hire(pop: Population, plant: int, city: int, jobs: float, rng: np.random.Generator) -> None:
+    """Give ``plant``'s jobs to citizens of ``city`` without a plant job (at most 30%)."""
     z = pop.citizens
     block = np.arange(z.city_start[city], z.city_start[city] + z.city_count[city])
     free = block[z.plant[block] < 0]
-    share = min(new.jobs / pop.cities.population[city], 0.3)
+    share = min(jobs / pop.cities.population[city], 0.3)
     k = min(round(share * block.size), free.size)
     hired = rng.choice(free, size=k, replace=False)
-    z.plant[hired] = inst.n - 1
+    z.plant[hired] = plant
     z.employed = np.flatnonzero(z.plant >= 0)
+
+
+def _site_index(inst: Installations, site: str, local: np.ndarray) -> int:
+    """Index of the named site ``site`` (site name or operator) among ``local`` plants, or -1."""
+    for i in local:
+        if inst.named[i] and site in (str(inst.name[i]), str(inst.operator[i])):
+            return int(i)
+    return -1
+
+
+def _pin_case_plants(
+    pop: Population, case: CaseConfig, focus: int, params: Parameters, rng: np.random.Generator
+) -> None:
+    """Make the focus city's plants those the case file states, with the facts it pins.
+
+    Generated plants never stay in a case city; when the case lists ``plants``, named sites
+    it does not list (a neighbour's plant matched to the city) move out too. A plant that
+    moves goes to another city of its country (population^0.7 weights, as generated plants
+    are placed), or of the EU if its country has no other city, and takes its jobs along.
+    """
+    inst = pop.installations
+    c = pop.cities
+    z = pop.citizens
+    local = np.flatnonzero(inst.city == focus)
+    pinned = {}
+    for plant in case.plants:
+        k = _site_index(inst, plant.site, local)
+        if k < 0:
+            sites = ", ".join(str(inst.name[i]) for i in local if inst.named[i]) or "none"
+            raise ConfigError(
+                "case.plants.site",
+                plant.site,
+                f"a named site in {c.name[focus]} (sites there: {sites})",
+                problem=f"{plant.site!r} is not a named site in the focus city",
+            )
+        pinned[k] = plant
+    shares = [k for k, plant in pinned.items() if plant.share_of_city_emissions is not None]
+    if len(shares) > 1:
+        raise ConfigError(
+            "case.plants.share_of_city_emissions",
+            len(shares),
+            "at most one plant per case",
+            problem="several plants pin their share of city emissions",
+        )
+    movers = [i for i in local if not inst.named[i] or (pinned and i not in pinned)]
+    weights = c.population**0.7
+    weights[focus] = 0.0
+    for i in movers:
+        same = (c.country == inst.country[i]) & (weights > 0)
+        w = np.where(same, weights, 0.0) if same.any() else weights
+        target = int(rng.choice(c.n, p=w / w.sum()))
+        jobs = float(inst.capacity_mt[i] * inst.jobs_per_mt[i] * inst.utilisation[i])
+        z.plant[z.plant == i] = -1
+        inst.city[i] = target
+        inst.country[i] = c.country[target]
+        _hire(pop, int(i), target, jobs, rng)
+    for k, plant in pinned.items():
+        if plant.jobs is not None:
+            inst.jobs_per_mt[k] = plant.jobs / inst.capacity_mt[k]
+            z.plant[z.plant == k] = -1
+            _hire(pop, k, focus, plant.jobs * inst.utilisation[k] / params.full_utilisation, rng)
+    for k in shares:
+        share = float(pinned[k].share_of_city_emissions or 0.0)
+        here = np.flatnonzero(inst.city == focus)
+        modelled = inst.capacity_mt * params.full_utilisation * it.INTENSITY[inst.tech] * 1e6
+        rest = (
+            float(c.emissions_base_t[focus].sum())
+            + float(pop.smes.emissions_t[pop.smes.city == focus].sum())
+            + float(modelled[here[here != k]].sum())
+        )
+        inst.inventory_scale[k] = share / (1.0 - share) * rest / max(float(modelled[k]), 1.0)
 
 
 def build_population(
     cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
 ) -> Population:
-    """Build nations, cities, installations, SMEs and citizens (in that order)."""
+    """Build nations, cities, installations, SMEs and citizens (in that order).
+
+    Built once per process and copied (:data:`POPULATION_CACHE`) when the same population is
+    asked for again: same population config and data files, start year and state of ``rng``
+    (so the same seed), and the same values of every parameter the build read. The caller
+    always gets its own copy and ``rng`` ends in the state a fresh build leaves it in, so a
+    cached build and a fresh one are indistinguishable.
+    """
+    keep_freed_memory()  # once per process: fewer page faults for the many citizen arrays
+    return POPULATION_CACHE.get(cfg, params, start_year, rng)
+
+
+def _build_population(
+    cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
+) -> Population:
+    """The build itself (uncached)."""
     nations = build_nations(cfg, params)
     cities, label_year = build_cities(cfg, params, nations, rng)
     installations = build_installations(cfg, params, nations, cities, start_year, rng)
@@ -844,3 +1047,155 @@ def build_population(
     smes = build_smes(params, cities, rng)
     citizens = build_citizens(cfg, params, cities, nations, installations, rng)
     return Population(nations, cities, installations, smes, citizens, label_year)
+
+
+# --- the population cache ---------------------------------------------------------------------
+
+_PARAMETER_NAMES: frozenset[str] = frozenset(f.name for f in dataclasses.fields(Parameters))
+
+
+class _RecordingParameters:
+    """Stands in for ``Parameters`` during a build and notes every parameter value read.
+
+    The cache keys a build on exactly the parameters it read, found by running it, so a rule
+    that starts reading a new parameter in the build is keyed on it without anyone listing it.
+    """
+
+    def __init__(self, params: Parameters) -> None:
+        self._params = params
+        self.read: dict[str, object] = {}
+
+    def __getattr__(self, name: str) -> object:
+        value = getattr(self._params, name)
+        if name in _PARAMETER_NAMES:
+            self.read[name] = value
+        return value
+
+
+@dataclass(slots=True)
+class _CachedBuild:
+    """One cached population: what it was built from and the stream state after the build."""
+
+    key: tuple[object, ...]
+    read: dict[str, object]
+    population: Population
+    rng_state_after: Mapping[str, Any]
+    nbytes: int
+
+
+def _rng_key(rng: np.random.Generator) -> str:
+    """The generator's full state as a string (equal strings: identical draws to come)."""
+    return repr(rng.bit_generator.state)
+
+
+def _files_key(cfg: PopulationConfig) -> tuple[object, ...]:
+    """Each data file's path, size and modification time (a changed file is a new population)."""
+    out: list[object] = []
+    paths = [getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name.endswith("_csv")]
+    for path in paths:  # every data file the build reads (a new *_csv field is covered)
+        try:
+            st = Path(path).stat()
+        except OSError:
+            out.append((str(path), None))
+        else:
+            out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _copy_state(obj: object) -> object:
+    """A copy of one state dataclass whose arrays share nothing with the original."""
+    changes = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        changes[f.name] = value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+    return type(obj)(**changes)
+
+
+def copy_population(pop: Population) -> Population:
+    """A deep copy of a population (the model changes its arrays in place)."""
+    return Population(
+        nations=cast(Nations, _copy_state(pop.nations)),
+        cities=cast(Cities, _copy_state(pop.cities)),
+        installations=cast(Installations, _copy_state(pop.installations)),
+        smes=cast(SMEs, _copy_state(pop.smes)),
+        citizens=cast(Citizens, _copy_state(pop.citizens)),
+        label_year=pop.label_year.copy(),
+    )
+
+
+def _population_nbytes(pop: Population) -> int:
+    """Bytes held by a population's arrays."""
+    total = pop.label_year.nbytes
+    for part in (pop.nations, pop.cities, pop.installations, pop.smes, pop.citizens):
+        for f in dataclasses.fields(part):
+            value = getattr(part, f.name)
+            total += value.nbytes if isinstance(value, np.ndarray) else 0
+    return total
+
+
+class PopulationCache:
+    """Built populations of this process (a worker), least recently used first out.
+
+    Bounded by ``max_entries`` and ``max_bytes``: a sweep over parameters that the build does
+    not read, or over levers, with a few seeds builds each seed's population once per worker.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.entries: list[_CachedBuild] = []
+        self.hits = 0
+        self.misses = 0
+
+    @contextmanager
+    def bypassed(self) -> Iterator[None]:
+        """Build without caching inside the block (callers whose populations never repeat).
+
+        A calibration particle has its own seed, so caching its population would only cost a
+        copy per simulation.
+        """
+        saved = self.max_entries
+        self.max_entries = 0
+        try:
+            yield
+        finally:
+            self.max_entries = saved
+
+    def clear(self) -> None:
+        """Forget every cached population."""
+        self.entries.clear()
+        self.hits = self.misses = 0
+
+    def get(
+        self, cfg: PopulationConfig, params: Parameters, start_year: int, rng: np.random.Generator
+    ) -> Population:
+        """A copy of the cached population for these inputs, building it on a miss."""
+        key = (cfg, _files_key(cfg), int(start_year), _rng_key(rng))
+        entries = self.entries if self.max_entries > 0 else []
+        for k, entry in enumerate(entries):
+            if entry.key == key and all(
+                getattr(params, name) == value for name, value in entry.read.items()
+            ):
+                self.hits += 1
+                self.entries.append(self.entries.pop(k))  # most recently used last
+                rng.bit_generator.state = entry.rng_state_after
+                return copy_population(entry.population)
+        self.misses += 1
+        recording = _RecordingParameters(params)
+        built = _build_population(cfg, cast(Parameters, recording), start_year, rng)
+        nbytes = _population_nbytes(built)
+        if self.max_entries > 0 and nbytes <= self.max_bytes:
+            entry = _CachedBuild(
+                key, recording.read, copy_population(built), rng.bit_generator.state, nbytes
+            )
+            self.entries.append(entry)
+            while len(self.entries) > self.max_entries or (
+                sum(e.nbytes for e in self.entries) > self.max_bytes
+            ):
+                self.entries.pop(0)
+        return built
+
+
+# four populations of at most 512 MB in all: a few seeds of an EU-scale sweep, or many of the
+# calibration set-up's ~6 MB populations would not fit, so seeds beyond four rebuild
+POPULATION_CACHE = PopulationCache(max_entries=4, max_bytes=512 * 2**20)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from abm.config import PARAMETER_META, ScenarioConfig
+from abm.population import POPULATION_CACHE
 from abm.rng import generator, parameter_seed
 from abm.survey import ITEM_BY_ID, simulate_survey
 from calibration.distance import SurveyDistance, modelled, observed_statistics
@@ -209,9 +210,14 @@ class SurveySimulator:
         return self.simulate(values, parameter_seed(values))
 
     def simulate(self, theta: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-        """Answer shares of every survey item (and the dynamics) under ``theta`` with ``seed``."""
+        """Answer shares of every survey item (and the dynamics) under ``theta`` with ``seed``.
+
+        Each particle has its own seed, so its population is never asked for again: it is
+        built without the population cache (no copy kept).
+        """
         rng = None if self.sizes is None else generator(seed, "survey_sample")
-        return simulate_survey(self.configure(theta), seed, self.sizes, rng)
+        with POPULATION_CACHE.bypassed():
+            return simulate_survey(self.configure(theta), seed, self.sizes, rng)
 
     def expected(self) -> SurveySimulator:
         """The same simulator returning expected shares (predictive checks)."""

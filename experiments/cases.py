@@ -23,10 +23,11 @@ from scipy import stats
 from tqdm import tqdm
 
 from abm.agents.state import SECTORS_CITY
-from abm.config import ScenarioConfig
+from abm.config import CaseConfig, ScenarioConfig
 from abm.model import GovernanceModel
 from abm.policies import LEVER_NAMES, LeverSetting
 from abm.rng import replicate_seeds
+from abm.rules import industry_tech as it
 from experiments import results, text
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
@@ -50,7 +51,14 @@ CITY_COLUMNS = [
     "ccc_signed",
 ]
 PLANT_COLUMNS = ["year", "name", "sector", "technology", "pending_technology", "open"]
-PLANT_VALUES = ["emissions_t", "jobs", "aid_eur_cumulative", "kappa"]
+PLANT_VALUES = [
+    "emissions_t",
+    "jobs",
+    "aid_eur_cumulative",
+    "kappa",
+    "production_mt",
+    "cut_route_t",
+]
 
 
 def lever_settings(levers_dir: Path) -> dict[str, LeverSetting]:
@@ -128,7 +136,34 @@ def _switch_year(plants: pd.DataFrame) -> float:
     return float(years.min()) if len(years) else float("nan")
 
 
-def run_metrics(city: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
+def _plant_facts(mine: pd.DataFrame, y0: int, y1: int, case: CaseConfig | None) -> dict[str, float]:
+    """The plants' shares of national GDP and CO2, aid per tonne abated and jobs by route.
+
+    GDP share: the plants' sales at world prices over the country's GDP (direct sales only,
+    no supply-chain effects); aid per tonne: cumulative aid by the last year over the tonnes
+    abated by route switches summed over the run.
+    """
+    out: dict[str, float] = {}
+    start = mine[mine["year"] == y0]
+    if case is not None and case.national_gdp_eur is not None:
+        price = start["sector"].astype(str).map(it.WORLD_PRICE_EUR_PER_T).astype(float)
+        sales = float((start["production_mt"] * 1e6 * price).sum())
+        out[f"plant_gdp_share_{y0}_pct"] = 100.0 * sales / case.national_gdp_eur
+    if case is not None and case.national_co2_t is not None:
+        emitted = float(start["emissions_t"].sum())
+        out[f"plant_national_co2_share_{y0}_pct"] = 100.0 * emitted / case.national_co2_t
+    abated = float(mine["cut_route_t"].sum())
+    aid = float(mine.loc[mine["year"] == y1, "aid_eur_cumulative"].sum())
+    out["aid_eur_per_t_abated"] = aid / abated if abated > 0 else float("nan")
+    end = mine[mine["year"] == y1]
+    for route, count in end.groupby(end["technology"].astype(str))["jobs"].sum().items():
+        out[f"jobs_{route}_{y1}"] = float(count)
+    return out
+
+
+def run_metrics(
+    city: pd.DataFrame, plants: pd.DataFrame, case: CaseConfig | None = None
+) -> pd.DataFrame:
     """One row per (scenario, seed): the case's headline numbers."""
     rows = []
     for (scenario, seed), own in city.groupby(["scenario", "seed"], sort=False):
@@ -163,6 +198,7 @@ def run_metrics(city: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
         end = plant_sum["emissions_t"].to_numpy(dtype=float)[plant_sum.index.to_numpy() == y1]
         row["plant_emissions_end_mt"] = float(end.sum()) / 1e6
         row["route_decision_year"] = _switch_year(mine)
+        row.update(_plant_facts(mine, y0, y1, case))
         row["citizen_support_end"] = value("citizen_support", y1)
         row["support_variance_end"] = value("support_variance", y1)
         rows.append(row)
@@ -317,7 +353,7 @@ def cmd_case(args: argparse.Namespace) -> int:
         raise BadInput(f"output directory {out} exists and is not empty")
     started = time.perf_counter()
     city, plants = run_case(variants, seeds, args.jobs, not args.no_progress)
-    metrics = run_metrics(city, plants)
+    metrics = run_metrics(city, plants, config.case)
     summary = summarise(metrics)
     effects = paired_effects(metrics)
     with results.atomic_dir(out) as tmp:
@@ -366,7 +402,9 @@ def cmd_case(args: argparse.Namespace) -> int:
             f"{len(seeds)} seeds each (common random numbers).\n\nReproduce: `{command}`\n\n"
             "- `trajectories.csv`: the focus city per scenario, seed and year\n"
             "- `plants.csv`: the city's large plants per scenario, seed and year\n"
-            "- `runs.csv`: the case metrics per run; `summary.csv`: mean and 90% interval\n"
+            "- `runs.csv`: the case metrics per run (incl. the plants' shares of national GDP "
+            "and CO2 where the case file gives them, aid per tonne abated by route switches, "
+            "direct jobs by route); `summary.csv`: mean and 90% interval\n"
             "- `effects.csv`: paired differences from the case baseline with 95% t-intervals\n",
         )
     base = summary[summary["scenario"] == "baseline"].set_index("metric")["mean"]
@@ -374,10 +412,16 @@ def cmd_case(args: argparse.Namespace) -> int:
     print(
         f"case {focus}: {len(variants)} scenarios x {len(seeds)} seeds in {seconds:.1f} s -> {out}"
     )
+    y0 = config.start_year
     for key in (
         "city_scope_cut_2050_pct",
         "with_industry_cut_2050_pct",
+        f"industry_share_{y0}_pct",
         "industry_share_2050_pct",
+        f"plant_jobs_{y0}",
+        f"plant_gdp_share_{y0}_pct",
+        f"plant_national_co2_share_{y0}_pct",
+        "aid_eur_per_t_abated",
         "route_decision_year",
     ):
         if key in base.index:

@@ -230,6 +230,8 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
         Path(pop.countries_csv),
         Path(pop.grid_intensity_csv),
         Path(pop.industrial_sites_csv),
+        Path(pop.announced_projects_csv),
+        Path(pop.ets_sector_emissions_csv),
     )
 
 

@@ -24,6 +24,7 @@ from abm.config import (
     PARAMETER_META,
     POPULATION_RANGES,
     CaseConfig,
+    CasePlant,
     NewInstallation,
     Parameters,
     PopulationConfig,
@@ -118,9 +119,11 @@ def build_config(values: Mapping[str, Any]) -> ScenarioConfig:
     case = None
     if case_values is not None:
         news = tuple(NewInstallation(**item) for item in case_values.get("new_installations", []))
+        pinned = tuple(CasePlant(**item) for item in case_values.get("plants", []))
         case = CaseConfig(
-            **{k: v for k, v in case_values.items() if k != "new_installations"},
+            **{k: v for k, v in case_values.items() if k not in ("new_installations", "plants")},
             new_installations=news,
+            plants=pinned,
         )
     return ScenarioConfig(
         **values.get("scenario", {}),
@@ -256,7 +259,7 @@ def _case_toml(case: CaseConfig) -> list[str]:
     lines = ["", "[case]", f"focus_city = {toml_string(case.focus_city)}"]
     if case.industry_in_ccc is not None:
         lines.append(f"industry_in_ccc = {'true' if case.industry_in_ccc else 'false'}")
-    for key in ("omega_econ", "kappa"):
+    for key in ("omega_econ", "kappa", "national_gdp_eur", "national_co2_t"):
         value = getattr(case, key)
         if value is not None:
             lines.append(f"{key} = {_toml_float(value)}")
@@ -275,6 +278,12 @@ def _case_toml(case: CaseConfig) -> list[str]:
             f"start_year = {int(new.start_year)}",
             f"national_asset = {'true' if new.national_asset else 'false'}",
         ]
+    for plant in case.plants:
+        lines += ["", "[[case.plants]]", f"site = {toml_string(plant.site)}"]
+        for key in ("jobs", "share_of_city_emissions"):
+            value = getattr(plant, key)
+            if value is not None:
+                lines.append(f"{key} = {_toml_float(value)}")
     return lines
 
 

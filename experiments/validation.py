@@ -21,6 +21,7 @@ from typing import Any
 
 from abm.config import (
     ALLOWED_STEPS_PER_YEAR,
+    CASE_PLANT_RANGES,
     CASE_RANGES,
     NEW_INSTALLATION_RANGES,
     PARAMETER_RANGES,
@@ -29,6 +30,7 @@ from abm.config import (
     STEPS_PER_YEAR_WORDS,
     VERIFICATION_PARAMETER_RANGES,
     CaseConfig,
+    CasePlant,
     NewInstallation,
     PopulationConfig,
     check_route,
@@ -40,6 +42,7 @@ from abm.validation import ConfigError, Range, check_choice
 TOP_LEVEL_TABLES: tuple[str, ...] = ("scenario", "population", "parameters", "levers", "case")
 CASE_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseConfig))
 NEW_INSTALLATION_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(NewInstallation))
+CASE_PLANT_KEYS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CasePlant))
 SCENARIO_KEYS: tuple[str, ...] = (
     "name",
     "description",
@@ -363,6 +366,8 @@ class FileValidator:
                     out[key] = flag
             elif key == "new_installations":
                 out[key] = self.new_installations(dotted, value)
+            elif key == "plants":
+                out[key] = self.case_plants(dotted, value)
             else:
                 number = self.number(dotted, value, _CASE_RANGES[key])
                 if number is not None:
@@ -407,6 +412,35 @@ class FileValidator:
                 except ConfigError as exc:
                     if exc.field.endswith(".sector") or "technology" in entry:
                         self.error(exc.field, exc.reason)
+            out.append(entry)
+        return out
+
+    def case_plants(self, key: str, value: object) -> list[dict[str, Any]]:
+        """Check ``[[case.plants]]`` entries: a site name and the facts pinned for it."""
+        if not isinstance(value, list):
+            self.error(key, f"expected an array of tables [[{key}]], got {show(value)}")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            dotted = f"{key}[{i}]"
+            table = self.table(dotted, item)
+            if table is None:
+                continue
+            if "site" not in table:
+                self.error(f"{dotted}.site", "required; a site_name of industrial_sites.csv")
+            entry: dict[str, Any] = {}
+            for name, val in table.items():
+                sub = f"{dotted}.{name}"
+                if name not in CASE_PLANT_KEYS:
+                    self.unknown(sub, name, CASE_PLANT_KEYS)
+                elif name == "site":
+                    text = self.string(sub, val)
+                    if text is not None:
+                        entry[name] = text
+                else:
+                    number = self.number(sub, val, CASE_PLANT_RANGES[name])
+                    if number is not None:
+                        entry[name] = number
             out.append(entry)
         return out
 

@@ -88,3 +88,25 @@ def test_bench_citizens_quick(tmp_path: Path, load_benchmark: Loader) -> None:
     assert result["speed_ratio"] == pytest.approx(
         result["mesa"]["seconds_per_round"] / result["vectorised"]["seconds_per_round"]
     )
+
+
+def test_bench_scaling_quick(tmp_path: Path, load_benchmark: Loader) -> None:
+    """Each series reports its points (sizes built, CPU seconds) and a fitted exponent."""
+    bench = load_benchmark("bench_scaling")
+    out = tmp_path / "bench_scaling.json"
+    result = bench.main(["--quick", "--json", str(out)])
+    assert json.loads(out.read_text(encoding="utf-8")) == result
+    assert set(result["series"]) == {"citizens", "cities", "steps_per_year"}
+    for part in result["series"].values():
+        assert len(part["points"]) == 2 and isinstance(part["exponent"], float)
+        for point in part["points"]:
+            assert_positive(point, "cpu_seconds_min", "citizens", "cities", "steps")
+    cities = [p["cities"] for p in result["series"]["cities"]["points"]]
+    steps = [p["steps"] for p in result["series"]["steps_per_year"]["points"]]
+    assert cities == [362, 500] and steps[1] == 4 * steps[0]
+
+
+def test_scaling_exponent_is_the_log_log_slope(load_benchmark: Loader) -> None:
+    bench = load_benchmark("bench_scaling")
+    assert bench.exponent([1, 10, 100], [2.0, 20.0, 200.0]) == pytest.approx(1.0)
+    assert bench.exponent([1, 4], [3.0, 6.0]) == pytest.approx(0.5)

@@ -102,7 +102,8 @@ def test_run_writes_the_four_files_and_a_full_manifest(
     assert man["config"]["population"]["n_non_mission_cities"] == 20
     countries = DATA_DIR / "countries.csv"
     assert man["data_sha256"][str(countries)] == file_sha256(countries)
-    assert len(man["data_sha256"]) == 4  # cities, countries, grid intensity, plants
+    # cities, countries, grid intensity, plants, announced projects, ETS sector mix
+    assert len(man["data_sha256"]) == 6
     assert {"python", "numpy", "pandas", "mesa"} <= set(man["package_versions"])
     eu = pd.read_parquet(out / "eu_year.parquet")
     assert sorted(eu.loc[eu["level"] == "EU", "year"]) == list(range(2025, 2033))
@@ -300,8 +301,8 @@ def test_compare_baseline_with_a_renamed_copy_gives_exact_zero_differences(
     assert man["scenarios"][0]["config"]["population"]["generated_installations"] == 10
     assert man["command"].startswith("govsim compare ")
     assert str(copy) in man["command"]
-    # cities, countries, grid intensity, plants
-    assert len(man["data_sha256"]) == 4 and "numpy" in man["package_versions"]
+    # cities, countries, grid intensity, plants, announced projects, ETS sector mix
+    assert len(man["data_sha256"]) == 6 and "numpy" in man["package_versions"]
     assert (out / "emission_pathways.png").read_bytes()[:8] == PNG_MAGIC
     stdout = capsys.readouterr().out
     assert "baseline_copy" in stdout and "95% CI" in stdout
@@ -471,8 +472,10 @@ def test_demo_writes_tables_figures_manifest_and_readme(
     scenarios = ["baseline", *LEVER_NAMES, "full_package"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(dict.fromkeys(summary["scenario"])) == scenarios
-    covered = summary.dropna(subset=["mean"])  # 2040/2050 outcomes are NaN on a short horizon
-    assert len(covered) > len(summary) / 2
+    # outcomes of 2040 or 2050 are NaN on this short horizon; every other one has a value
+    late = summary["outcome"].str.contains("2040|2050")
+    covered = summary[~late]
+    assert covered["mean"].notna().all() and len(covered) >= len(summary) / 3
     assert (covered["low"] <= covered["mean"] + 1e-9).all()
     assert (covered["mean"] <= covered["high"] + 1e-9).all()
     effects = pd.read_csv(out / "lever_effects.csv")

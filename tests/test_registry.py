@@ -31,6 +31,7 @@ TAGS = ("[src]", "[der]", "[assume", "calibrated:")
 ALLOWED: dict[str, str] = {
     "funding.PROGRAMME_YEARS": "unit of admin_fte_years_per_meur (per EUR 1 M over 7 years)",
     "projects.WASTE": "index of the waste sector in SECTORS_CITY",
+    "industry_tech.CBAM_FIRST_YEAR": "legal date: CBAM's definitive period starts in 2026 [src]",
 }
 # numbers in rule arithmetic that are not behaviour, wherever they appear: identities (0, 1),
 # halves and doubles and the top code of the three-level scales (2), months per year (12),
@@ -58,11 +59,8 @@ INLINE_ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("model.GovernanceModel.end_step", 4096): (1, "buffer size that triggers compaction"),
     # calendar: the year the *_2025 parameters refer to, and the legal CBAM phase-out [src]
     ("industry._opex", 2025.0): (1, "clean-route cost learning counts from 2025"),
-    ("industry.free_allocation_share", 2025.0): (1, "non-CBAM free allocation falls from 2025"),
-    ("industry.free_allocation_share", 2026.0): (1, "CBAM: -2.5% in 2026 (DEHSt) [src]"),
-    ("industry.free_allocation_share", 0.975): (1, "CBAM: -2.5% in 2026 (DEHSt) [src]"),
-    ("industry.free_allocation_share", 2034.0): (1, "CBAM: zero by 2034 (DEHSt) [src]"),
-    ("industry.free_allocation_share", 8.0): (1, "CBAM: 2026 to 2034, eight years [src]"),
+    ("industry.ccs_headroom", 2030.0): (1, "year of ccs_storage_share_2030"),
+    ("industry.ccs_headroom", 2050.0): (1, "year of ccs_storage_share_2050"),
     ("eu.EUPlatform.expected_carbon_price", 2025.0): (2, "year of carbon_price_2025_eur_per_t"),
     ("eu.EUPlatform.expected_carbon_price", 25.0): (1, "2025 to 2050 (carbon_price_2050)"),
     ("eu.EUPlatform.expected_carbon_price", 15.0): (1, "2025 to 2040 (lever_pathway_price_2040)"),

@@ -303,22 +303,45 @@ def test_applications_fall_with_burden(make_model) -> None:
 # --- industry -----------------------------------------------------------------------------------
 
 
-def _margin_slope(m: GovernanceModel, tech: str, year: float) -> float:
-    """Change in unit margin per EUR/t of carbon price for a steel route in ``year``."""
+def _margin_slopes(m: GovernanceModel, tech: str, year: float) -> tuple[float, float]:
+    """Change in the EU-market and export margins per EUR/t of carbon price (steel route)."""
     t = np.array([it.TECH_INDEX[tech]])
-    lo = industry.unit_margin(m, STEEL, t, 100.0, year)
-    hi = industry.unit_margin(m, STEEL, t, 200.0, year)
-    return float((hi - lo).ravel()[0] / 100.0)
+    lo = industry.market_margins(m, STEEL, t, 100.0, year)
+    hi = industry.market_margins(m, STEEL, t, 200.0, year)
+    eu_market, export = ((h - low).ravel()[0] / 100.0 for h, low in zip(hi, lo, strict=True))
+    return float(eu_market), float(export)
 
 
-def test_unit_margin_carbon_price_sensitivity(make_model) -> None:
+def test_margins_carbon_price_sensitivity_with_cbam(make_model) -> None:
     m = make_model()
-    # after the CBAM phase-out no free allocation: slope = -intensity
-    assert _margin_slope(m, "BF-BOF", 2040.0) == pytest.approx(-2.0, rel=1e-9)
-    assert _margin_slope(m, "H2-DRI-EAF", 2040.0) == pytest.approx(-0.1, rel=1e-9)
-    # in 2025 the steel benchmark (1.3 t/t) is free: BF-BOF pays for 0.7 t, H2-DRI for nothing
-    assert _margin_slope(m, "BF-BOF", 2025.0) == pytest.approx(-0.7, rel=1e-9)
-    assert _margin_slope(m, "H2-DRI-EAF", 2025.0) == 0.0
+    p = m.params
+    # CBAM on imports: the embedded emissions of the comparator (BF-BOF x ratio) less free
+    # allocation, times the share CBAM really levies; exports get no relief
+    cbam = p.cbam_effectiveness * p.cbam_import_intensity_ratio * 2.0
+    eu_market, export = _margin_slopes(m, "BF-BOF", 2040.0)
+    assert export == pytest.approx(-2.0, rel=1e-9)  # no free allocation left, no export relief
+    assert eu_market == pytest.approx(cbam - 2.0, rel=1e-9)
+    eu_market, export = _margin_slopes(m, "H2-DRI-EAF", 2040.0)
+    assert export == pytest.approx(-0.1, rel=1e-9)
+    assert eu_market == pytest.approx(cbam - 0.1, rel=1e-9)  # a clean plant gains from CBAM
+    # in 2025 (before CBAM's definitive period) the steel benchmark (1.3 t/t) is free
+    assert _margin_slopes(m, "BF-BOF", 2025.0) == pytest.approx((-0.7, -0.7), rel=1e-9)
+    assert _margin_slopes(m, "H2-DRI-EAF", 2025.0) == (0.0, 0.0)
+    # 2030: CBAM factor 51.5%; imports pay for embedded emissions above the free allocation
+    fa = 1.3 * 0.515
+    eu_market, export = _margin_slopes(m, "BF-BOF", 2030.0)
+    assert export == pytest.approx(-(2.0 - fa), rel=1e-9)
+    assert eu_market == pytest.approx(
+        p.cbam_effectiveness * (p.cbam_import_intensity_ratio * 2.0 - fa) - (2.0 - fa), rel=1e-9
+    )
+
+
+def test_cbam_charge_outside_cbam_sectors_is_zero(make_model) -> None:
+    m = make_model()
+    chem = np.array([it.SECTOR_INDEX["chemicals"]])
+    assert industry.cbam_charge(m, chem, 500.0, 2040.0).ravel()[0] == 0.0
+    steel = industry.cbam_charge(m, STEEL, 500.0, np.array([2025.0, 2026.0, 2040.0]))
+    assert steel[0, 0] == 0.0 and 0.0 < steel[1, 0] < steel[2, 0]
 
 
 def test_free_allocation_path_cbam_sector() -> None:
@@ -329,8 +352,11 @@ def test_free_allocation_path_cbam_sector() -> None:
 
     assert fa(2025.0) == pytest.approx(bench, rel=1e-12)
     assert fa(2025.9) == pytest.approx(bench, rel=1e-12)
-    assert fa(2026.0) == pytest.approx(bench * 0.975, rel=1e-12)
-    assert fa(2030.0) == pytest.approx(bench * 0.975 * 4 / 8, rel=1e-12)
+    # the legal CBAM factors of Directive 2003/87/EC Art. 10a(1a), one per calendar year
+    legal = {2026: 0.975, 2027: 0.95, 2028: 0.9, 2029: 0.775, 2030: 0.515, 2033: 0.14}
+    for year, factor in legal.items():
+        assert fa(float(year)) == pytest.approx(bench * factor, rel=1e-12), year
+        assert fa(year + 0.75) == pytest.approx(bench * factor, rel=1e-12), year
     assert fa(2034.0) == 0.0
     assert fa(2045.0) == 0.0
     path = [fa(y) for y in np.arange(2025.0, 2051.0, 0.25)]

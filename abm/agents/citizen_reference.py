@@ -6,7 +6,9 @@ uniform redraw noise and an optional constant drift. Here every citizen is a Mes
 reads its partner's *old* opinion in ``step()`` and commits its own new one in ``advance()``
 (simultaneous activation), written as plainly as possible so that it can be trusted by reading.
 It is slow on purpose: it exists for tests (``tests/test_citizen_reference.py``) and for the
-speed ratio in ``benchmarks/bench_citizens.py``, never for model runs.
+speed ratio in ``benchmarks/bench_citizens.py``, never for model runs. Between the two sits the
+numpy reference of the compiled kernels (:mod:`abm.kernels`), which the compiled loops match
+bit for bit.
 """
 
 from __future__ import annotations

@@ -144,6 +144,8 @@ class Installations:
     open: BoolArray
     aid_eur: FloatArray  # cumulative public aid received
     named: BoolArray
+    ref_production_mt: FloatArray  # output in the start year (reference of the cut split)
+    inventory_scale: FloatArray  # emissions as the city inventory counts them / ETS route's
 
     @property
     def n(self) -> int:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.kernels import EMPTY_F32, kernels
 from abm.rules import staff
 from abm.rules._math import logistic
 
@@ -33,16 +34,16 @@ def deffuant_round(
 ) -> None:
     """One synchronous bounded-confidence round within cities (in place).
 
-    ``first``/``count`` give, per citizen, the first index and size of its city's block.
+    ``first``/``count`` give, per citizen, the first index and size of its city's block. The
+    partner is ``first + floor(u * count)``; a citizen takes part with probability
+    ``active_share`` (a second uniform per citizen, drawn only when it is below one).
     """
     n = support.size
     u = rng.random(n, dtype=np.float32)
-    partner = first + (u * count).astype(first.dtype)
-    diff = support[partner] - support
-    move = np.abs(diff) < epsilon
-    if active_share < 1.0:
-        move &= rng.random(n, dtype=np.float32) < active_share
-    support += np.float32(mu) * diff * move
+    active = rng.random(n, dtype=np.float32) if active_share < 1.0 else EMPTY_F32
+    kernels().bounded_confidence(
+        support, epsilon, first, count, np.float32(mu), u, active, np.float32(active_share)
+    )
 
 
 def redraw_noise(support: np.ndarray, prob: float, rng: np.random.Generator) -> None:
@@ -81,17 +82,21 @@ def update_opinions(m: GovernanceModel) -> None:
     cobenefit = c.abated_t.sum(axis=1) / np.maximum(c.emissions_base_t.sum(axis=1), 1.0)
     drift_city = (p.cobenefit_effect * cobenefit).astype(np.float32)
     dt = np.float32(m.dt)
-    z.support += dt * (drift_city[z.city] + m.trust_drift)
-    # only citizens employed at a plant feel its job risk
-    risk = (m.job_risk[z.plant[z.employed]] * m.cities.job_threat_scale[z.city[z.employed]]).astype(
-        np.float32
+    # drift for all; only citizens employed at a plant feel its job risk; clip to [0, 1]
+    kernels().apply_drivers(
+        z.support,
+        z.city,
+        drift_city,
+        m.trust_drift,
+        dt,
+        z.employed,
+        z.plant,
+        m.job_risk,
+        c.job_threat_scale,
+        dt * np.float32(p.job_threat_effect),
     )
-    z.support[z.employed] -= dt * np.float32(p.job_threat_effect) * risk
-    np.clip(z.support, 0.0, 1.0, out=z.support)
     if m.is_year_start:
-        z.adoption += (
-            np.float32(p.adoption_rate_per_year) * z.support * (np.float32(1.0) - z.adoption)
-        )
+        kernels().adopt(z.adoption, z.support, np.float32(p.adoption_rate_per_year))
         m.adoption_city = mean_adoption(m)
     aggregate(m)
 
@@ -108,17 +113,29 @@ def engage_citizens(m: GovernanceModel) -> None:
     demand = p.engagement_person_months_per_100k * c.population / 1e5 * (c.engagement_mode + 1)
     met = staff.use_staff(m, "engagement", demand)
     mode_eff = (c.engagement_mode * met).astype(np.float32)
-    logit = (
-        np.float32(p.participation_intercept)
-        + np.float32(p.participation_trust_weight) * z.trust
-        + np.float32(p.participation_mode_weight) * mode_eff[z.city]
-        + np.float32(p.participation_offset_weight) * z.participation
+    k = kernels()
+    logit = k.participation_logit(
+        z.trust,
+        z.participation,
+        mode_eff,
+        z.city,
+        np.float32(p.participation_intercept),
+        np.float32(p.participation_trust_weight),
+        np.float32(p.participation_mode_weight),
+        np.float32(p.participation_offset_weight),
     )
-    part = u < logistic(logit)
-    gain = np.float32(p.empower_trust_gain) * (mode_eff[z.city] / np.float32(2.0))
-    z.trust += gain * part
-    np.clip(z.trust, 0.0, 1.0, out=z.trust)
-    m.participation_rate = np.add.reduceat(part.astype(np.float64), z.city_start) / z.city_count
+    # participants (u < sigma(logit)) gain trust in proportion to the mode's empowerment
+    participants = k.participate(
+        z.trust,
+        u,
+        logistic(logit),
+        mode_eff,
+        z.city,
+        z.city_start,
+        z.city_count,
+        np.float32(p.empower_trust_gain),
+    )
+    m.participation_rate = participants / z.city_count
 
 
 def aggregate(m: GovernanceModel) -> None:

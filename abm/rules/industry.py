@@ -42,8 +42,10 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
         * learning
         * (1.0 - p.lever_rni_clean_cost_cut * lv.research_innovation)
     )
-    scrap = p.scrap_premium_eur_per_t * (
-        1.0 - p.lever_rni_scrap_premium_cut * lv.research_innovation
+    scrap = (
+        p.scrap_premium_eur_per_t
+        * (1.0 - p.lever_rni_scrap_premium_cut * lv.research_innovation)
+        * (1.0 + p.scrap_price_tightness_slope * scrap_tightness(m))
     )
     return np.asarray(
         it.OPEX[tech]
@@ -52,14 +54,68 @@ def _opex(m: GovernanceModel, tech: np.ndarray, year: float | np.ndarray) -> np.
     )
 
 
+def _route_in_use(m: GovernanceModel) -> np.ndarray:
+    """Each open plant's route, or the route it is building (the one its inputs are for)."""
+    inst = m.installations
+    return np.asarray(np.where(inst.pending_tech >= 0, inst.pending_tech, inst.tech))
+
+
+def scrap_headroom(m: GovernanceModel) -> tuple[float, float]:
+    """Steel capacity on scrap routes beyond the start (used) and the supply limit on it (Mt/yr).
+
+    The limit is a share of the modelled steel capacity, growing each year as scrap arisings
+    grow (the scrap the EU exports today plus new obsolete scrap).
+    """
+    inst = m.installations
+    p = m.params
+    steel = inst.sector == STEEL
+    start = float((inst.capacity_mt * (steel & it.USES_SCRAP[inst.start_tech])).sum())
+    now = float((inst.capacity_mt * (inst.open & it.USES_SCRAP[_route_in_use(m)])).sum())
+    total = float((inst.capacity_mt * steel).sum())
+    years = max(m.year - it.CBAM_FACTOR_YEARS[0], 0.0)
+    limit = total * (p.scrap_headroom_share_2025 + p.scrap_supply_growth_share_per_year * years)
+    return max(now - start, 0.0), limit
+
+
+def scrap_tightness(m: GovernanceModel) -> float:
+    """Share of the scrap headroom in use (0 at the start, 1 when the supply limit binds)."""
+    used, limit = scrap_headroom(m)
+    return float(np.clip(used / max(limit, 1e-9), 0.0, 1.0))
+
+
+def ccs_headroom(m: GovernanceModel) -> tuple[float, float]:
+    """CO2 stored by plants on capture routes and the transport and storage capacity (t/yr).
+
+    Capacity opens in 2026, grows linearly to ``ccs_storage_share_2030`` of the plants'
+    start-year emissions in 2030 and to ``ccs_storage_share_2050`` in 2050 (ramp-up).
+    """
+    inst = m.installations
+    p = m.params
+    route = _route_in_use(m)
+    full = inst.capacity_mt * p.full_utilisation * 1e6
+    captured = full * (it.CONVENTIONAL_INTENSITY_BY_SECTOR[inst.sector] - it.INTENSITY[route])
+    stored = float((captured * (inst.open & it.STORES_CO2[route])).sum())
+    start = float((full * it.INTENSITY[inst.start_tech] * (inst.entry_year < m.year)).sum())
+    y = m.year
+    first = float(it.CBAM_FIRST_YEAR)  # Porthos / Northern Lights open to industry from 2026
+    share = np.interp(
+        y, [first, 2030.0, 2050.0], [0.0, p.ccs_storage_share_2030, p.ccs_storage_share_2050]
+    )
+    return stored, start * float(share)
+
+
 def free_allocation_share(
     year: float | np.ndarray, non_cbam_decline_per_year: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Free-allocation share for CBAM and other sectors in ``year`` (arrays broadcast)."""
+    """Free-allocation share for CBAM and other sectors in ``year`` (arrays broadcast).
+
+    CBAM sectors follow the legal CBAM factor of each calendar year (97.5% in 2026 to 0 in
+    2034; ``industry_tech.CBAM_FACTOR_BY_YEAR``); other sectors lose a fixed share a year.
+    """
     y = np.asarray(year, dtype=float)
-    # CBAM sectors: -2.5% in 2026, linearly to zero by 2034 (DEHSt) [src]
-    cbam = np.where(y < 2026.0, 1.0, np.clip(0.975 * (2034.0 - y) / 8.0, 0.0, 1.0))
-    other = np.clip(1.0 - non_cbam_decline_per_year * np.maximum(y - 2025.0, 0.0), 0.0, 1.0)
+    cbam = np.interp(np.floor(y), it.CBAM_FACTOR_YEARS, it.CBAM_FACTORS)
+    first = it.CBAM_FACTOR_YEARS[0]
+    other = np.clip(1.0 - non_cbam_decline_per_year * np.maximum(y - first, 0.0), 0.0, 1.0)
     return cbam, other
 
 
@@ -90,6 +146,68 @@ def _green_premium(m: GovernanceModel, sector: np.ndarray, tech: np.ndarray) -> 
     return np.asarray(it.IS_CLEAN[tech] * p.green_premium_eur_per_t * green_share)
 
 
+def _per_year(values: float | np.ndarray) -> np.ndarray:
+    """A scalar, or a per-year vector as a column that broadcasts against plants."""
+    v = np.asarray(values, dtype=float)
+    return v[..., None] if v.ndim else v
+
+
+def export_share(p: Parameters, sector: np.ndarray) -> np.ndarray:
+    """Share of each plant's output sold outside the EU (registry, by sector)."""
+    by_sector = np.full(len(it.SECTORS), p.export_share_other_sectors)
+    by_sector[STEEL] = p.export_share_steel
+    by_sector[it.SECTOR_INDEX["cement"]] = p.export_share_cement
+    by_sector[it.SECTOR_INDEX["other"]] = p.export_share_aluminium
+    by_sector[it.SECTOR_INDEX["battery"]] = p.export_share_other_sectors
+    return np.asarray(by_sector[sector])
+
+
+def cbam_charge(
+    m: GovernanceModel,
+    sector: np.ndarray,
+    carbon_price: float | np.ndarray,
+    year: float | np.ndarray,
+) -> np.ndarray:
+    """CBAM paid per tonne of competing imports (Regulation (EU) 2023/956).
+
+    Importers surrender certificates at the EUA price for the embedded emissions, less the free
+    allocation an EU producer of the good still gets (Art. 31), so CBAM phases in exactly as free
+    allocation phases out; nothing before the definitive period (2026). Exports get no relief.
+    """
+    p = m.params
+    y = np.asarray(year, dtype=float)
+    embedded = p.cbam_import_intensity_ratio * it.CONVENTIONAL_INTENSITY_BY_SECTOR[sector]
+    uncovered = np.maximum(embedded - free_allocation(p, sector, year), 0.0)
+    live = _per_year(y >= it.CBAM_FIRST_YEAR)
+    return np.asarray(
+        p.cbam_effectiveness
+        * it.CBAM_BY_SECTOR[sector]
+        * live
+        * uncovered
+        * _per_year(carbon_price)
+    )
+
+
+def market_margins(
+    m: GovernanceModel,
+    sector: np.ndarray,
+    tech: np.ndarray,
+    carbon_price: float | np.ndarray,
+    year: float | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Margins per tonne on the EU market and on export markets.
+
+    EU market: world price + CBAM on competing imports + green premium - opex - net carbon
+    cost; exports: world price - opex - net carbon cost. ``carbon_price`` and ``year`` may be
+    arrays of equal length; the results then have one row per year.
+    """
+    net = np.maximum(it.INTENSITY[tech] - free_allocation(m.params, sector, year), 0.0)
+    carbon = net * _per_year(carbon_price)
+    base = it.PRICE_BY_SECTOR[sector] - _opex(m, tech, year) - carbon
+    eu_market = base + cbam_charge(m, sector, carbon_price, year) + _green_premium(m, sector, tech)
+    return np.asarray(eu_market), np.asarray(base)
+
+
 def unit_margin(
     m: GovernanceModel,
     sector: np.ndarray,
@@ -97,25 +215,54 @@ def unit_margin(
     carbon_price: float | np.ndarray,
     year: float | np.ndarray,
 ) -> np.ndarray:
-    """Margin per tonne: world price + green premium - opex - net carbon cost.
+    """Margin per tonne at full output on both markets (export share weights the two)."""
+    eu_market, export = market_margins(m, sector, tech, carbon_price, year)
+    x = export_share(m.params, sector)
+    return np.asarray((1.0 - x) * eu_market + x * export)
 
-    ``carbon_price`` and ``year`` may be arrays of equal length; the result then has one row
-    per year.
-    """
-    price = np.asarray(carbon_price, dtype=float)
-    net = np.maximum(it.INTENSITY[tech] - free_allocation(m.params, sector, year), 0.0)
-    carbon = net * (price[..., None] if price.ndim else price)
-    return np.asarray(
-        it.PRICE_BY_SECTOR[sector] + _green_premium(m, sector, tech) - _opex(m, tech, year) - carbon
-    )
+
+def planning_margin(
+    m: GovernanceModel,
+    sector: np.ndarray,
+    tech: np.ndarray,
+    carbon_price: float | np.ndarray,
+    year: float | np.ndarray,
+) -> np.ndarray:
+    """Margin per tonne of capacity a plant plans with: it stops exporting at a loss."""
+    eu_market, export = market_margins(m, sector, tech, carbon_price, year)
+    x = export_share(m.params, sector)
+    return np.asarray((1.0 - x) * eu_market + x * np.maximum(export, 0.0))
 
 
 def installation_emissions(m: GovernanceModel) -> np.ndarray:
     """Current emissions per installation, t/yr."""
     inst = m.installations
     return np.asarray(
-        inst.open * inst.capacity_mt * inst.utilisation * it.INTENSITY[inst.tech] * 1e6
+        inst.open
+        * inst.capacity_mt
+        * inst.utilisation
+        * it.INTENSITY[inst.tech]
+        * inst.inventory_scale
+        * 1e6
     )
+
+
+def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each plant's emission cut since the start year by cause (t/yr): route, output, closure.
+
+    Exact split of ``E0 - E`` with ``E = Q * I``: a closed plant's start-year emissions are
+    its closure cut; an open plant's ``(Q0 - Q) * I0`` is output (negative for growth or a
+    plant that entered later) and ``Q * (I0 - I)`` is its route switch.
+    """
+    inst = m.installations
+    scale = inst.inventory_scale * 1e6
+    i0 = it.INTENSITY[inst.start_tech]
+    q = inst.capacity_mt * inst.utilisation * inst.open
+    ref = inst.ref_production_mt
+    route = q * (i0 - it.INTENSITY[inst.tech]) * scale
+    output = np.where(inst.open, (ref - q) * i0, 0.0) * scale
+    closure = np.where(inst.open, 0.0, ref * i0) * scale
+    return np.asarray(route), np.asarray(output), np.asarray(closure)
 
 
 def jobs_factor(p: Parameters, tech: np.ndarray) -> np.ndarray:
@@ -145,7 +292,11 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
-    """NPV (EUR) of running each option from the end of construction to the horizon."""
+    """NPV (EUR) of running each option from the end of construction to the horizon.
+
+    A switch to a route needing a large grid connection earns nothing until the connection
+    is there (``grid_connection_lead_years`` after construction).
+    """
     p = m.params
     inst = m.installations
     sector = inst.sector[plants]
@@ -159,8 +310,11 @@ def _npv_per_option(
     shock_year = inst.margin_shock_year[plants][None, :]
     npv = np.zeros(options.shape)
     for k in range(options.shape[1]):
-        margins = unit_margin(m, sector, options[:, k], prices, years)  # (years, plants)
+        margins = planning_margin(m, sector, options[:, k], prices, years)  # (years, plants)
         margins = margins - shock * (years[:, None] >= shock_year)  # case margin shocks
+        waits = it.USES_GRID[options[:, k]] & (options[:, k] != inst.tech[plants])
+        online = m.year + start + p.grid_connection_lead_years * waits
+        margins = margins * (years[:, None] >= online[None, :])
         npv[:, k] = (disc @ margins) * q
     return npv
 
@@ -169,8 +323,6 @@ def decide_investments(m: GovernanceModel) -> None:
     """Yearly: commission pending switches, set output, decide at reinvestment points."""
     inst = m.installations
     p = m.params
-    lv = m.levers
-    nat = m.nations
     rng = m.streams["industry"]
     n = inst.n
     noise = rng.lognormal(0.0, p.capex_noise_log_sd, (n, it.N_TECH))
@@ -185,17 +337,26 @@ def decide_investments(m: GovernanceModel) -> None:
     inst.tech[online] = inst.pending_tech[online]
     inst.pending_tech[online] = -1
     inst.pending_online_year[online] = np.inf
-    # output and losses this year; leakage when margins turn negative
+    inst.cum_loss_eur[online] = 0.0  # the old route's losses are written off with the project
+    # output and losses this year, per market: a plant sheds the sales whose margin is negative
+    # (leakage), on export markets first once CBAM protects the EU market
     price = it.PRICE_BY_SECTOR[inst.sector]
-    margin = unit_margin(
-        m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, float(m.year)
-    ) - inst.margin_shock_eur_per_t * (m.year >= inst.margin_shock_year)
-    inst.utilisation = np.clip(
-        p.full_utilisation * (1.0 + p.leakage_elasticity * np.minimum(margin, 0.0) / price),
-        p.min_utilisation,
-        p.full_utilisation,
-    )
-    profit = margin * inst.capacity_mt * 1e6 * inst.utilisation
+    shock = inst.margin_shock_eur_per_t * (m.year >= inst.margin_shock_year)
+    eu_m, ex_m = market_margins(m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year)
+    eu_m, ex_m = eu_m - shock, ex_m - shock
+    x = export_share(p, inst.sector)
+    eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
+    ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
+    wanted = p.full_utilisation * ((1.0 - x) * eu_u + x * ex_u)
+    inst.utilisation = np.clip(wanted, p.min_utilisation, p.full_utilisation)
+    # output kept above what the markets want (the utilisation floor) is sold in the EU
+    profit = (
+        p.full_utilisation * ((1.0 - x) * eu_u * eu_m + x * ex_u * ex_m)
+        + (inst.utilisation - wanted) * eu_m
+    ) * (inst.capacity_mt * 1e6)
+    margin = profit / np.maximum(inst.capacity_mt * 1e6 * inst.utilisation, 1e-9)
+    if m.year == m.config.start_year:  # reference output for the cut decomposition
+        inst.ref_production_mt = inst.capacity_mt * inst.utilisation * inst.open
     inst.equity_eur += np.maximum(profit, 0.0) * p.equity_retention_share * inst.open
     inst.cum_loss_eur = (
         np.where(profit < 0, inst.cum_loss_eur - profit, inst.cum_loss_eur * p.loss_memory_per_year)
@@ -213,22 +374,39 @@ def decide_investments(m: GovernanceModel) -> None:
         * inst.capacity_mt
         * 1e6
     )
-    failing = inst.open & (inst.cum_loss_eur > threshold)
+    # a plant building its new route holds on; others fail when losses pass the threshold
+    failing = inst.open & (inst.pending_tech < 0) & (inst.cum_loss_eur > threshold)
     protect = failing & inst.national_asset & m.national.rescues(inst.country)
     aid = np.where(protect, inst.cum_loss_eur, 0.0)
     inst.aid_eur += aid
     m.national.pay_aid(inst.country, aid)
     inst.cum_loss_eur[protect] = 0.0
-    inst.open &= ~(failing & ~protect)
-    # reinvestment points
+    failing &= ~protect
+    # reinvestment points; a plant whose losses pile up reviews its route early, and a failing
+    # plant reviews once more before it closes
+    distressed = inst.cum_loss_eur > p.distress_review_loss_share * threshold
     deciding = np.flatnonzero(
-        inst.open & (inst.pending_tech < 0) & (inst.next_decision_year <= m.year)
+        inst.open & (inst.pending_tech < 0) & ((inst.next_decision_year <= m.year) | distressed)
     )
-    if deciding.size == 0:
-        return
+    if deciding.size:
+        _review_routes(m, deciding, noise, cycle_noise)
+    # closures: failing plants that found no route to switch to
+    inst.open &= ~(failing & (inst.pending_tech < 0))
+
+
+def _review_routes(
+    m: GovernanceModel, deciding: np.ndarray, noise: np.ndarray, cycle_noise: np.ndarray
+) -> None:
+    """Compare routes for the ``deciding`` plants; switch, postpone or reline (Steel-IQ NPV)."""
+    inst = m.installations
+    p = m.params
+    lv = m.levers
+    nat = m.nations
     cur = inst.tech[deciding]
     options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
-    allowed = it.ALLOWED[cur]
+    # routes not yet ready at scale are not on offer (readiness years)
+    ready = m.year >= it.AVAILABLE_FROM
+    allowed = it.ALLOWED[cur] & (ready[None, :] | (options == cur[:, None]))
     r = p.discount_rate + p.policy_uncertainty_premium_pp / 100.0 * (
         1.0 - p.lever_pathway_uncertainty_cut * lv.predictable_pathway_2040
     )
@@ -238,7 +416,7 @@ def decide_investments(m: GovernanceModel) -> None:
     npv[:, cols] = _npv_per_option(m, deciding, options[:, cols], r)
     npv[~allowed] = -np.inf
     q_cap = inst.capacity_mt[deciding][:, None] * 1e6
-    capex = it.CAPEX[None, :] * q_cap * noise[deciding]
+    capex = it.SWITCH_CAPEX[cur] * q_cap * noise[deciding]
     switching = options != cur[:, None]
     # state aid for national assets, scaled by national priority and fiscal room
     aid_share = (
@@ -274,19 +452,24 @@ def decide_investments(m: GovernanceModel) -> None:
     awarded[order[awarded_sorted]] = True
     final = value.copy()
     final[awarded, best[awarded]] += grant[awarded]
+    _limit_supply(m, deciding, cur, final)
     choice = np.argmax(final, axis=1)
     gain = final[rows, choice] - final[rows, cur]
     net_capex = capex[rows, choice] * (1.0 - aid_share) - np.where(
         awarded & (choice == best), grant, 0.0
     )
-    can_pay = inst.equity_eur[deciding] >= p.equity_share * net_capex
+    # own equity, or outside equity (parent, investors) for a switch worth its net capex
+    can_pay = (inst.equity_eur[deciding] >= p.equity_share * net_capex) | (
+        gain >= p.outside_equity_profitability_index * net_capex
+    )
     switch = (choice != cur) & (gain > 0.0) & can_pay
     postpone = (choice != cur) & (gain > 0.0) & ~can_pay
     got = switch & awarded & (choice == best)
     m.eu.award("industry", float(grant[got].sum()))  # paid out as the switch is decided
     sw = deciding[switch]
     inst.pending_tech[sw] = choice[switch]
-    inst.pending_online_year[sw] = m.year + p.construction_years
+    grid_wait = p.grid_connection_lead_years * it.USES_GRID[choice[switch]]
+    inst.pending_online_year[sw] = m.year + p.construction_years + grid_wait
     state_aid = (aid_share * capex[rows, choice])[switch]
     inst.aid_eur[sw] += grant[switch] * (awarded & (choice == best))[switch] + state_aid
     m.national.pay_aid(inst.country[sw], state_aid)
@@ -295,8 +478,49 @@ def decide_investments(m: GovernanceModel) -> None:
         m.year + p.construction_years + p.investment_cycle_years + cycle_noise[sw]
     )
     inst.next_decision_year[deciding[postpone]] = m.year + 1.0
-    stay = deciding[~switch & ~postpone]
+    # an early review that keeps the route changes nothing; a due one relines
+    due = inst.next_decision_year[deciding] <= m.year
+    stay = deciding[~switch & ~postpone & due]
     inst.next_decision_year[stay] = m.year + p.investment_cycle_years + cycle_noise[stay]
     # relining the current route is paid partly from equity too (never below zero)
     reline = it.CAPEX[inst.tech[stay]] * inst.capacity_mt[stay] * 1e6 * p.equity_share
     inst.equity_eur[stay] = np.maximum(inst.equity_eur[stay] - reline, 0.0)
+
+
+def _limit_supply(
+    m: GovernanceModel, deciding: np.ndarray, cur: np.ndarray, value: np.ndarray
+) -> None:
+    """Take scrap and CCS routes off the table for plants beyond the supply limits (in place).
+
+    New users of scrap (capacity) and of CO2 storage (tonnes captured) are served in order of
+    the value they gain, until this year's headroom is used; the others choose again without
+    those routes.
+    """
+    inst = m.installations
+    p = m.params
+    rows = np.arange(deciding.size)
+    q = inst.capacity_mt[deciding]
+    limits = (
+        (it.USES_SCRAP, scrap_headroom(m), q),
+        (
+            it.STORES_CO2,
+            ccs_headroom(m),
+            q[:, None]
+            * p.full_utilisation
+            * 1e6
+            * (
+                it.CONVENTIONAL_INTENSITY_BY_SECTOR[inst.sector[deciding]][:, None]
+                - it.INTENSITY[None, :]
+            ),
+        ),
+    )
+    for uses, (used, limit), need in limits:
+        choice = np.argmax(value, axis=1)
+        new = uses[choice] & ~uses[cur] & np.isfinite(value[rows, choice])
+        amount = need if need.ndim == 1 else need[rows, choice]
+        order = np.argsort(-(value[rows, choice] - value[rows, cur]), kind="stable")
+        room = max(limit - used, 0.0)
+        fits = np.cumsum(np.where(new[order], amount[order], 0.0)) <= room
+        refused = np.zeros(deciding.size, dtype=bool)
+        refused[order[new[order] & ~fits]] = True
+        value[np.ix_(refused, uses)] = -np.inf  # refused plants do not use these routes yet

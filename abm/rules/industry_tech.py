@@ -30,23 +30,100 @@ class Technology:
     uses_hydrogen: bool = False
     uses_scrap: bool = False
     clean: bool = False
+    available_from: int = 2025  # first year a plant can decide for it (readiness at scale)
+    uses_grid: bool = False  # needs a large new grid connection (its lead time adds to building)
+    stores_co2: bool = False  # captures CO2 that needs transport and storage capacity
 
 
+# Readiness years (available_from): first commercial plants, from the announced projects in
+# abm/data/announced_projects.csv: H2-DRI Stegra Boden (first steel 2026-27), cement CCS
+# Heidelberg Brevik (capture from 2025), e-crackers BASF/SABIC/Linde demo (2024; commercial
+# ~2030), inert anodes ELYSIS (~2030) [src for the projects; year of scale-up [assume]].
 TECHNOLOGIES: tuple[Technology, ...] = (
-    Technology("steel", "BF-BOF", 2.0, 60.0, 430.0, 1.0, ("scrap-EAF", "H2-DRI-EAF")),
-    Technology("steel", "scrap-EAF", 0.3, 350.0, 400.0, 0.75, ("EAF-green-power",), False, True),
-    Technology("steel", "H2-DRI-EAF", 0.1, 700.0, 400.0, 0.9, (), True, False, True),
+    Technology(
+        "steel",
+        "BF-BOF",
+        2.0,
+        60.0,
+        430.0,
+        1.0,
+        ("scrap-EAF", "H2-DRI-EAF", "gas-DRI-EAF"),
+    ),
+    Technology(
+        "steel",
+        "scrap-EAF",
+        0.3,
+        350.0,
+        400.0,
+        0.75,
+        ("EAF-green-power",),
+        False,
+        True,
+        uses_grid=True,
+    ),
+    Technology(
+        "steel",
+        "H2-DRI-EAF",
+        0.1,
+        700.0,
+        400.0,
+        0.9,
+        (),
+        True,
+        False,
+        True,
+        available_from=2027,
+        uses_grid=True,
+    ),
     Technology("steel", "EAF-green-power", 0.1, 100.0, 415.0, 0.75, (), False, True, True),
     Technology("steel", "rolling mill", 0.1, 40.0, 90.0, 0.5, ()),
     Technology("cement", "clinker kiln", 0.6, 25.0, 70.0, 1.0, ("kiln+CCS",)),
-    Technology("cement", "kiln+CCS", 0.1, 250.0, 100.0, 1.0, (), clean=True),
+    Technology(
+        "cement",
+        "kiln+CCS",
+        0.1,
+        250.0,
+        100.0,
+        1.0,
+        (),
+        clean=True,
+        available_from=2026,
+        stores_co2=True,
+    ),
     Technology("chemicals", "steam cracking", 1.0, 80.0, 760.0, 1.0, ("electrified",)),
-    Technology("chemicals", "electrified", 0.3, 600.0, 800.0, 1.0, (), clean=True),
+    Technology(
+        "chemicals",
+        "electrified",
+        0.3,
+        600.0,
+        800.0,
+        1.0,
+        (),
+        clean=True,
+        available_from=2030,
+        uses_grid=True,
+    ),
     Technology("refinery", "refinery", 0.3, 20.0, 560.0, 1.0, ("refinery+H2/CCS",)),
-    Technology("refinery", "refinery+H2/CCS", 0.12, 150.0, 575.0, 1.0, (), clean=True),
+    Technology(
+        "refinery",
+        "refinery+H2/CCS",
+        0.12,
+        150.0,
+        575.0,
+        1.0,
+        (),
+        clean=True,
+        available_from=2026,
+        stores_co2=True,
+    ),
     Technology("battery", "cell plant", 0.05, 900.0, 13000.0, 1.0, (), clean=True),
     Technology("other", "Al smelter", 1.6, 80.0, 2000.0, 1.0, ("inert anode",)),
-    Technology("other", "inert anode", 0.3, 900.0, 2030.0, 1.0, (), clean=True),
+    Technology(
+        "other", "inert anode", 0.3, 900.0, 2030.0, 1.0, (), clean=True, available_from=2030
+    ),
+    # gas-based DRI with an EAF: the bridge to hydrogen (Midrex/Energiron, ~0.7 t/t incl.
+    # power [der]); the DRI shaft later runs on hydrogen at a small extra capex (SWITCH_CAPEX)
+    Technology("steel", "gas-DRI-EAF", 0.7, 550.0, 430.0, 0.9, ("H2-DRI-EAF",), uses_grid=True),
 )
 TECH_INDEX: dict[str, int] = {t.name: i for i, t in enumerate(TECHNOLOGIES)}
 SECTOR_INDEX: dict[str, int] = {s: i for i, s in enumerate(SECTORS)}
@@ -69,6 +146,24 @@ BENCHMARK_T_PER_T: dict[str, float] = {
     "other": 1.5,
 }
 CBAM_SECTORS = frozenset({"steel", "cement", "other"})
+# CBAM factor: the share of the benchmark still allocated free to CBAM sectors, by year
+# (Directive 2003/87/EC Art. 10a(1a) as amended by Directive (EU) 2023/959; mirrored by the
+# free-allocation adjustment of CBAM certificates, Regulation (EU) 2023/956 Art. 31) [src]
+CBAM_FACTOR_BY_YEAR: dict[int, float] = {
+    2025: 1.0,
+    2026: 0.975,
+    2027: 0.95,
+    2028: 0.90,
+    2029: 0.775,
+    2030: 0.515,
+    2031: 0.39,
+    2032: 0.265,
+    2033: 0.14,
+    2034: 0.0,
+}
+# CBAM's definitive period (certificates to surrender) starts on 1 January 2026; 2023-25 was
+# reporting only (Regulation (EU) 2023/956 Art. 36) [src]
+CBAM_FIRST_YEAR = 2026
 JOBS_PER_MT: dict[str, float] = {
     "steel": 1800.0,  # domain §3.5: 8,000 jobs / 4.5 Mt [der]
     "cement": 250.0,
@@ -104,6 +199,9 @@ JOBS_FACTOR = np.array([t.jobs_factor for t in TECHNOLOGIES])
 USES_H2 = np.array([t.uses_hydrogen for t in TECHNOLOGIES])
 USES_SCRAP = np.array([t.uses_scrap for t in TECHNOLOGIES])
 IS_CLEAN = np.array([t.clean for t in TECHNOLOGIES])
+AVAILABLE_FROM = np.array([t.available_from for t in TECHNOLOGIES], dtype=float)
+USES_GRID = np.array([t.uses_grid for t in TECHNOLOGIES])
+STORES_CO2 = np.array([t.stores_co2 for t in TECHNOLOGIES])
 TECH_SECTOR = np.array([SECTOR_INDEX[t.sector] for t in TECHNOLOGIES])
 # switch matrix: ALLOWED[a, b] is True when route a can switch to route b
 ALLOWED = np.zeros((N_TECH, N_TECH), dtype=bool)
@@ -111,9 +209,29 @@ for _i, _t in enumerate(TECHNOLOGIES):
     ALLOWED[_i, _i] = True
     for _name in _t.targets:
         ALLOWED[_i, TECH_INDEX[_name]] = True
+# capex per t/yr of a switch between two routes: building the target route, except where the
+# plant keeps its main unit (a gas DRI shaft converted to hydrogen: burners, H2 supply) [assume]
+SWITCH_CAPEX_EUR_PER_T: dict[tuple[str, str], float] = {("gas-DRI-EAF", "H2-DRI-EAF"): 120.0}
+SWITCH_CAPEX = np.tile(CAPEX, (N_TECH, 1))
+for (_a, _b), _capex in SWITCH_CAPEX_EUR_PER_T.items():
+    SWITCH_CAPEX[TECH_INDEX[_a], TECH_INDEX[_b]] = _capex
 PRICE_BY_SECTOR = np.array([WORLD_PRICE_EUR_PER_T[s] for s in SECTORS])
 BENCHMARK_BY_SECTOR = np.array([BENCHMARK_T_PER_T[s] for s in SECTORS])
 CBAM_BY_SECTOR = np.array([s in CBAM_SECTORS for s in SECTORS])
+CBAM_FACTOR_YEARS = np.array(sorted(CBAM_FACTOR_BY_YEAR), dtype=float)
+CBAM_FACTORS = np.array([CBAM_FACTOR_BY_YEAR[y] for y in sorted(CBAM_FACTOR_BY_YEAR)])
+# the conventional route of each sector: the comparator whose embedded emissions CBAM charges
+CONVENTIONAL: dict[str, str] = {
+    "steel": "BF-BOF",
+    "cement": "clinker kiln",
+    "chemicals": "steam cracking",
+    "refinery": "refinery",
+    "battery": "cell plant",
+    "other": "Al smelter",
+}
+CONVENTIONAL_INTENSITY_BY_SECTOR = np.array(
+    [TECHNOLOGIES[TECH_INDEX[CONVENTIONAL[s]]].intensity_t_per_t for s in SECTORS]
+)
 JOBS_PER_MT_BY_SECTOR = np.array([JOBS_PER_MT[s] for s in SECTORS])
 
 

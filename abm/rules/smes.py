@@ -47,22 +47,28 @@ def sme_finance(m: GovernanceModel) -> None:
         p.sme_advance_share + p.lever_simplification_sme_advance * lv.simplification,
         p.sme_advance_share_max,
     )
-    # payments of earlier awards come first; this step's winners start waiting next step
-    waiting = s.status == SME_WAITING
-    s.wait_months += waiting * 12.0 * dt
-    paid = waiting & (s.wait_months >= delay_m)
-    s.cash_eur += np.where(paid, s.grant_due_eur, 0.0)
-    s.grants_paid_eur += np.where(paid, s.grant_due_eur, 0.0)
-    m.eu.pay_sme(float(s.grant_due_eur[paid].sum()))
+    # payments of earlier awards come first; this step's winners start waiting next step.
+    # Updates touch only the SMEs concerned (index arrays), not every SME
+    waiting = np.flatnonzero(s.status == SME_WAITING)
+    s.wait_months[waiting] += 12.0 * dt
+    paid = waiting[s.wait_months[waiting] >= delay_m]
+    due = s.grant_due_eur[paid]
+    s.cash_eur[paid] += due
+    s.grants_paid_eur[paid] += due
+    m.eu.pay_sme(float(due.sum()))
     s.grant_due_eur[paid] = 0.0
     s.status[paid] = SME_GREEN
     s.emissions_t[paid] *= p.sme_green_emissions_factor
     if m.is_year_start:
-        capex = p.sme_capex_share * s.revenue_eur
+        consider = u_consider < p.sme_consider_per_year * s.innovation * (
+            1.0 + p.lever_rni_sme_consider_boost * lv.research_innovation
+        )
+        candidate = np.flatnonzero((s.status == SME_IDLE) & consider)
+        capex = p.sme_capex_share * s.revenue_eur[candidate]
         grant = p.sme_grant_share * capex
         p_win = logistic(
             p.sme_win_intercept
-            + p.sme_win_know_how_weight * s.know_how
+            + p.sme_win_know_how_weight * s.know_how[candidate]
             + p.lever_financing_sme_win_weight * lv.enhanced_financing
         )
         prep = (
@@ -71,28 +77,28 @@ def sme_finance(m: GovernanceModel) -> None:
             * (1.0 - p.lever_financing_sme_prep_cut * lv.enhanced_financing)
         )
         value = p_win * grant - prep - grant * (1.0 - phi) * p.sme_interest_rate * delay_m / 12.0
-        consider = u_consider < p.sme_consider_per_year * s.innovation * (
-            1.0 + p.lever_rni_sme_consider_boost * lv.research_innovation
-        )
-        applies = (s.status == SME_IDLE) & consider & (value > 0.0)
-        s.cash_eur -= np.where(applies, prep, 0.0)
-        idx = np.flatnonzero(applies)
+        applies = value > 0.0
+        idx = candidate[applies]
+        capex, grant = capex[applies], grant[applies]
+        s.cash_eur[idx] -= prep[applies]
         gumbel = -np.log(-np.log(np.clip(u_score[idx], 1e-12, 1.0 - 1e-12)))
         # advisory branches close part of each applicant's know-how gap: weak applicants gain most
         advised = p.lever_financing_sme_advice_know_how_gain * lv.enhanced_financing
         score = s.know_how[idx] + advised * (1.0 - s.know_how[idx]) + gumbel
-        order = idx[np.argsort(-score, kind="stable")]
-        win = order[np.cumsum(grant[order]) <= m.eu.remaining_eur("sme")]
+        rank = np.argsort(-score, kind="stable")
+        order, grant, capex = idx[rank], grant[rank], capex[rank]
+        within = np.cumsum(grant) <= m.eu.remaining_eur("sme")
+        win, grant, capex = order[within], grant[within], capex[within]
         # a winner that cannot bridge the delay from cash drops the project (domain §3.6)
-        bridge = s.cash_eur[win] + phi * grant[win] - capex[win]
+        bridge = s.cash_eur[win] + phi * grant - capex
         go = ~((bridge < 0) & (delay_m > p.sme_max_wait_months))
-        win = win[go]
-        m.eu.award("sme", float(grant[win].sum()))
-        s.cash_eur[win] += phi * grant[win] - capex[win]
-        s.grants_paid_eur[win] += phi * grant[win]
-        m.eu.pay_sme(float((phi * grant[win]).sum()))
-        s.grant_due_eur[win] = (1.0 - phi) * grant[win]
-        s.capex_eur[win] = capex[win]
+        win, grant, capex = win[go], grant[go], capex[go]
+        m.eu.award("sme", float(grant.sum()))
+        s.cash_eur[win] += phi * grant - capex
+        s.grants_paid_eur[win] += phi * grant
+        m.eu.pay_sme(float((phi * grant).sum()))
+        s.grant_due_eur[win] = (1.0 - phi) * grant
+        s.capex_eur[win] = capex
         s.wait_months[win] = 0.0
         s.status[win] = SME_WAITING
     # borrow to cover negative cash, repay from positive cash

@@ -1,0 +1,392 @@
+"""Compiled loops for the per-citizen arithmetic, with the numpy formulas kept as the reference.
+
+Each kernel exists twice: a numpy version (the reference, written as the rule reads in
+``docs/ODD.md``) and the same loop compiled by numba (``cache=True``, compiled on first use, so
+importing ``abm`` does not import numba). Both do the same float32 operations in the same order,
+so they agree bit for bit (``tests/test_kernels.py`` checks it on random inputs and on whole
+runs). Random draws and transcendental functions (``exp``) stay in numpy in the rules: numpy's
+SIMD ``exp`` and the C library's need not agree in the last bit, and each draw site keeps its
+stream (``abm.rng``).
+
+The backend is ``numba`` when numba can be imported, else ``numpy``; the environment variable
+``GOVSIM_KERNELS=numpy`` or :func:`use_backend` (for tests) selects the reference.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+F32Array = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+I32Array = npt.NDArray[np.int32]
+BACKENDS: tuple[str, ...] = ("numba", "numpy")
+ENV_VAR = "GOVSIM_KERNELS"
+EMPTY_F32: F32Array = np.zeros(0, dtype=np.float32)
+# glibc mallopt: arrays up to 32 MB come from the heap, and up to 128 MB of freed heap is kept
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD_BYTES = 32 * 2**20
+TRIM_THRESHOLD_BYTES = 128 * 2**20
+ALLOCATOR_ENV_VAR = "GOVSIM_MALLOC_TUNING"
+
+
+# --- the numpy reference ----------------------------------------------------------------------
+
+
+def _bounded_confidence_numpy(
+    support: F32Array,
+    epsilon: F32Array,
+    first: I32Array,
+    count: F32Array,
+    mu: np.float32,
+    u_partner: F32Array,
+    u_active: F32Array,
+    active_share: np.float32,
+) -> None:
+    """Synchronous one-sided Deffuant round in place (empty ``u_active``: everyone takes part)."""
+    partner = first + (u_partner * count).astype(first.dtype)
+    diff = support[partner] - support
+    move = np.abs(diff) < epsilon
+    if u_active.size:
+        move &= u_active < active_share
+    support += mu * diff * move
+
+
+def _apply_drivers_numpy(
+    support: F32Array,
+    city: IntArray,
+    drift_city: F32Array,
+    trust_drift: F32Array,
+    dt: np.float32,
+    employed: IntArray,
+    plant: IntArray,
+    job_risk: FloatArray,
+    threat_scale: FloatArray,
+    job_pull: np.float32,
+) -> None:
+    """Add ``dt`` times the city and trust drift, subtract employees' job threat, clip to [0, 1]."""
+    support += dt * (drift_city[city] + trust_drift)
+    risk = (job_risk[plant[employed]] * threat_scale[city[employed]]).astype(np.float32)
+    support[employed] -= job_pull * risk
+    np.clip(support, 0.0, 1.0, out=support)
+
+
+def _adopt_numpy(adoption: F32Array, support: F32Array, rate: np.float32) -> None:
+    """Adoption grows by ``rate * support * (1 - adoption)`` (in place)."""
+    adoption += rate * support * (np.float32(1.0) - adoption)
+
+
+def _participation_logit_numpy(
+    trust: F32Array,
+    offset: F32Array,
+    mode_eff: F32Array,
+    city: IntArray,
+    intercept: np.float32,
+    trust_weight: np.float32,
+    mode_weight: np.float32,
+    offset_weight: np.float32,
+) -> F32Array:
+    """The participation logit ``pi0 + pi1*trust + pi2*mode + pi3*offset`` per citizen."""
+    return np.asarray(
+        intercept + trust_weight * trust + mode_weight * mode_eff[city] + offset_weight * offset
+    )
+
+
+def _participate_numpy(
+    trust: F32Array,
+    u: F32Array,
+    prob: F32Array,
+    mode_eff: F32Array,
+    city: IntArray,
+    city_start: IntArray,
+    city_count: IntArray,
+    gain_weight: np.float32,
+) -> FloatArray:
+    """Participants (``u < prob``) gain trust; returns the number of participants per city.
+
+    Citizens are sorted by city: ``city_start``/``city_count`` give each city's block.
+    """
+    part = u < prob
+    gain = gain_weight * (mode_eff[city] / np.float32(2.0))
+    trust += gain * part
+    np.clip(trust, 0.0, 1.0, out=trust)
+    return np.bincount(city, weights=part, minlength=city_start.size)
+
+
+def _assign_plants_numpy(
+    key: FloatArray,
+    city: IntArray,
+    city_start: IntArray,
+    city_count: IntArray,
+    hi: FloatArray,
+    p_city: IntArray,
+    order: IntArray,
+) -> IntArray:
+    """Employer of each citizen: the plant whose interval on the axis ``city + u`` holds its key.
+
+    ``hi`` (sorted) ends each plant's interval, plants sorted by city (``p_city``; ``order``
+    maps back to plant indices); -1 where the key falls in no interval of the own city.
+    """
+    slot = np.searchsorted(hi, key, side="right")
+    slot_ok = slot < hi.size
+    slot_c = np.minimum(slot, hi.size - 1)
+    employed = slot_ok & (p_city[slot_c] == city)
+    return np.asarray(np.where(employed, order[slot_c], -1).astype(np.int64))
+
+
+NUMPY = SimpleNamespace(
+    bounded_confidence=_bounded_confidence_numpy,
+    apply_drivers=_apply_drivers_numpy,
+    adopt=_adopt_numpy,
+    participation_logit=_participation_logit_numpy,
+    participate=_participate_numpy,
+    assign_plants=_assign_plants_numpy,
+)
+
+
+# --- the compiled loops -----------------------------------------------------------------------
+
+
+def _bounded_confidence_loop(
+    support: F32Array,
+    epsilon: F32Array,
+    first: I32Array,
+    count: F32Array,
+    mu: np.float32,
+    u_partner: F32Array,
+    u_active: F32Array,
+    active_share: np.float32,
+) -> None:
+    # branch-free as in numpy (``+ mu * diff * move``): a random branch would mispredict
+    old = support.copy()
+    if u_active.size:
+        for i in range(old.size):
+            diff = old[first[i] + np.int32(u_partner[i] * count[i])] - old[i]
+            move = (abs(diff) < epsilon[i]) & (u_active[i] < active_share)
+            support[i] = old[i] + mu * diff * np.float32(move)
+    else:
+        for i in range(old.size):
+            diff = old[first[i] + np.int32(u_partner[i] * count[i])] - old[i]
+            support[i] = old[i] + mu * diff * np.float32(abs(diff) < epsilon[i])
+
+
+def _apply_drivers_loop(
+    support: F32Array,
+    city: IntArray,
+    drift_city: F32Array,
+    trust_drift: F32Array,
+    dt: np.float32,
+    employed: IntArray,
+    plant: IntArray,
+    job_risk: FloatArray,
+    threat_scale: FloatArray,
+    job_pull: np.float32,
+) -> None:
+    for i in range(support.size):
+        support[i] += dt * (drift_city[city[i]] + trust_drift[i])
+    for k in range(employed.size):
+        i = employed[k]
+        support[i] -= job_pull * np.float32(job_risk[plant[i]] * threat_scale[city[i]])
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(support.size):
+        # numpy's clip: max with 0 then min with 1 (-0.0 becomes 0.0; NaN passes through)
+        x = support[i]
+        if x > zero:
+            if not x < one:
+                support[i] = one
+        elif x == x:
+            support[i] = zero
+
+
+def _adopt_loop(adoption: F32Array, support: F32Array, rate: np.float32) -> None:
+    one = np.float32(1.0)
+    for i in range(adoption.size):
+        adoption[i] += rate * support[i] * (one - adoption[i])
+
+
+def _participation_logit_loop(
+    trust: F32Array,
+    offset: F32Array,
+    mode_eff: F32Array,
+    city: IntArray,
+    intercept: np.float32,
+    trust_weight: np.float32,
+    mode_weight: np.float32,
+    offset_weight: np.float32,
+) -> F32Array:
+    out = np.empty(trust.size, dtype=np.float32)
+    for i in range(trust.size):
+        out[i] = (
+            intercept
+            + trust_weight * trust[i]
+            + mode_weight * mode_eff[city[i]]
+            + offset_weight * offset[i]
+        )
+    return out
+
+
+def _participate_loop(
+    trust: F32Array,
+    u: F32Array,
+    prob: F32Array,
+    mode_eff: F32Array,
+    city: IntArray,
+    city_start: IntArray,
+    city_count: IntArray,
+    gain_weight: np.float32,
+) -> FloatArray:
+    counts = np.zeros(city_start.size)
+    zero, one, half = np.float32(0.0), np.float32(1.0), np.float32(2.0)
+    for c in range(city_start.size):
+        gain = gain_weight * (mode_eff[c] / half)
+        n_part = 0
+        for i in range(city_start[c], city_start[c] + city_count[c]):
+            part = u[i] < prob[i]
+            x = trust[i] + gain * np.float32(part)
+            n_part += part
+            if x > zero:
+                trust[i] = x if x < one else one
+            else:
+                trust[i] = x if x != x else zero
+        counts[c] = n_part
+    return counts
+
+
+def _assign_plants_loop(
+    key: FloatArray,
+    city: IntArray,
+    city_start: IntArray,
+    city_count: IntArray,
+    hi: FloatArray,
+    p_city: IntArray,
+    order: IntArray,
+) -> IntArray:
+    # keys of city c lie in [c, c + 1): every hi <= c is below them, so the count of hi <= key
+    # (numpy's searchsorted, side right) starts at the count of hi <= c and grows by a few plants
+    plant = np.full(key.size, -1, dtype=np.int64)
+    first = np.searchsorted(hi, np.arange(city_start.size).astype(np.float64), side="right")
+    for c in range(city_start.size):
+        for i in range(city_start[c], city_start[c] + city_count[c]):
+            j = first[c]
+            while j < hi.size and hi[j] <= key[i]:
+                j += 1
+            if j < hi.size and p_city[j] == city[i]:
+                plant[i] = order[j]
+    return plant
+
+
+_COMPILED: SimpleNamespace | None = None
+
+
+def _compile() -> SimpleNamespace:
+    """numba-compile the loops (once per process; machine code cached on disk by numba)."""
+    global _COMPILED
+    if _COMPILED is None:
+        import numba
+
+        def jit(fn: Callable[..., Any]) -> Any:
+            return numba.njit(cache=True, nogil=True, boundscheck=False)(fn)
+
+        _COMPILED = SimpleNamespace(
+            bounded_confidence=jit(_bounded_confidence_loop),
+            apply_drivers=jit(_apply_drivers_loop),
+            adopt=jit(_adopt_loop),
+            participation_logit=jit(_participation_logit_loop),
+            participate=jit(_participate_loop),
+            assign_plants=jit(_assign_plants_loop),
+        )
+    return _COMPILED
+
+
+# --- backend choice ---------------------------------------------------------------------------
+
+
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _default_backend() -> str:
+    """``$GOVSIM_KERNELS`` if set (checked), else numba when it can be imported."""
+    chosen = os.environ.get(ENV_VAR, "").strip().lower()
+    if chosen:
+        if chosen not in BACKENDS:
+            raise ValueError(f"{ENV_VAR}={chosen!r}: allowed values are {', '.join(BACKENDS)}")
+        return chosen
+    return "numba" if _numba_available() else "numpy"
+
+
+_backend: str | None = None
+
+
+def backend() -> str:
+    """The kernel backend in use: ``numba`` or ``numpy``."""
+    global _backend
+    if _backend is None:
+        _backend = _default_backend()
+    return _backend
+
+
+def kernels() -> SimpleNamespace:
+    """The kernel functions of the backend in use."""
+    return _compile() if backend() == "numba" else NUMPY
+
+
+@contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Run the enclosed code with kernel backend ``name`` (tests compare the two)."""
+    global _backend
+    if name not in BACKENDS:
+        raise ValueError(f"unknown kernel backend {name!r}; allowed: {', '.join(BACKENDS)}")
+    previous = backend()
+    _backend = name
+    try:
+        yield
+    finally:
+        _backend = previous
+
+
+# --- the allocator ----------------------------------------------------------------------------
+
+_allocator_tuned = False
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc reuse freed array memory instead of returning it to the OS (once per process).
+
+    A step allocates many short-lived arrays of 0.1-8 MB (one float per citizen). glibc serves
+    blocks above its mmap threshold (128 kB at first) with fresh pages and returns them on free,
+    so every such temporary costs a page fault per 4 kB; at the calibration set-up that was about
+    5,400 of a run's 9,400 minor faults. Raising the thresholds keeps that memory for reuse. Numbers
+    do not change; peak memory rises by at most the trim threshold. No-op off glibc or with
+    ``GOVSIM_MALLOC_TUNING=0``; returns whether the setting was applied.
+    """
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
+    if not sys.platform.startswith("linux") or os.environ.get(ALLOCATOR_ENV_VAR, "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 1
+    ok = mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES) == 1 and ok
+    _allocator_tuned = ok
+    return ok
