@@ -111,3 +111,52 @@ def test_compare_posteriors_accepts_itself_and_flags_a_shifted_copy(tmp_path: Pa
     assert not params["ok"].iloc[0] and params["ok"].iloc[1:].all()
     assert targets["ok"].all()
     assert script.main([str(committed), str(shifted)]) == 1
+
+
+def test_no_posterior_presses_a_prior_bound_unless_it_is_a_physical_limit() -> None:
+    """Issue 12: no 5%/95% quantile within 2% of the range of a prior bound, unless the
+    registry says that bound is a physical limit (then the mechanism is named there)."""
+    post = posterior.load_posterior()
+    summary = post.summary.set_index("name")
+    pressing = []
+    for name in post.names:
+        lo, hi = PARAMETER_META[name]["low"], PARAMETER_META[name]["high"]
+        margin = 0.02 * (hi - lo)
+        q05, q95 = summary.loc[name, "q05"], summary.loc[name, "q95"]
+        if (q05 - lo < margin or hi - q95 < margin) and "physical limit" not in str(
+            PARAMETER_META[name]["source"]
+        ):
+            pressing.append((name, q05, q95, lo, hi))
+    assert not pressing, pressing
+
+
+def test_committed_coverage_is_calibrated_for_identified_parameters() -> None:
+    """Issue 12: the coverage test of the default engine on >= 100 synthetic surveys."""
+    cov = pd.read_csv(posterior.POSTERIOR_DIR / "coverage.csv")
+    engine = posterior.load_posterior().manifest.get("engine", "npe")
+    part = cov[cov["engine"] == ("npe" if engine == "npe" else "abc_rejection")]
+    assert len(part) == len(smc.load_spec().parameters)
+    assert (part["n_surveys"] >= 100).all()
+    identified = part[part["identified"]]
+    assert len(identified) > 0
+    bad = identified[~identified["coverage_90"].between(0.85, 0.95)]
+    assert bad.empty, bad.to_string()
+
+
+def test_split_uncertainty_separates_parameter_from_seed_noise() -> None:
+    """Known answer: effects = draw effect (sd 2) + seed noise (sd 0.5), two seeds per draw."""
+    from types import SimpleNamespace
+
+    from calibration.uncertainty import SEEDS_PER_DRAW, split_uncertainty
+
+    rng = np.random.default_rng(0)
+    n_draws = 400
+    draw_effect = np.repeat(rng.normal(0.0, 2.0, n_draws), SEEDS_PER_DRAW)
+    effect = draw_effect + rng.normal(0.0, 0.5, draw_effect.size)
+    base = [SimpleNamespace(seed=i, headline={"x": 10.0}) for i in range(effect.size)]
+    lever = [SimpleNamespace(seed=i, headline={"x": 10.0 + e}) for i, e in enumerate(effect)]
+    table = split_uncertainty({"baseline": base, "lever": lever}, "baseline").iloc[0]
+    assert table["draws"] == n_draws
+    assert table["sd_seed_noise"] == pytest.approx(0.5, rel=0.1)
+    assert table["sd_parameter"] == pytest.approx(2.0, rel=0.1)
+    assert table["parameter_share_of_variance"] > 0.9
