@@ -456,6 +456,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             wall_s=wall,
             reproduce=reproduce,
         )
+        uncertainty = getattr(args, "posterior_uncertainty", None)
+        if uncertainty is not None:  # --posterior: seed noise vs parameter uncertainty
+            uncertainty.to_csv(tmp / "posterior_uncertainty.csv", index=False)
     print(f"simulated {len(configs) * len(seeds)} runs in {wall:.1f} s")
     print(f"results: {out}  ({', '.join(written)})")
     reference = summaries[configs[0].name]
