@@ -371,9 +371,9 @@ def cmd_case(args: argparse.Namespace) -> int:
         raise BadInput(f"output directory {out} exists and is not empty")
     draws = None
     if getattr(args, "posterior", None) is not None:
-        from experiments.compare import load_posterior_option
+        from experiments.posterior_option import load_posterior_arg
 
-        post = load_posterior_option(args)
+        post = load_posterior_arg(args)
         draws = post.sample(len(seeds), args.seed)
         print(
             f"sampling the calibrated parameters from {post.directory} (calibration "
@@ -486,7 +486,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="lever files to use (default: the shipped experiments/scenarios/levers)",
     )
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
-    from experiments.cli import posterior_option
+    from experiments.posterior_option import posterior_option
 
     posterior_option(case)
     case.set_defaults(handler=cmd_case)

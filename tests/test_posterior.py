@@ -185,7 +185,7 @@ def test_sweep_posterior_gives_each_replicate_its_draw_and_factors_win() -> None
     for r, seed in enumerate(seeds[:2]):
         params = exp.config_for(values, 0, seed).parameters
         for name, value in draws[r].items():
-            expected = values[name] if name in values else value
+            expected = values.get(name, value)
             assert getattr(params, name) == pytest.approx(expected), name
     # without a seed (or without draws) the base scenario's parameters are used
     plain = exp.config_for(values, 0).parameters

@@ -91,7 +91,7 @@ def register(subparsers: Any) -> None:
         help=f"bootstrap resamples of the replicates (default {DEFAULT_BOOTSTRAP}; 0 = none)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    from experiments.cli import posterior_option
+    from experiments.posterior_option import posterior_option
 
     posterior_option(p)  # one calibrated draw per replicate seed (issue 12)
     p.set_defaults(handler=cmd_sensitivity)

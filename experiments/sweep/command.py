@@ -55,7 +55,7 @@ def register(subparsers: Any) -> None:
         "--samples", type=int_at_least(1), metavar="N", help="override the experiment's samples"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    from experiments.cli import posterior_option
+    from experiments.posterior_option import posterior_option
 
     posterior_option(p)
     p.set_defaults(handler=cmd_sweep)
@@ -65,9 +65,9 @@ def with_posterior(exp: Experiment, args: argparse.Namespace) -> Experiment:
     """``--posterior``: one calibrated parameter draw per replicate seed (design factors win)."""
     if getattr(args, "posterior", None) is None:
         return exp
-    from experiments.compare import load_posterior_option
+    from experiments.posterior_option import load_posterior_arg
 
-    post = load_posterior_option(args)
+    post = load_posterior_arg(args)
     draws = post.sample(exp.replicates, exp.seed)
     print(
         f"sampling the calibrated parameters from {post.directory} (calibration "
