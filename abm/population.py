@@ -460,7 +460,10 @@ def build_cities(
         rng.normal(params.commitment_initial_mean + 0.1 * mission, 0.12, n), 0.05, 0.95
     )
     awareness = np.clip(rng.beta(2.0, 2.0, n) + 0.25 * mission, 0.02, 0.98)
-    ccc = mission & (label_year_full(label_year, n) <= 2025.0)
+    # with endogenous Labels (calibration set-up, starting before 2023) no city starts with a CCC
+    ccc = (
+        mission & (label_year_full(label_year, n) <= 2025.0) & bool(params.mission_labels_from_data)
+    )
     peers = build_peers(nations.region[country], population, PEERS_PER_CITY)
     label_all = label_year_full(label_year, n)
     cities = Cities(

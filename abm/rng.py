@@ -54,6 +54,11 @@ _PURPOSE_WORD: dict[str, int] = {
     # issue 13: independent replicate seeds per design row, and robustness scenario sampling
     "point_replicates": zlib.crc32(b"point_replicates"),
     "robustness_scenarios": zlib.crc32(b"robustness_scenarios"),
+    # calibration engines (issue 12): CRC-32 of the name
+    "npe_prior": zlib.crc32(b"npe_prior"),  # reference-table parameter sets from the prior
+    "npe_posterior": zlib.crc32(b"npe_posterior"),  # NPE draws for the real survey
+    "sbc": zlib.crc32(b"sbc"),  # posterior draws of the coverage test
+    "survey_sample": zlib.crc32(b"survey_sample"),  # drawn synthetic surveys of the engines
 }
 PURPOSES: tuple[str, ...] = (*_PURPOSE_WORD, "replicates", "experiment_design")
 

@@ -36,7 +36,7 @@ draws one concrete survey (a tidy table, for cross-tabulation and predictive che
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +50,17 @@ from abm.model import GovernanceModel
 WARM_UP_YEARS = 1
 NMC = "nmc_survey_2024"
 EOI = "eoi_2021"
+DYNAMICS = "dynamics"
 INSTRUMENTS: tuple[str, ...] = (NMC, EOI)
+# model time (start of a year) at which each instrument is read: the EoI closed in early 2022
+# (answers about 2021), the NMC survey ran in 2024 (read at the end of 2024); a model that starts
+# later reads it after WARM_UP_YEARS instead
+SURVEY_YEAR: dict[str, float] = {EOI: 2022.0, NMC: 2025.0}
+# dynamic patterns: Mission Labels at the ends of 2023-2025, CCCs in mid-2024 (between the ends
+# of 2023 and 2024), absorption at the ends of the run's years 5 and 7
+LABEL_YEARS: tuple[float, ...] = (2024.0, 2025.0, 2026.0)
+CCC_YEAR = 2024.5
+ABSORPTION_RUN_YEARS: tuple[int, ...] = (5, 7)
 N_CUTS = 4
 
 BARRIER_SCALE: tuple[str, ...] = ("1 (no challenge)", "2", "3", "4", "5 (high challenge)")
@@ -100,6 +110,9 @@ ITEMS: tuple[Item, ...] = (
     _rating("barrier_lack_climate_finance_knowledge", "finance_knowledge"),
     _rating("barrier_lack_technical_knowledge", "technical_knowledge"),
     _rating("barrier_lack_emissions_tools", "technical_knowledge"),
+    _rating("barrier_market_uncertainties", "market"),
+    _rating("barrier_lack_available_technologies", "technology"),
+    _rating("barrier_public_private_collab", "public_private"),
     _value("support_value_financial_support_projects", "funding_gap"),
     _value("support_value_financial_advisory", "finance_knowledge"),
     _value("support_value_capacity_building", "workload"),
@@ -189,14 +202,38 @@ ITEMS: tuple[Item, ...] = (
         responders=MISSION,
     ),
 )
-ITEM_BY_ID: dict[str, Item] = {item.id: item for item in ITEMS}
+# dynamic patterns (pattern-oriented modelling, issue 12): read off the run, not asked
+DYNAMIC_ITEMS: tuple[Item, ...] = (
+    Item(
+        "mission_label_timing",
+        DYNAMICS,
+        "dynamic",
+        (
+            "Label in 2023",
+            "Label in 2024",
+            "Label in 2025",
+            "no Label by the end of 2025",
+        ),
+        responders=MISSION,
+    ),
+    Item(
+        "mission_ccc_mid_2024",
+        DYNAMICS,
+        "dynamic",
+        ("CCC created by June 2024", "no CCC by June 2024"),
+        responders=MISSION,
+    ),
+    Item(
+        "grant_absorption_curve",
+        DYNAMICS,
+        "dynamic",
+        ("paid by the end of year 5", "paid by the end of year 7"),
+    ),
+)
+ITEM_BY_ID: dict[str, Item] = {item.id: item for item in (*ITEMS, *DYNAMIC_ITEMS)}
 # Transcribed survey targets the model does not answer, and why (docs/ODD.md §7.14)
 NOT_ANSWERED: dict[str, str] = {
-    "barrier_public_private_collab": "no state for city-firm collaboration in cities without "
-    "plants (their dialogue level is a constant), so the answer would be fixed by cut-points",
     "barrier_geomorphic_climate": "geography and climate are outside the model",
-    "barrier_lack_available_technologies": "technology availability is exogenous to cities",
-    "barrier_market_uncertainties": "price and inflation volatility is exogenous to cities",
     "nmc_plan_types": "plans are not modelled",
     "nmc_ghg_inventory_status": "monitoring and inventories are not modelled",
     "nmc_citizen_engagement_modes": "cities have one main engagement mode, not a set of "
@@ -246,6 +283,7 @@ def severities(m: GovernanceModel) -> dict[str, np.ndarray]:
         pr.city[alive][pipeline], weights=pr.cost_eur[alive][pipeline], minlength=c.n
     )
     enables = m.nations.enables_instruments[c.country].astype(float)
+    deal_gap = private_deal_gap(m)
     return {
         "workload": ratio / (1.0 + ratio),
         "funding_gap": waiting_eur / (waiting_eur + in_reach + 1.0),
@@ -256,7 +294,65 @@ def severities(m: GovernanceModel) -> dict[str, np.ndarray]:
         "citizens": 0.5 * (1.0 - m.support) + 0.5 * (1.0 - m.participation_rate),
         "finance_knowledge": 1.0 - c.finance_skill,
         "technical_knowledge": 1.0 - c.skill,
+        # the barrier items the levers act on (issue 12): price risk, technology, collaboration
+        "market": 0.5 * price_uncertainty(m) + 0.5 * deal_gap,
+        "technology": technology_gap(m),
+        "public_private": 0.5 * (1.0 - c.industry_dialogue) + 0.5 * deal_gap,
     }
+
+
+def price_uncertainty(m: GovernanceModel) -> float:
+    """Carbon-price risk in [0, 1): effective log volatility against the registry's default.
+
+    ``v / (v + v0)`` with ``v`` the EUA volatility after the predictable-2040-pathway lever and
+    ``v0`` = ``carbon_price_volatility`` itself, so the baseline reads 1/2 and the lever lowers it.
+    """
+    p = m.params
+    v = p.carbon_price_volatility * (
+        1.0 - p.lever_pathway_uncertainty_cut * m.levers.predictable_pathway_2040
+    )
+    return float(v / (v + p.carbon_price_volatility + 1e-9))
+
+
+def private_deal_gap(m: GovernanceModel) -> np.ndarray:
+    """Per city: share of its bankable prepared projects without a closed private deal.
+
+    From the private-finance mechanism (abm/rules/finance.py): a bankable project that waits
+    without private capital is a failed or pending deal with investors; cities with no
+    bankable project read the mean of the others.
+    """
+    from abm.rules.finance import bankable_share
+
+    c = m.cities
+    pr = m.projects
+    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    if idx.size == 0:
+        return np.full(c.n, 0.5)
+    bankable = bankable_share(m, idx) > 0.0
+    city = pr.city[idx][bankable]
+    open_deal = (pr.private_eur[idx][bankable] <= 0.0).astype(float)
+    count = np.bincount(city, minlength=c.n)
+    gap = np.bincount(city, weights=open_deal, minlength=c.n)
+    mean = float(gap.sum()) / max(int(count.sum()), 1)
+    return np.where(count > 0, gap / np.maximum(count, 1), mean)
+
+
+def technology_gap(m: GovernanceModel) -> np.ndarray:
+    """Per city: 1 - technology readiness: its SMEs' mean innovation and circular options.
+
+    Half the mean innovation propensity of the city's SMEs (R&I raises adoption), half the
+    availability of circular-economy options (``circular_without_rni`` and the R&I lever).
+    """
+    c = m.cities
+    s = m.smes
+    p = m.params
+    count = np.bincount(s.city, minlength=c.n)
+    total = np.bincount(s.city, weights=s.innovation, minlength=c.n)
+    mean = float(s.innovation.mean()) if s.innovation.size else 0.5
+    innovation = np.where(count > 0, total / np.maximum(count, 1), mean)
+    rni = m.levers.research_innovation
+    circular = p.circular_without_rni + (1.0 - p.circular_without_rni) * rni
+    return np.asarray(1.0 - 0.5 * innovation - 0.5 * circular)
 
 
 def cut_points(params: Parameters, value_scale: bool = False) -> np.ndarray:
@@ -385,12 +481,14 @@ def response_weights(m: GovernanceModel, group: str) -> np.ndarray:
     return reached * np.exp(m.params.survey_selection_weight * m.cities.awareness)
 
 
-def expected_distributions(m: GovernanceModel) -> dict[str, np.ndarray]:
+def expected_distributions(
+    m: GovernanceModel, items: Sequence[Item] = ITEMS
+) -> dict[str, np.ndarray]:
     """Each item's expected answer shares among respondents (self-selection weighted)."""
     sev = severities(m)
-    weights = {group: response_weights(m, group) for group in {i.responders for i in ITEMS}}
+    weights = {group: response_weights(m, group) for group in {i.responders for i in items}}
     out = {}
-    for item in ITEMS:
+    for item in items:
         w = weights[item.responders]
         probs = answer_probabilities(m, item, sev)
         out[item.id] = (w[:, None] * probs).sum(axis=0) / w.sum()
@@ -490,9 +588,128 @@ def administer(
     return frame
 
 
+def survey_year(config: ScenarioConfig, instrument: str) -> float:
+    """Model time at which an instrument is read: its date, or after the warm-up if later."""
+    return max(SURVEY_YEAR[instrument], float(config.start_year + WARM_UP_YEARS))
+
+
 def warm_up(config: ScenarioConfig, seed: int) -> GovernanceModel:
-    """Build the model and run it to the survey date."""
+    """Build the model and run it to the NMC survey date."""
     model = GovernanceModel(config, seed)
-    for _ in range(WARM_UP_YEARS * config.steps_per_year):
+    steps = round((survey_year(config, NMC) - config.start_year) * config.steps_per_year)
+    for _ in range(steps):
         model.step()
     return model
+
+
+def has_dynamics(config: ScenarioConfig) -> bool:
+    """Whether a set-up starts early enough, with endogenous Labels, for the dynamic patterns."""
+    return config.start_year <= SURVEY_YEAR[EOI] - 1 and not bool(
+        config.parameters.mission_labels_from_data
+    )
+
+
+def simulate_survey(
+    config: ScenarioConfig,
+    seed: int,
+    sample_sizes: Mapping[str, int] | None = None,
+    rng: np.random.Generator | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one model and read every instrument at its date, and the dynamic patterns.
+
+    Without ``sample_sizes`` each survey item gets its expected answer shares
+    (:func:`expected_distributions`); with them, the shares of one drawn survey of that many
+    respondents per item (:func:`sampled_distributions`, respondent bias shared across a
+    respondent's items). Dynamic patterns (only when :func:`has_dynamics`) are read off the run.
+    """
+    model = GovernanceModel(config, seed)
+    due = {inst: survey_year(config, inst) for inst in INSTRUMENTS}
+    dynamic = has_dynamics(config)
+    marks: dict[float, tuple[float, float, float]] = {}
+    wanted = set(LABEL_YEARS) | {np.floor(CCC_YEAR), np.ceil(CCC_YEAR)}
+    wanted |= {float(config.start_year + k) for k in ABSORPTION_RUN_YEARS}
+    end = max([*due.values(), *(wanted if dynamic else [])])
+    out: dict[str, np.ndarray] = {}
+    mc = model.cities.mission
+    while True:
+        year = round(model.year, 6)
+        for inst, when in due.items():
+            if abs(year - when) < 1e-6:
+                items = [i for i in ITEMS if i.instrument == inst]
+                if sample_sizes is None:
+                    shares = expected_distributions(model, items)
+                else:
+                    assert rng is not None, "sampled surveys need a generator"
+                    shares = sampled_distributions(model, items, sample_sizes, rng)
+                out.update(shares)
+        if dynamic and year in wanted:
+            awarded = model.accounts["awarded_eur"]
+            marks[year] = (
+                float(model.cities.label[mc].mean()),
+                float(model.cities.ccc_signed[mc].mean()),
+                model.accounts["paid_eur"] / awarded if awarded > 0 else 0.0,
+            )
+        if year >= end - 1e-6:
+            break
+        model.step()
+    if dynamic:
+        cum = [marks[y][0] for y in LABEL_YEARS]
+        out["mission_label_timing"] = np.diff(np.array([0.0, *cum, 1.0]))
+        lo, hi = np.floor(CCC_YEAR), np.ceil(CCC_YEAR)
+        ccc = marks[lo][1] + (CCC_YEAR - lo) * (marks[hi][1] - marks[lo][1])
+        out["mission_ccc_mid_2024"] = np.array([ccc, 1.0 - ccc])
+        out["grant_absorption_curve"] = np.array(
+            [marks[float(config.start_year + k)][2] for k in ABSORPTION_RUN_YEARS]
+        )
+    return out
+
+
+def sampled_distributions(
+    m: GovernanceModel,
+    items: Sequence[Item],
+    sample_sizes: Mapping[str, int],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Answer shares of one drawn survey: ``sample_sizes[item]`` respondents per item.
+
+    Each respondent group answers as one sample: its members are drawn by response
+    propensity (self-selection) and each has one bias shared by all its ratings, so answers of
+    one respondent are correlated as in the real survey. An item with fewer answers (e.g. 47 of
+    62) takes the first of the sample.
+    """
+    p = m.params
+    sev = severities(m)
+    groups = {i.responders for i in items}
+    largest = {
+        g: max(sample_sizes.get(i.id, 0) for i in items if i.responders == g) for g in groups
+    }
+    sample = {g: rng.permutation(sample_respondents(m, g, largest[g], rng)) for g in groups}
+    bias = rng.normal(0.0, p.survey_respondent_bias_sd, m.cities.n)
+    out: dict[str, np.ndarray] = {}
+    for item in items:
+        who = sample[item.responders][: max(sample_sizes.get(item.id, 0), 1)]
+        k = len(item.categories)
+        if item.kind in ("state", "attribute"):
+            draws = _draw_categorical(answer_probabilities(m, item, sev)[who], rng)
+            out[item.id] = np.bincount(draws, minlength=k) / who.size
+            continue
+        shares = np.zeros(k)
+        for col, driver in enumerate(item.drivers):
+            z = latent_mean(p, sev[driver][who]) + bias[who] + rng.standard_normal(who.size)
+            if item.kind in ("rating", "value"):
+                value = item.kind == "value"
+                level = (z[:, None] > cut_points(p, value)[None, :]).sum(axis=1)
+                if value:
+                    level = 4 - level
+                    flip = rng.random(who.size) < p.survey_careless_share
+                    level = np.where(flip, 4 - level, level)
+                shares = np.bincount(level, minlength=k) / who.size
+                continue
+            threshold = _threshold(p, item.cut)
+            first = (z < threshold) if item.below else (z > threshold)
+            if item.kind == "multi":
+                shares[col] = first.mean()
+            else:
+                shares = np.array([first.mean(), 1.0 - first.mean()])
+        out[item.id] = shares
+    return out

@@ -13,9 +13,11 @@ interval.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -126,6 +128,99 @@ def fit_tables(
             }
         )
     return pd.DataFrame(rows), pd.DataFrame(ppc)
+
+
+def deviance_reference(
+    sampled: SurveySimulator,
+    draws: pd.DataFrame,
+    fit: TargetSet,
+    pred: PredictiveDraws,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Goodness of fit with honest degrees of freedom and a respondent-aware reference.
+
+    The summed deviance of the fitted targets against the posterior-mean expected shares is read
+    against chi-squared on (item df - calibrated parameters) df, and against the deviances of
+    drawn surveys (``sampled``: respondents share a bias across items, so their answers are
+    correlated) from each posterior draw's own expected shares: the share of those at least as
+    large is a p-value that does not assume independent items.
+    """
+    from scipy.stats import chi2
+
+    observed = float(sum(deviance(t, pred.expected[tid].mean(axis=0)) for tid, t in fit.items()))
+    df_items = int(sum(degrees_of_freedom(t) for t in fit.values()))
+    k = len([c for c in draws.columns if c != "weight"])
+    df = max(df_items - k, 1)
+    reference = []
+    for j, (_, row) in enumerate(draws.iterrows()):
+        theta = {n: float(row[n]) for n in sampled.names}
+        drawn = sampled.simulate(theta, parameter_seed(theta, replicate=2))
+        total = 0.0
+        for tid, target in fit.items():
+            fake = dataclasses.replace(target, shares=aligned_shares(target, drawn[tid]))
+            total += deviance(fake, pred.expected[tid][j])
+        reference.append(total)
+    ref = np.asarray(reference)
+    return {
+        "deviance": observed,
+        "df_items": df_items,
+        "df": df,
+        "p_chi2": float(chi2.sf(observed, df)),
+        "reference_mean": float(ref.mean()) if ref.size else float("nan"),
+        "reference_q95": float(np.quantile(ref, 0.95)) if ref.size else float("nan"),
+        "p_simulated": float(np.mean(ref >= observed)) if ref.size else float("nan"),
+        "reference_draws": int(ref.size),
+    }
+
+
+def plot_coverage(cov: pd.DataFrame, ranks: pd.DataFrame, path: Path, n_draws: int) -> None:
+    """Empirical 50%/90% coverage per parameter and engine, and the SBC rank histograms."""
+    engines = list(dict.fromkeys(cov["engine"]))
+    names = list(dict.fromkeys(cov["parameter"]))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 0.35 * len(names) + 2.0))
+    y = np.arange(len(names))
+    for e, engine in enumerate(engines):
+        part = cov[cov["engine"] == engine].set_index("parameter").loc[names]
+        off = (e - 0.5) * 0.3
+        for ax, col, nominal in ((axes[0], "coverage_90", 0.9), (axes[0], "coverage_50", 0.5)):
+            marker = "o" if col == "coverage_90" else "s"
+            ax.scatter(
+                part[col],
+                y + off,
+                color=OKABE_ITO[e],
+                marker=marker,
+                s=18,
+                label=f"{engine} {col[-2:]}%",
+            )
+            ax.axvline(nominal, color="#888888", lw=0.8)
+    axes[0].axvspan(0.85, 0.95, color="#DDDDDD", zorder=0)
+    axes[0].set_yticks(y)
+    axes[0].set_yticklabels(
+        [
+            f"{n}{'' if bool(cov[(cov.parameter == n)]['identified'].iloc[0]) else ' (weak)'}"
+            for n in names
+        ],
+        fontsize=7,
+    )
+    axes[0].set_xlim(0, 1)
+    axes[0].set_xlabel("empirical coverage (grey band: 90% target 0.85-0.95)")
+    axes[0].legend(fontsize=7, loc="lower left")
+    bins = np.linspace(-0.5, n_draws + 0.5, 11)
+    for e, engine in enumerate(engines):
+        part = ranks[ranks["engine"] == engine]
+        axes[1].hist(
+            part["rank"], bins=bins, histtype="step", color=OKABE_ITO[e], label=engine, density=True
+        )
+    axes[1].axhline(1.0 / (n_draws + 1), color="#888888", lw=0.8)
+    axes[1].set_xlabel(
+        f"SBC rank of the true value among {n_draws} posterior draws (all parameters)"
+    )
+    axes[1].legend(fontsize=7)
+    n = int(cov["n_surveys"].iloc[0])
+    fig.suptitle(f"Coverage test on {n} synthetic surveys from known parameters", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def add_not_modelled(fit_table: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:

@@ -27,10 +27,10 @@ import pandas as pd
 
 from abm.config import PARAMETER_META, ScenarioConfig
 from abm.population import POPULATION_CACHE
-from abm.rng import parameter_seed
-from abm.survey import ITEM_BY_ID, expected_distributions, warm_up
+from abm.rng import generator, parameter_seed
+from abm.survey import ITEM_BY_ID, simulate_survey
 from calibration.distance import SurveyDistance, modelled, observed_statistics
-from calibration.targets import TargetError, TargetSet, load_targets
+from calibration.targets import TargetError, TargetSet, load_all_targets
 
 SPEC_FILE = Path(__file__).resolve().parent / "calibration.toml"
 SPEC_KEYS = {
@@ -43,7 +43,12 @@ SPEC_KEYS = {
     "seed": int,
     "parameters": list,
     "held_out": list,
+    "inputs": list,
+    "engine": str,
+    "simulations": int,
+    "coverage_surveys": int,
 }
+ENGINES = ("npe", "abc")
 
 
 # Perturbation kernel: a Gaussian with the particles' weighted covariance times Silverman's
@@ -72,6 +77,10 @@ class CalibrationSpec:
     seed: int
     parameters: tuple[str, ...]
     held_out: tuple[str, ...]
+    inputs: tuple[str, ...] = ()  # items whose shares build the population: not scored
+    engine: str = "npe"  # the default engine: "npe" (neural posterior) or "abc" (ABC-SMC)
+    simulations: int = 6000  # reference-table size of NPE (and the budget of the comparison)
+    coverage_surveys: int = 200  # synthetic surveys of the coverage test
 
     def with_changes(self, **changes: Any) -> CalibrationSpec:
         """A copy with some settings overridden (command-line options)."""
@@ -88,6 +97,7 @@ class CalibrationSpec:
         out["scenario"] = str(self.scenario)
         out["parameters"] = list(self.parameters)
         out["held_out"] = list(self.held_out)
+        out["inputs"] = list(self.inputs)
         return out
 
 
@@ -115,7 +125,11 @@ def load_spec(path: Path | None = None) -> CalibrationSpec:
             problems.append(f"{file}: [calibration] {key}: expected {kind.__name__}")
     if problems:
         raise SpecError("\n".join(problems))
-    for key in ("population_size", "generations", "max_simulations"):
+    if table["engine"] not in ENGINES:
+        problems.append(
+            f"{file}: [calibration] engine: {table['engine']!r}; allowed: {', '.join(ENGINES)}"
+        )
+    for key in ("population_size", "generations", "max_simulations", "simulations"):
         if table[key] < 1:
             problems.append(f"{file}: [calibration] {key}: must be >= 1, got {table[key]}")
     if not 0.0 < table["quantile"] < 1.0:
@@ -128,12 +142,15 @@ def load_spec(path: Path | None = None) -> CalibrationSpec:
             )
     if len(set(table["parameters"])) != len(table["parameters"]) or not table["parameters"]:
         problems.append(f"{file}: [calibration] parameters: must be non-empty and unique")
-    for item in table["held_out"]:
-        if item not in ITEM_BY_ID:
-            problems.append(
-                f"{file}: [calibration] held_out: {item!r} is not a survey item the model "
-                f"answers; allowed: {', '.join(ITEM_BY_ID)}"
-            )
+    if table["coverage_surveys"] < 0:
+        problems.append(f"{file}: [calibration] coverage_surveys: must be >= 0")
+    for key in ("held_out", "inputs"):
+        for item in table[key]:
+            if item not in ITEM_BY_ID:
+                problems.append(
+                    f"{file}: [calibration] {key}: {item!r} is not a survey item the model "
+                    f"answers; allowed: {', '.join(ITEM_BY_ID)}"
+                )
     if problems:
         raise SpecError("\n".join(problems))
     scenario = (file.parent / table["scenario"]).resolve()
@@ -148,6 +165,10 @@ def load_spec(path: Path | None = None) -> CalibrationSpec:
         seed=table["seed"],
         parameters=tuple(table["parameters"]),
         held_out=tuple(table["held_out"]),
+        inputs=tuple(table["inputs"]),
+        engine=table["engine"],
+        simulations=table["simulations"],
+        coverage_surveys=table["coverage_surveys"],
     )
 
 
@@ -157,16 +178,27 @@ def split_targets(spec: CalibrationSpec, targets: TargetSet) -> tuple[TargetSet,
     missing = [i for i in spec.held_out if i not in targets]
     if missing:
         raise TargetError(f"held-out item(s) without a target file entry: {', '.join(missing)}")
-    fit = [i for i in answered if i not in spec.held_out]
+    fit = [i for i in answered if i not in spec.held_out and i not in spec.inputs]
     return targets.select(fit), targets.select(spec.held_out)
+
+
+def sample_sizes(targets: TargetSet) -> dict[str, int]:
+    """Respondents per item of the real surveys (the drawn synthetic surveys use the same n)."""
+    return {tid: t.n for tid, t in targets.items()}
 
 
 @dataclass(frozen=True)
 class SurveySimulator:
-    """pyabc model: parameters -> each survey item's expected answer shares (picklable)."""
+    """Parameters -> each survey item's answer shares and the dynamic patterns (picklable).
+
+    ``sizes`` None: expected shares (smooth); else the shares of one drawn survey of that many
+    respondents per item, with each respondent's bias shared across its items, so the
+    respondent effect is integrated by simulation (the calibration engines use this).
+    """
 
     config: ScenarioConfig
     names: tuple[str, ...]
+    sizes: Mapping[str, int] | None = None
 
     def configure(self, theta: Mapping[str, float]) -> ScenarioConfig:
         """The scenario with the calibrated parameters set to ``theta``."""
@@ -178,13 +210,18 @@ class SurveySimulator:
         return self.simulate(values, parameter_seed(values))
 
     def simulate(self, theta: Mapping[str, float], seed: int) -> dict[str, np.ndarray]:
-        """Expected answer shares of every survey item under ``theta`` with ``seed``.
+        """Answer shares of every survey item (and the dynamics) under ``theta`` with ``seed``.
 
         Each particle has its own seed, so its population is never asked for again: it is
         built without the population cache (no copy kept).
         """
+        rng = None if self.sizes is None else generator(seed, "survey_sample")
         with POPULATION_CACHE.bypassed():
-            return expected_distributions(warm_up(self.configure(theta), seed))
+            return simulate_survey(self.configure(theta), seed, self.sizes, rng)
+
+    def expected(self) -> SurveySimulator:
+        """The same simulator returning expected shares (predictive checks)."""
+        return dataclasses.replace(self, sizes=None)
 
 
 def make_prior(spec: CalibrationSpec) -> Any:
@@ -219,7 +256,7 @@ def build_abc(
     import pyabc
 
     return pyabc.ABCSMC(
-        SurveySimulator(config, spec.parameters),
+        SurveySimulator(config, spec.parameters, sample_sizes(load_all_targets())),
         make_prior(spec),
         SurveyDistance(fit),
         population_size=spec.population_size,
@@ -243,7 +280,7 @@ def run_abc(
     ``fit`` overrides the fitted targets (parameter-recovery tests fit synthetic surveys).
     """
     if fit is None:
-        fit, _ = split_targets(spec, load_targets())
+        fit, _ = split_targets(spec, load_all_targets())
     abc = build_abc(spec, config, fit, jobs=jobs, client=client)
     db = f"sqlite:///{db_path}"
     np.random.seed(spec.seed)  # noqa: NPY002 - pyabc samples from numpy's global generator

@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 TARGETS_DIR = Path(__file__).resolve().parent / "targets"
+# dynamic patterns (hand-written, not transcribed from the survey JSON)
+DYNAMICS_DIR = Path(__file__).resolve().parent / "dynamics"
 
 Kind = Literal["likert", "categorical", "multi_select"]
 KINDS: tuple[Kind, ...] = ("likert", "categorical", "multi_select")
@@ -373,3 +375,10 @@ def _frozen(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """The array made read-only, so a frozen Target cannot be changed through it."""
     array.setflags(write=False)
     return array
+
+
+def load_all_targets() -> TargetSet:
+    """The survey targets and the dynamic patterns (``DYNAMICS_DIR``) in one set."""
+    survey = load_targets()
+    dynamic = load_targets(DYNAMICS_DIR)
+    return TargetSet({**survey.targets, **dynamic.targets})

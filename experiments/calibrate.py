@@ -12,11 +12,13 @@ target), ``posterior_marginals.png``, ``posterior_pairs.png``, ``epsilon_ess.png
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import shlex
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,14 @@ import pandas as pd
 from abm import rng as seeds
 from abm.config import PARAMETER_META
 from abm.survey import administer, warm_up
-from calibration import diagnostics, posterior, smc
-from calibration.targets import TARGETS_DIR, TargetError, load_targets
+from calibration import diagnostics, engines, posterior, smc
+from calibration.targets import (
+    DYNAMICS_DIR,
+    TARGETS_DIR,
+    TargetError,
+    TargetSet,
+    load_all_targets,
+)
 from experiments import results
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
@@ -59,7 +67,16 @@ DIAGNOSTIC_FILES = (
     "ppc_held_out.png",
     "manifest.json",
 )
+# the engines' comparison and coverage test, exported when present
+OPTIONAL_EXPORTS = (
+    "coverage.csv",
+    "coverage.png",
+    "sbc_ranks.csv",
+    "engine_comparison.csv",
+    "engine_costs.csv",
+)
 DEFAULT_PPC_DRAWS = 100
+DEVIANCE_REFERENCE_DRAWS = 50
 NMC_SAMPLE_SIZE = 62
 
 
@@ -94,10 +111,8 @@ def _spec_digest(spec: smc.CalibrationSpec) -> str:
 
 
 def _targets_sha256() -> dict[str, str]:
-    return {
-        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
-        for f in sorted(TARGETS_DIR.glob("*.toml"))
-    }
+    files = [*sorted(TARGETS_DIR.glob("*.toml")), *sorted(DYNAMICS_DIR.glob("*.toml"))]
+    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
 
 
 def _prepare_out(out: Path, spec: smc.CalibrationSpec, overwrite: bool) -> None:
@@ -127,15 +142,23 @@ def _prepare_out(out: Path, spec: smc.CalibrationSpec, overwrite: bool) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    """Run or resume ABC-SMC, then write diagnostics (and optionally export the posterior)."""
+    """Run the calibration engine, then write diagnostics (and optionally export the posterior).
+
+    Engine ``npe`` (default): simulate the reference table, train the neural posterior, test
+    coverage on held-out synthetic surveys. Engine ``abc``: ABC-SMC (resumable). ``--compare``
+    also runs the other engine on the same simulation budget and writes the comparison.
+    """
     try:
         spec = smc.load_spec(Path(args.spec) if args.spec else None).with_changes(
             population_size=args.population,
             generations=args.generations,
             max_simulations=args.max_simulations,
             seed=args.seed,
+            engine=args.engine,
+            simulations=args.simulations,
+            coverage_surveys=args.coverage_surveys,
         )
-        targets = load_targets()
+        targets = load_all_targets()
         fit, held = smc.split_targets(spec, targets)
     except (smc.SpecError, TargetError) as exc:
         raise BadInput(str(exc)) from exc
@@ -144,42 +167,144 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _prepare_out(out, spec, args.overwrite)
     where = args.scheduler or f"{args.jobs} local process(es)"
     print(
-        f"govsim calibrate: {len(spec.parameters)} parameters, {len(fit)} fitted targets, "
-        f"{len(held)} held out; population {spec.population_size}, up to {spec.generations} "
-        f"generations / {spec.max_simulations} simulations on {where} -> {out}",
+        f"govsim calibrate ({spec.engine}): {len(spec.parameters)} parameters, {len(fit)} "
+        f"fitted targets, {len(held)} held out; {spec.simulations} simulations "
+        f"(+{spec.coverage_surveys} for coverage) on {where} -> {out}",
         flush=True,
     )
-    started = time.perf_counter()
-    if args.scheduler:
-        with dask_client(args.scheduler, args.jobs) as client:
-            history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs, client=client)
-    else:
-        history = smc.run_abc(spec, config, out / "abc.db", jobs=args.jobs)
-    abc_wall = time.perf_counter() - started
+    sampled = smc.SurveySimulator(config, spec.parameters, smc.sample_sizes(targets))
+    runs: dict[str, EngineRun] = {}
+    npe_needed = spec.engine == "npe" or args.compare
+    if npe_needed:
+        runs["npe"] = _run_npe(spec, sampled, fit, out, args.jobs)
+    if spec.engine == "abc" or args.compare:
+        runs["abc"] = _run_smc(spec, config, out, args)
+    chosen = runs[spec.engine]
+    if args.compare:
+        comparison = engines.agreement(
+            runs["npe"].particles, runs["abc"].particles, spec.parameters, ("npe", "abc_smc")
+        )
+        with results.atomic_file(out / "engine_comparison.csv") as tmp:
+            comparison.to_csv(tmp, index=False, float_format="%.6g")
+        costs = pd.DataFrame(
+            [
+                {"engine": k, "simulations": r.simulations, "wall_s": round(r.wall_s, 1)}
+                for k, r in runs.items()
+            ]
+        )
+        with results.atomic_file(out / "engine_costs.csv") as tmp:
+            costs.to_csv(tmp, index=False)
+        print(comparison.round(3).to_string(index=False))
+        print(costs.to_string(index=False))
     run_id = results.run_id_for("calibration", _spec_digest(spec))
     info = write_diagnostics(
         out,
         spec=spec,
         config_sim=smc.SurveySimulator(config, spec.parameters),
-        history=history,
+        run=chosen,
         run_id=run_id,
         ppc_draws=args.ppc_draws,
         command="govsim " + shlex.join(args.argv),
-        abc_wall_s=abc_wall,
+        engines_run={k: (r.simulations, r.wall_s) for k, r in runs.items()},
     )
     if args.export is not None:
         dest = Path(args.export) if args.export else posterior.POSTERIOR_DIR
-        with results.staged_files(dest, [*posterior.FILES, *EXPORTED_DIAGNOSTICS]) as tmp:
+        extra = [f for f in OPTIONAL_EXPORTS if (out / f).is_file()]
+        with results.staged_files(dest, [*posterior.FILES, *EXPORTED_DIAGNOSTICS, *extra]) as tmp:
             posterior.write_posterior(
                 tmp,
                 pd.read_csv(out / "posterior.csv"),
                 pd.read_csv(out / "draws.csv"),
                 {**info, "exported_from": str(out.resolve())},
             )
-            for name in EXPORTED_DIAGNOSTICS:
+            for name in (*EXPORTED_DIAGNOSTICS, *extra):
                 shutil.copy2(out / name, tmp / name)
         print(f"exported the posterior and its diagnostics to {dest}")
     return 0
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One engine's posterior (weighted particles), progress table and cost."""
+
+    engine: str
+    particles: pd.DataFrame
+    generations: pd.DataFrame
+    simulations: int
+    wall_s: float
+
+
+def _run_npe(
+    spec: smc.CalibrationSpec,
+    sampled: smc.SurveySimulator,
+    fit: TargetSet,
+    out: Path,
+    jobs: int,
+) -> EngineRun:
+    """Reference table, NPE training, coverage test; writes coverage.csv/png, sbc_ranks.csv."""
+    theta = engines.prior_draws(spec, spec.simulations + spec.coverage_surveys, "npe_prior")
+    started = time.perf_counter()
+    table = engines.simulate_table(sampled, theta, jobs)
+    train = engines.Table(
+        table.theta.iloc[: spec.simulations].reset_index(drop=True),
+        table.shares[: spec.simulations],
+        table.wall_s,
+    )
+    npe = engines.train_npe(spec, train, fit)
+    trained = time.perf_counter() - started
+    rng = seeds.generator(spec.seed, "npe_posterior")
+    particles = engines.npe_posterior(npe, fit, N_DRAWS_EXPORTED, rng)
+    print(
+        f"npe: {spec.simulations} simulations in {table.wall_s:.0f} s, trained in "
+        f"{trained - table.wall_s:.0f} s ({len(npe.history)} epochs)",
+        flush=True,
+    )
+    if spec.coverage_surveys > 0:
+        test = engines.Table(
+            table.theta.iloc[spec.simulations :].reset_index(drop=True),
+            table.shares[spec.simulations :],
+            0.0,
+        )
+        cov, ranks = engines.coverage(spec, train, test, fit, npe)
+        with results.atomic_file(out / "coverage.csv") as tmp:
+            cov.to_csv(tmp, index=False, float_format="%.4g")
+        with results.atomic_file(out / "sbc_ranks.csv") as tmp:
+            ranks.to_csv(tmp, index=False)
+        diagnostics.plot_coverage(cov, ranks, out / "coverage.png", engines.SBC_DRAWS)
+        print(cov.round(3).to_string(index=False), flush=True)
+    generations = pd.DataFrame(
+        [
+            {
+                "generation": 0,
+                "epsilon": float("nan"),
+                "ess": float(len(particles)),
+                "n_particles": len(particles),
+                "n_simulations": spec.simulations,
+                "acceptance_rate": float("nan"),
+                "wall_s": trained,
+            }
+        ]
+    )
+    return EngineRun("npe", particles, generations, spec.simulations, trained)
+
+
+def _run_smc(
+    spec: smc.CalibrationSpec, config: Any, out: Path, args: argparse.Namespace
+) -> EngineRun:
+    """ABC-SMC on drawn surveys with at most ``spec.simulations`` simulations."""
+    budget = spec.with_changes(max_simulations=min(spec.max_simulations, spec.simulations))
+    started = time.perf_counter()
+    if args.scheduler:
+        with dask_client(args.scheduler, args.jobs) as client:
+            history = smc.run_abc(budget, config, out / "abc.db", jobs=args.jobs, client=client)
+    else:
+        history = smc.run_abc(budget, config, out / "abc.db", jobs=args.jobs)
+    wall = time.perf_counter() - started
+    generations = smc.generations_table(history)
+    particles = smc.posterior_frame(history)[[*spec.parameters, "weight"]]
+    n_sim = int(generations["n_simulations"].sum()) if len(generations) else 0
+    print(f"abc-smc: {len(generations)} generations, {n_sim} simulations, {wall:.0f} s")
+    return EngineRun("abc", particles, generations, n_sim, wall)
 
 
 def write_diagnostics(
@@ -187,25 +312,35 @@ def write_diagnostics(
     *,
     spec: smc.CalibrationSpec,
     config_sim: smc.SurveySimulator,
-    history: Any,
+    run: EngineRun,
     run_id: str,
     ppc_draws: int,
     command: str,
-    abc_wall_s: float,
+    engines_run: dict[str, tuple[int, float]] | None = None,
 ) -> dict[str, Any]:
     """Tables, figures and manifest of a finished (or stopped) calibration, written atomically."""
-    targets = load_targets()
+    targets = load_all_targets()
     fit, held = smc.split_targets(spec, targets)
-    roles = {**dict.fromkeys(fit.ids, "fit"), **dict.fromkeys(held.ids, "held_out")}
-    checked = targets.select([*fit.ids, *held.ids])
-    generations = smc.generations_table(history)
-    particles = smc.posterior_frame(history)[[*spec.parameters, "weight"]]
+    inputs = [i for i in spec.inputs if i in targets]
+    roles = {
+        **dict.fromkeys(fit.ids, "fit"),
+        **dict.fromkeys(held.ids, "held_out"),
+        **dict.fromkeys(inputs, "input"),
+    }
+    checked = targets.select([*fit.ids, *held.ids, *inputs])
+    generations = run.generations
+    particles = run.particles[[*spec.parameters, "weight"]]
     rng = seeds.generator(spec.seed, "calibration_export")
     draws = smc.resample(particles, N_DRAWS_EXPORTED, rng)
     pred = diagnostics.simulate_draws(config_sim, draws.iloc[:ppc_draws], checked, rng)
     fit_table, ppc = diagnostics.fit_tables(checked, roles, pred)
     fit_table = diagnostics.add_not_modelled(fit_table, targets)
     summary = posterior.summarise(particles)
+    sampled = dataclasses.replace(config_sim, sizes=smc.sample_sizes(targets))
+    dof = diagnostics.deviance_reference(
+        sampled, draws.iloc[: min(ppc_draws, DEVIANCE_REFERENCE_DRAWS)], fit, pred, rng
+    )
+    dof["n_parameters"] = len(spec.parameters)
     with results.staged_files(out, DIAGNOSTIC_FILES) as tmp:
         generations.to_csv(tmp / "generations.csv", index=False)
         particles.to_csv(tmp / "posterior.csv", index=False)
@@ -223,10 +358,21 @@ def write_diagnostics(
             diagnostics.plot_ppc(
                 ppc[ppc["role"] == role], fit_table, tmp / f"ppc_{role}.png", run_id, title
             )
-        info = _manifest(spec, generations, summary, fit_table, run_id, command, abc_wall_s)
+        info = _manifest(spec, generations, summary, fit_table, run_id, command, run.wall_s)
+        info["engine"] = run.engine
         info["ppc_draws"] = int(min(ppc_draws, len(draws)))
+        info["goodness_of_fit"] = dof
+        if engines_run:
+            info["engines"] = {
+                k: {"simulations": n, "wall_s": round(w, 1)} for k, (n, w) in engines_run.items()
+            }
         results.write_manifest(tmp, info)
     _print_summary(generations, fit_table, out)
+    print(
+        f"deviance {dof['deviance']:.1f} on {dof['df']} df ({dof['df_items']} item df - "
+        f"{dof['n_parameters']} parameters): chi2 p = {dof['p_chi2']:.3f}; against drawn "
+        f"surveys with respondent effects p = {dof['p_simulated']:.3f}"
+    )
     return info
 
 
@@ -269,7 +415,7 @@ def _manifest(
         generations=len(generations),
         population_size=spec.population_size,
         n_simulations=int(generations["n_simulations"].sum()) if len(generations) else 0,
-        wall_time_s=round(float(generations["wall_s"].sum()), 1) if len(generations) else 0,
+        wall_time_s=round(float(generations["wall_s"].sum()), 1) if len(generations) else 0.0,
         wall_time_this_session_s=round(abc_wall_s, 1),
         targets_fit=[str(i) for i in fit_table.loc[fit_table["role"] == "fit", "item"]],
         targets_held_out=[str(i) for i in fit_table.loc[fit_table["role"] == "held_out", "item"]],
@@ -347,6 +493,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         const="",
         metavar="DIR",
         help="also write the posterior to DIR (default: calibration/posterior)",
+    )
+    cal.add_argument(
+        "--engine", choices=smc.ENGINES, help="npe (neural posterior) or abc (ABC-SMC)"
+    )
+    cal.add_argument(
+        "--simulations", type=int_at_least(10), help="NPE reference-table size (and budget)"
+    )
+    cal.add_argument(
+        "--coverage-surveys",
+        type=int_at_least(0),
+        help="synthetic surveys from known parameters for the coverage test",
+    )
+    cal.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the other engine on the same budget; write engine_comparison.csv",
     )
     cal.add_argument("--overwrite", action="store_true", help="start DIR afresh")
     cal.set_defaults(handler=cmd_calibrate)

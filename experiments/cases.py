@@ -13,7 +13,7 @@ import argparse
 import dataclasses
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from experiments import results, text
 from experiments.argtypes import int_at_least, jobs
 from experiments.errors import BadInput
 from experiments.paths import LEVERS_DIR
+from experiments.runner import with_parameters
 from experiments.scenario import load_scenario
 
 CASE_YEARS: tuple[int, ...] = (2030, 2040, 2050)
@@ -100,15 +101,32 @@ def run_focus(config: ScenarioConfig, seed: int) -> tuple[pd.DataFrame, pd.DataF
     return own, mine
 
 
-def _chunk(config: ScenarioConfig, seeds: Sequence[int]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
-    return [run_focus(config, s) for s in seeds]
+def _chunk(
+    config: ScenarioConfig,
+    seeds: Sequence[int],
+    parameter_sets: Sequence[Mapping[str, float]] | None = None,
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    if parameter_sets is None:
+        return [run_focus(config, s) for s in seeds]
+    return [
+        run_focus(with_parameters(config, dict(draw)), s)
+        for s, draw in zip(seeds, parameter_sets, strict=True)
+    ]
 
 
 def run_case(
-    variants: Sequence[ScenarioConfig], seeds: Sequence[int], jobs: int, progress: bool
+    variants: Sequence[ScenarioConfig],
+    seeds: Sequence[int],
+    jobs: int,
+    progress: bool,
+    parameter_sets: Sequence[Mapping[str, float]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All variants x seeds (one task per variant); identical whatever ``jobs`` is."""
-    tasks = [delayed(_chunk)(v, list(seeds)) for v in variants]
+    """All variants x seeds (one task per variant); identical whatever ``jobs`` is.
+
+    ``parameter_sets`` (``--posterior``): one calibrated parameter set per seed, the same in
+    every variant, so lever effects integrate over the posterior with common draws.
+    """
+    tasks = [delayed(_chunk)(v, list(seeds), parameter_sets) for v in variants]
     bar = tqdm(total=len(variants) * len(seeds), disable=not progress, unit="run", desc="case")
     cities: list[pd.DataFrame] = []
     plants: list[pd.DataFrame] = []
@@ -351,8 +369,18 @@ def cmd_case(args: argparse.Namespace) -> int:
     )
     if out.exists() and any(out.iterdir()):
         raise BadInput(f"output directory {out} exists and is not empty")
+    draws = None
+    if getattr(args, "posterior", None) is not None:
+        from experiments.posterior_option import load_posterior_arg
+
+        post = load_posterior_arg(args)
+        draws = post.sample(len(seeds), args.seed)
+        print(
+            f"sampling the calibrated parameters from {post.directory} (calibration "
+            f"{post.run_id}): one posterior draw per seed, the same in every scenario"
+        )
     started = time.perf_counter()
-    city, plants = run_case(variants, seeds, args.jobs, not args.no_progress)
+    city, plants = run_case(variants, seeds, args.jobs, not args.no_progress, draws)
     metrics = run_metrics(city, plants, config.case)
     summary = summarise(metrics)
     effects = paired_effects(metrics)
@@ -394,6 +422,7 @@ def cmd_case(args: argparse.Namespace) -> int:
             scenario=config.name,
             config=config.as_dict(),
             scenarios=[v.name for v in variants],
+            posterior=getattr(args, "posterior_info", None),
         )
         results.write_manifest(tmp, info)
         results.write_text(
@@ -457,4 +486,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="lever files to use (default: the shipped experiments/scenarios/levers)",
     )
     case.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from experiments.posterior_option import posterior_option
+
+    posterior_option(case)
     case.set_defaults(handler=cmd_case)

@@ -30,6 +30,7 @@ from experiments.argtypes import int_at_least, jobs
 from experiments.commands import cmd_levers, cmd_params, cmd_run
 from experiments.compare import cmd_compare, cmd_demo
 from experiments.errors import EXIT_BAD_INPUT, BadInput
+from experiments.posterior_option import posterior_option
 from experiments.results import code_version
 from experiments.runner import DataFileError
 from experiments.scenario import ScenarioError
@@ -51,18 +52,6 @@ EXTRA_COMMAND_MODULES: tuple[str, ...] = (
 
 
 # --- argument parsing ----------------------------------------------------------------------
-
-
-def posterior_option(p: argparse.ArgumentParser) -> None:
-    """``--posterior [DIR]``: sample the calibrated parameters from a posterior."""
-    p.add_argument(
-        "--posterior",
-        nargs="?",
-        const="",
-        metavar="DIR",
-        help="draw the calibrated parameters from a posterior, one draw per seed "
-        "(default DIR: the committed calibration/posterior)",
-    )
 
 
 def _version() -> str:

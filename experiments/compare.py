@@ -193,12 +193,14 @@ def _experiment(
     seeds = replicate_seeds(args.seed, args.replicates)
     draws = None
     if getattr(args, "posterior", None) is not None:
+        from calibration.uncertainty import SEEDS_PER_DRAW, paired_draws
+
         post = load_posterior_option(args)
-        draws = post.sample(len(seeds), args.seed)
+        draws = paired_draws(post, len(seeds), args.seed)
         print(
             f"sampling the calibrated parameters from {post.directory} "
-            f"(calibration {post.run_id}): one posterior draw per seed, the same in every "
-            "scenario"
+            f"(calibration {post.run_id}): one posterior draw per {SEEDS_PER_DRAW} seeds, the "
+            "same in every scenario (parameter uncertainty apart from seed noise)"
         )
     started = time.perf_counter()
     summaries = run_scenarios(
@@ -206,7 +208,32 @@ def _experiment(
     )
     wall = time.perf_counter() - started
     diffs = effects_per_billion(paired_differences(summaries, configs[0].name))
+    if draws is not None:
+        from calibration.uncertainty import split_uncertainty
+
+        args.posterior_uncertainty = split_uncertainty(summaries, configs[0].name)
+        _print_uncertainty(args.posterior_uncertainty)
     return seeds, summaries, diffs, wall
+
+
+def _print_uncertainty(table: pd.DataFrame) -> None:
+    """Seed noise and parameter uncertainty of each effect on the emission outcomes."""
+    if table.empty:
+        print("parameter uncertainty: needs at least 4 seeds (2 posterior draws x 2 seeds)")
+        return
+    part = table[table["outcome"].str.contains("cut_2050")]
+    rows = [
+        [
+            str(r["scenario"]),
+            str(r["outcome"]),
+            fmt(r["mean_difference"]),
+            fmt(r["sd_seed_noise"]),
+            fmt(r["sd_parameter"]),
+        ]
+        for r in part.to_dict("records")
+    ]
+    print("effects: seed noise vs calibrated-parameter uncertainty (sd of a one-run effect)")
+    print(plain_table(["scenario", "outcome", "effect", "sd seed", "sd parameter"], rows))
 
 
 def _call_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -374,6 +401,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 wall_s=wall,
                 reproduce="govsim " + shlex.join(args.argv),
             )
+            uncertainty = getattr(args, "posterior_uncertainty", None)
+            if uncertainty is not None:
+                uncertainty.to_csv(tmp / "posterior_uncertainty.csv", index=False)
         print(f"wrote {out}")
     return EXIT_OK
 
@@ -426,6 +456,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             wall_s=wall,
             reproduce=reproduce,
         )
+        uncertainty = getattr(args, "posterior_uncertainty", None)
+        if uncertainty is not None:  # --posterior: seed noise vs parameter uncertainty
+            uncertainty.to_csv(tmp / "posterior_uncertainty.csv", index=False)
     print(f"simulated {len(configs) * len(seeds)} runs in {wall:.1f} s")
     print(f"results: {out}  ({', '.join(written)})")
     reference = summaries[configs[0].name]

@@ -14,13 +14,15 @@ import pytest
 from abm.rng import parameter_seed
 from abm.survey import ITEM_BY_ID
 from calibration import diagnostics, distance, posterior, smc
-from calibration.targets import TARGETS_DIR, Target, TargetSet, load_targets
+from calibration.targets import DYNAMICS_DIR, TARGETS_DIR, Target, TargetSet, load_all_targets
 from experiments.cli import main
 from experiments.results import read_manifest
 from experiments.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = load_targets()
+TARGETS = load_all_targets()
+# the one-year set-up (start 2025): fast enough for ABC recovery in CI (no dynamic patterns)
+FAST_SETUP = ROOT / "experiments" / "scenarios" / "calibration_setup.toml"
 
 
 def shares_in_model_order(target: Target) -> np.ndarray:
@@ -65,7 +67,12 @@ def test_shipped_spec_loads_and_splits_targets() -> None:
     fit, held = smc.split_targets(spec, TARGETS)
     assert set(fit.ids).isdisjoint(held.ids)
     assert set(held.ids) == set(spec.held_out)
-    assert set(fit.ids) | set(held.ids) == {t for t in TARGETS if t in ITEM_BY_ID}
+    assert set(fit.ids).isdisjoint(spec.inputs) and set(held.ids).isdisjoint(spec.inputs)
+    answered = {t for t in TARGETS if t in ITEM_BY_ID}
+    assert set(fit.ids) | set(held.ids) | set(spec.inputs) == answered
+    # at least three dynamic patterns are fitted or held out (issue 12)
+    dynamic = {t for t in TARGETS if TARGETS[t].instrument == "dynamics"}
+    assert len(dynamic & (set(fit.ids) | set(held.ids))) >= 3
     assert spec.scenario.is_file()
     for name, (lo, hi) in spec.priors().items():
         assert lo < hi, name
@@ -137,10 +144,12 @@ def synthetic_targets(truth: dict[str, float], seed: int) -> TargetSet:
     """The fitted targets with their shares replaced by the model's answers under ``truth``."""
     spec = smc.load_spec()
     fit, _ = smc.split_targets(spec, TARGETS)
-    sim = smc.SurveySimulator(load_scenario(spec.scenario), tuple(truth))
+    sim = smc.SurveySimulator(load_scenario(FAST_SETUP), tuple(truth))
     shares = sim.simulate(truth, seed)
     out = {}
     for tid, target in fit.items():
+        if tid not in shares:  # dynamic patterns need the survey set-up
+            continue
         p = distance.aligned_shares(target, shares[tid])
         out[tid] = dataclasses.replace(target, shares=p, counts=None)
     return TargetSet(out)
@@ -150,7 +159,7 @@ def recover(
     tmp_path: Path, truth: dict[str, float], population: int, generations: int
 ) -> pd.DataFrame:
     spec = smc.load_spec().with_changes(population_size=population, generations=generations, seed=5)
-    spec = dataclasses.replace(spec, parameters=tuple(truth))
+    spec = dataclasses.replace(spec, parameters=tuple(truth), scenario=FAST_SETUP)
     history = smc.run_abc(
         spec,
         load_scenario(spec.scenario),
@@ -183,13 +192,12 @@ def test_parameter_recovery_reduced(tmp_path: Path) -> None:
     """Four parameters from a synthetic survey: truth inside the 90% interval, and learnt."""
     table = recover(tmp_path, RECOVERY_TRUTH, population=100, generations=6)
     assert table["covered"].all(), table.to_string()
-    # the survey must be informative: intervals shrink well below the prior's 90% width. Since
-    # issue 10 (staff ~ population^1.15, investment needs per resident) staff per resident is
-    # only weakly identified by the survey (shrinkage 0.23 in one run of this reduced ABC, above
-    # 0.3 in another): it must still be learnt, the others well
-    shrink = table.set_index("name")["shrinkage"]
-    assert shrink["staff_fte_per_10k_residents"] > 0.1, table.to_string()
-    assert (shrink.drop("staff_fte_per_10k_residents") > 0.3).all(), table.to_string()
+    # the survey must be informative about the measurement model: its intervals shrink well
+    # below the prior's 90% width; staff and skill are weakly identified from drawn surveys
+    # (calibration/posterior/coverage.csv: posterior variance 70-75% of the prior's)
+    learnt = table.set_index("name").loc[["survey_cut_center", "survey_state_loading"]]
+    assert (learnt["shrinkage"] > 0.3).all(), table.to_string()
+    assert (table["shrinkage"] > 0.1).all(), table.to_string()
 
 
 @pytest.mark.slow
@@ -227,6 +235,7 @@ def test_calibrate_cli_resumes_writes_diagnostics_and_exports(
     out = tmp_path / "cal"
     export = tmp_path / "posterior"
     base = ["calibrate", "--out", str(out), "--population", "20", "--ppc-draws", "4"]
+    base += ["--engine", "abc"]
     assert main([*base, "--generations", "1"]) == 0
     first = pd.read_csv(out / "generations.csv")
     assert len(first) == 1
@@ -269,8 +278,13 @@ def test_calibrate_cli_resumes_writes_diagnostics_and_exports(
     assert manifest["population_size"] == 20 and manifest["spec"]["population_size"] == 20
     assert set(manifest["targets_held_out"]) == set(spec.held_out)
     assert manifest["targets_fit"] and set(manifest["targets_sha256"]) == {
-        f.name for f in TARGETS_DIR.glob("*.toml")
+        f.name for d in (TARGETS_DIR, DYNAMICS_DIR) for f in d.glob("*.toml")
     }
+    assert manifest["engine"] == "abc"
+    gof = manifest["goodness_of_fit"]
+    assert gof["df"] == gof["df_items"] - len(spec.parameters)  # parameters subtracted
+    assert 0.0 <= gof["p_chi2"] <= 1.0 and 0.0 <= gof["p_simulated"] <= 1.0
+    assert set(fit.loc[fit["role"] == "input", "item"]) == set(spec.inputs)
     post = posterior.load_posterior(export)
     assert post.names == spec.parameters and len(post.draws) == 1000
     assert post.run_id == manifest["run_id"]
@@ -292,6 +306,8 @@ def test_calibrate_refuses_a_directory_of_another_spec(tmp_path: Path) -> None:
     (out / "spec.json").write_text(json.dumps({"digest": "something else"}))
     code = main(["calibrate", "--out", str(out), "--population", "20", "--generations", "1"])
     assert code == 2
+    bad = main(["calibrate", "--out", str(tmp_path / "x"), "--engine", "mcmc"])
+    assert bad == 2
     assert sorted(p.name for p in out.iterdir()) == ["spec.json"]
 
 
@@ -310,7 +326,38 @@ def test_calibrate_runs_on_a_dask_cluster(tmp_path: Path) -> None:
     """--scheduler local: the same ABC run through pyabc's Dask sampler on a LocalCluster."""
     out = tmp_path / "dask"
     args = ["calibrate", "--out", str(out), "--population", "20", "--generations", "2"]
+    args += ["--engine", "abc"]
     assert main([*args, "--ppc-draws", "2", "--scheduler", "local", "--jobs", "2"]) == 0
     gens = pd.read_csv(out / "generations.csv")
     assert list(gens["generation"]) == [0, 1]
     assert (gens["n_particles"] == 20).all()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
+    """The reduced CI version of the coverage test: NPE on a small table, with ABC-SMC on the
+    same budget; the coverage table, SBC ranks, figure and comparison are written."""
+    out = tmp_path / "npe"
+    args = ["calibrate", "--out", str(out), "--simulations", "60", "--coverage-surveys", "12"]
+    args += ["--population", "20", "--ppc-draws", "3", "--compare", "--jobs", "2"]
+    assert main(args) == 0
+    spec = smc.load_spec()
+    cov = pd.read_csv(out / "coverage.csv")
+    assert set(cov["engine"]) == {"npe", "abc_rejection"}
+    assert set(cov["parameter"]) == set(spec.parameters)
+    assert (cov["n_surveys"] == 12).all()
+    assert cov[["coverage_50", "coverage_90"]].apply(lambda c: c.between(0, 1)).all().all()
+    ranks = pd.read_csv(out / "sbc_ranks.csv")
+    assert len(ranks) == 2 * 12 * len(spec.parameters)
+    assert ranks["rank"].between(0, 99).all()
+    assert (out / "coverage.png").stat().st_size > 0
+    comparison = pd.read_csv(out / "engine_comparison.csv")
+    assert list(comparison["parameter"]) == list(spec.parameters)
+    costs = pd.read_csv(out / "engine_costs.csv").set_index("engine")
+    assert costs.loc["npe", "simulations"] == 60 and costs.loc["abc", "simulations"] <= 60 + 20
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["engine"] == "npe" and set(manifest["engines"]) == {"npe", "abc"}
+    draws = pd.read_csv(out / "draws.csv")
+    for name, (lo, hi) in spec.priors().items():
+        assert draws[name].between(lo, hi).all(), name

@@ -73,7 +73,10 @@ CASES = [
         +1,
     ),
     ("simplification", functools.partial(_headline, key="admin_staff_years_per_meur_awarded"), -1),
-    ("simplification", functools.partial(_headline, key="funds_absorbed_eur"), +1),
+    # simpler rules lose less money to absorption failure. (Absorbed euros are not the test:
+    # decommitted money returns to the funds and is awarded again, so with the calibrated staff
+    # level the absorbed total moves by less than its seed noise, t = 0.9 on these seeds.)
+    ("simplification", functools.partial(_headline, key="funds_decommitted_eur"), -1),
     ("capacity_building", functools.partial(_eu, column="skill"), +1),
     (
         "capacity_building",

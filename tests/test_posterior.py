@@ -111,3 +111,83 @@ def test_compare_posteriors_accepts_itself_and_flags_a_shifted_copy(tmp_path: Pa
     assert not params["ok"].iloc[0] and params["ok"].iloc[1:].all()
     assert targets["ok"].all()
     assert script.main([str(committed), str(shifted)]) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12 done-when not met by calibration-20261203T1151Z-0e3c3f: the NPE 95% "
+    "quantiles of staff_fte_per_10k_residents (2.97 of 3.0) and "
+    "project_ideas_per_100k_residents_per_year (3.94 of 4.0) lie within 2% of their upper "
+    "bounds; both are weakly identified (posterior variance 70-75% of the prior's), see README",
+)
+def test_no_posterior_presses_a_prior_bound_unless_it_is_a_physical_limit() -> None:
+    """Issue 12: no 5%/95% quantile within 2% of the range of a prior bound, unless the
+    registry says that bound is a physical limit (then the mechanism is named there)."""
+    post = posterior.load_posterior()
+    summary = post.summary.set_index("name")
+    pressing = []
+    for name in post.names:
+        lo, hi = PARAMETER_META[name]["low"], PARAMETER_META[name]["high"]
+        margin = 0.02 * (hi - lo)
+        q05, q95 = summary.loc[name, "q05"], summary.loc[name, "q95"]
+        if (q05 - lo < margin or hi - q95 < margin) and "physical limit" not in str(
+            PARAMETER_META[name]["source"]
+        ):
+            pressing.append((name, q05, q95, lo, hi))
+    assert not pressing, pressing
+
+
+def test_committed_coverage_is_calibrated_for_identified_parameters() -> None:
+    """Issue 12: the coverage test of the default engine on >= 100 synthetic surveys."""
+    cov = pd.read_csv(posterior.POSTERIOR_DIR / "coverage.csv")
+    engine = posterior.load_posterior().manifest.get("engine", "npe")
+    part = cov[cov["engine"] == ("npe" if engine == "npe" else "abc_rejection")]
+    assert len(part) == len(smc.load_spec().parameters)
+    assert (part["n_surveys"] >= 100).all()
+    identified = part[part["identified"]]
+    assert len(identified) > 0
+    bad = identified[~identified["coverage_90"].between(0.85, 0.95)]
+    assert bad.empty, bad.to_string()
+
+
+def test_split_uncertainty_separates_parameter_from_seed_noise() -> None:
+    """Known answer: effects = draw effect (sd 2) + seed noise (sd 0.5), two seeds per draw."""
+    from types import SimpleNamespace
+
+    from calibration.uncertainty import SEEDS_PER_DRAW, split_uncertainty
+
+    rng = np.random.default_rng(0)
+    n_draws = 400
+    draw_effect = np.repeat(rng.normal(0.0, 2.0, n_draws), SEEDS_PER_DRAW)
+    effect = draw_effect + rng.normal(0.0, 0.5, draw_effect.size)
+    base = [SimpleNamespace(seed=i, headline={"x": 10.0}) for i in range(effect.size)]
+    lever = [SimpleNamespace(seed=i, headline={"x": 10.0 + e}) for i, e in enumerate(effect)]
+    table = split_uncertainty({"baseline": base, "lever": lever}, "baseline").iloc[0]
+    assert table["draws"] == n_draws
+    assert table["sd_seed_noise"] == pytest.approx(0.5, rel=0.1)
+    assert table["sd_parameter"] == pytest.approx(2.0, rel=0.1)
+    assert table["parameter_share_of_variance"] > 0.9
+
+
+def test_sweep_posterior_gives_each_replicate_its_draw_and_factors_win() -> None:
+    """--posterior for sweep/sensitivity: draw r for replicate seed r; a design factor overrides."""
+    import dataclasses
+
+    from experiments.experiment import load_experiment
+
+    study = ROOT / "experiments" / "studies" / "sa_levers.toml"
+    exp = load_experiment(study)
+    post = posterior.load_posterior()
+    draws = post.sample(exp.replicates, exp.seed)
+    exp = dataclasses.replace(exp, parameter_sets=tuple(draws))
+    values = {f.name: (f.low + f.high) / 2 for f in exp.factors}
+    seeds = exp.seeds()
+    for r, seed in enumerate(seeds[:2]):
+        params = exp.config_for(values, 0, seed).parameters
+        for name, value in draws[r].items():
+            expected = values.get(name, value)
+            assert getattr(params, name) == pytest.approx(expected), name
+    # without a seed (or without draws) the base scenario's parameters are used
+    plain = exp.config_for(values, 0).parameters
+    name = next(n for n in post.names if n not in values)
+    assert getattr(plain, name) == getattr(exp.base.parameters, name)

@@ -14,7 +14,7 @@ import pytest
 from abm import survey
 from abm.agents.state import SIZE_CLASSES, TARGET_STATUSES
 from abm.config import ScenarioConfig
-from calibration.targets import load_targets
+from calibration.targets import load_all_targets, load_targets
 from experiments.cli import main
 from experiments.scenario import load_scenario
 
@@ -180,7 +180,75 @@ def test_survey_cli_rejects_bad_output_and_leaves_nothing(tmp_path: Path) -> Non
 
 
 def test_every_target_is_answered_or_has_a_reason() -> None:
-    targets = set(load_targets())
+    targets = set(load_all_targets())
     answered = set(survey.ITEM_BY_ID)
     assert answered <= targets
     assert targets - answered == set(survey.NOT_ANSWERED)
+
+
+# --- issue 12: barrier items the levers act on, drawn surveys, dynamic patterns ---------------
+SURVEY_SETUP = ROOT / "calibration" / "survey_setup.toml"
+
+
+def with_lever(name: str) -> ScenarioConfig:
+    from abm.policies import LeverSetting
+
+    cfg = base_config()
+    levers = tuple(LeverSetting(s.name, 1.0, 2025) if s.name == name else s for s in cfg.levers)
+    return dataclasses.replace(cfg, levers=levers)
+
+
+def test_the_lever_barriers_are_answered_and_move_with_their_levers() -> None:
+    for item in (
+        "barrier_market_uncertainties",
+        "barrier_lack_available_technologies",
+        "barrier_public_private_collab",
+    ):
+        assert item in survey.ITEM_BY_ID and item not in survey.NOT_ANSWERED
+    base = survey.severities(warmed())
+    pathway = survey.severities(survey.warm_up(with_lever("predictable_pathway_2040"), 3))
+    assert pathway["market"].mean() < base["market"].mean() - 0.05
+    rni = survey.severities(survey.warm_up(with_lever("research_innovation"), 3))
+    assert rni["technology"].mean() < base["technology"].mean() - 0.05
+    dialogue = survey.severities(survey.warm_up(with_lever("dialogue_platforms"), 3))
+    assert dialogue["public_private"].mean() < base["public_private"].mean()
+    for d in ("market", "technology", "public_private"):
+        assert np.all((base[d] >= 0) & (base[d] <= 1)), d
+
+
+def test_drawn_survey_has_the_sample_sizes_and_valid_shares() -> None:
+    m = warmed()
+    rng = np.random.default_rng(0)
+    items = [i for i in survey.ITEMS if i.instrument == survey.NMC]
+    sizes = {i.id: 62 for i in items} | {"barrier_lack_technical_knowledge": 47}
+    shares = survey.sampled_distributions(m, items, sizes, rng)
+    for item in items:
+        s = shares[item.id]
+        n = sizes[item.id]
+        assert np.allclose(s * n, np.round(s * n)), item.id  # whole respondents
+        if item.kind != "multi":
+            assert s.sum() == pytest.approx(1.0), item.id
+
+
+def test_dynamic_patterns_come_from_the_run() -> None:
+    cfg = load_scenario(SURVEY_SETUP)
+    assert survey.has_dynamics(cfg) and not survey.has_dynamics(base_config())
+    out = survey.simulate_survey(cfg, 5)
+    timing = out["mission_label_timing"]
+    assert timing.sum() == pytest.approx(1.0) and np.all(timing >= 0)
+    assert 0 <= out["mission_ccc_mid_2024"][0] <= 1
+    paid = out["grant_absorption_curve"]
+    assert 0 < paid[0] <= paid[1] <= 1  # the paid share of awards rises with time
+    # no CCC before the Mission selected its cities (endogenous Labels)
+    m = survey.GovernanceModel(cfg, 5)
+    while m.year < 2022.0:
+        m.step()
+    assert not m.cities.ccc_signed.any() and not m.cities.label.any()
+    # Mission Cities that prepare CCCs faster get their Labels earlier
+    # (slow against fast: the calibrated weight already makes most Mission Cities prepare fast)
+    def late_share(weight: float) -> float:
+        params = cfg.parameters.replace(ccc_mission_weight=weight)
+        setup = dataclasses.replace(cfg, parameters=params)
+        return float(survey.simulate_survey(setup, 5)["mission_label_timing"][-1])
+
+    assert late_share(6.0) < late_share(0.5)

@@ -327,3 +327,20 @@ def test_malformed_or_empty_files_are_reported(tmp_path: Path) -> None:
     message = _problems(tmp_path)
     assert f"{bad}: title: unknown top-level key; allowed: targets" in message
     assert f"{bad}: targets: expected a non-empty array" in message
+
+
+def test_dynamic_patterns_have_sources_and_n() -> None:
+    """The hand-written dynamic targets (issue 12): each with provenance and a positive n."""
+    from calibration.targets import DYNAMICS_DIR, load_all_targets
+
+    dynamic = load_targets(DYNAMICS_DIR)
+    assert set(dynamic) == {
+        "mission_label_timing",
+        "mission_ccc_mid_2024",
+        "grant_absorption_curve",
+    }
+    labels = dynamic["mission_label_timing"]
+    assert labels.n == 112 and labels.counts is not None and int(labels.counts.sum()) == 112
+    for target in dynamic.values():
+        assert target.document and target.caveat and target.n > 0
+    assert set(dynamic) <= set(load_all_targets())

@@ -3,7 +3,8 @@
 Each dialogue round raises a city's alignment ``a`` by ``gain*(1-a)`` at a staff-time cost;
 ``a`` drifts back to the structural alignment set by national priorities (``omega_econ`` weighs
 jobs/GDP where a national-asset plant sits). Dialogue gives cities voice over plants (``kappa``
-up, voice not control). Mission Cities sign CCCs and get the Label on the dates in the data;
+up, voice not control). Mission Cities sign CCCs and get the Label on the dates in the data (or,
+with ``mission_labels_from_data`` = 0, with the yearly hazards, so the dates can be a target);
 others sign with a yearly hazard; a CCC brings reciprocal national commitments (``a`` up).
 """
 
@@ -59,7 +60,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
         - p.industry_dialogue_decay_per_year * c.industry_dialogue
     )
     # --- Climate City Contracts and the Mission Label
-    scheduled = np.isfinite(m.label_year)
+    # Label dates come from the data unless the calibration set-up makes them a target
+    scheduled = np.isfinite(m.label_year) & bool(p.mission_labels_from_data)
+    opened = m.year + dt > p.mission_start_year  # no CCC before the Mission selected cities
     data_sign = scheduled & (m.label_year - p.ccc_before_label_years <= m.year) & ~c.ccc_signed
     logit = (
         p.ccc_adoption_logit
@@ -69,7 +72,7 @@ def hold_dialogues(m: GovernanceModel) -> None:
         + p.ccc_mission_weight * c.mission
     )
     hazard = 1.0 - (1.0 - logistic(logit)) ** dt
-    new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard))
+    new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard) & opened)
     if new.any():
         c.ccc_signed |= new
         c.alignment_base = np.minimum(c.alignment_base + p.ccc_alignment_gain * new, 1.0)

@@ -73,6 +73,9 @@ class Experiment:
     start_years: Mapping[str, int] = field(default_factory=dict)
     description: str = ""
     scenario_path: Path | None = None
+    # --posterior (issue 12): one calibrated parameter set per replicate seed, the same at every
+    # design point; design factors override it
+    parameter_sets: tuple[Mapping[str, float], ...] = ()
 
     def seeds(self) -> list[int]:
         """The replicate seeds, the same at every design point (common random numbers)."""
@@ -87,13 +90,16 @@ class Experiment:
         """(low, high) of each factor, in design-column order."""
         return [(f.low, f.high) for f in self.factors]
 
-    def config_for(self, values: Mapping[str, float], index: int | None = None) -> ScenarioConfig:
+    def config_for(
+        self, values: Mapping[str, float], index: int | None = None, seed: int | None = None
+    ) -> ScenarioConfig:
         """The base scenario with every factor set to ``values[factor name]``.
 
         Parameters go through ``Parameters.replace`` (which checks the registry range); a
         lever factor sets that lever's intensity, a package factor sets every lever of the
         package to the same intensity, each from its configured start year. The config is
-        named ``<experiment>-p<index>`` when ``index`` is given.
+        named ``<experiment>-p<index>`` when ``index`` is given. With ``parameter_sets``
+        (``--posterior``), the replicate ``seed``'s posterior draw is applied first.
         """
         names = self.factor_names
         missing = [n for n in names if n not in values]
@@ -104,6 +110,9 @@ class Experiment:
                 f"missing: {missing or 'none'}, unknown: {unknown or 'none'}"
             )
         params: dict[str, float] = {}
+        if self.parameter_sets and seed is not None:
+            draw = self.parameter_sets[self.seeds().index(seed) % len(self.parameter_sets)]
+            params.update({k: float(v) for k, v in draw.items()})
         intensity: dict[str, float] = {}
         for factor in self.factors:
             value = float(values[factor.name])

@@ -470,6 +470,7 @@ def LiveView() -> None:
     intensities = solara.use_reactive({info.name: 0.0 for info in LEVERS})
     seed = solara.use_reactive(0)
     start = solara.use_reactive(live.DEFAULT_START_YEAR)
+    posterior = solara.use_reactive(False)
     result: solara.Reactive[Any] = solara.use_reactive(None)
     error = solara.use_reactive("")
 
@@ -478,7 +479,9 @@ def LiveView() -> None:
 
     def run() -> None:
         try:
-            result.set(live.run_live(intensities.value, int(seed.value), int(start.value)))
+            result.set(
+                live.run_live(intensities.value, int(seed.value), int(start.value), posterior.value)
+            )
             error.set("")
         except (ValueError, OSError) as exc:
             error.set(str(exc))
@@ -507,6 +510,7 @@ def LiveView() -> None:
                 min=live.LEVER_YEARS[0],
                 max=live.LEVER_YEARS[1],
             )
+            solara.Checkbox(label="posterior draw of the calibrated parameters", value=posterior)
             solara.Button("Run", on_click=run, color="primary")
         if error.value:
             solara.Error(error.value)

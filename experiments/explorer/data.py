@@ -567,9 +567,18 @@ def export_metadata(results: Results, view: str, **choices: object) -> dict[str,
     return info
 
 
+TEXT_COLUMNS_KEY = "text_columns"
+
+
 def export_csv(frame: pd.DataFrame, metadata: Mapping[str, str]) -> str:
-    """CSV text: ``# key: value`` lines (one per metadata entry), then the table."""
-    lines = [f"# {key}: {' '.join(str(value).splitlines())}" for key, value in metadata.items()]
+    """CSV text: ``# key: value`` lines (one per metadata entry), then the table.
+
+    A ``# text_columns:`` line names the text columns, so that :func:`read_export` reads them
+    back as text even when every value is empty (CSV alone would make them missing numbers).
+    """
+    text = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    entries = {**metadata, TEXT_COLUMNS_KEY: ",".join(text)}
+    lines = [f"# {key}: {' '.join(str(value).splitlines())}" for key, value in entries.items()]
     body = frame.to_csv(index=False, lineterminator="\n")
     return "\n".join(lines) + "\n" + body
 
@@ -583,7 +592,9 @@ def read_export(text: str) -> tuple[dict[str, str], pd.DataFrame]:
         key, _, value = lines[start][2:].rstrip("\n").partition(": ")
         metadata[key] = value
         start += 1
-    return metadata, pd.read_csv(io.StringIO("".join(lines[start:])))
+    names = [c for c in metadata.pop(TEXT_COLUMNS_KEY, "").split(",") if c]
+    dtypes = dict.fromkeys(names, str)
+    return metadata, pd.read_csv(io.StringIO("".join(lines[start:])), dtype=dtypes)
 
 
 def export_name(results: Results, view: str, *parts: str) -> str:

@@ -20,7 +20,13 @@ from abm.config import ScenarioConfig
 from abm.model import simulate
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES, LeverSetting
 from experiments.paths import CALIBRATION_SETUP
-from experiments.runner import RunSummary, paired_differences, pathway_table, summarise_run
+from experiments.runner import (
+    RunSummary,
+    paired_differences,
+    pathway_table,
+    summarise_run,
+    with_parameters,
+)
 from experiments.scenario import load_scenario
 
 LIVE_SCENARIO_FILE = CALIBRATION_SETUP
@@ -50,10 +56,25 @@ def lever_config(intensities: Mapping[str, float], start_year: int) -> ScenarioC
     return dataclasses.replace(base_config(), name=WITH_LEVERS, levers=levers)
 
 
+@functools.cache
+def posterior_draw(seed: int) -> dict[str, float]:
+    """The committed posterior's parameter draw for ``seed`` (``--posterior`` of the live run)."""
+    from calibration.posterior import load_posterior
+
+    return load_posterior().sample(1, seed)[0]
+
+
+def _calibrated(config: ScenarioConfig, seed: int, posterior: bool) -> ScenarioConfig:
+    """``config`` with the seed's posterior draw when ``posterior`` (else the medians)."""
+    if not posterior:
+        return config
+    return with_parameters(config, posterior_draw(seed))
+
+
 @functools.lru_cache(maxsize=32)
-def baseline_run(seed: int) -> RunSummary:
+def baseline_run(seed: int, posterior: bool = False) -> RunSummary:
     """The baseline run with ``seed`` (cached: every lever setting is compared with it)."""
-    return summarise_run(simulate(base_config(), seed))
+    return summarise_run(simulate(_calibrated(base_config(), seed, posterior), seed))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,6 +87,7 @@ class LiveResult:
     summaries: dict[str, list[RunSummary]]
     differences: pd.DataFrame  # experiments.runner.paired_differences (n = 1: no interval)
     seconds: float
+    posterior: bool = False  # both runs with the seed's posterior draw, not the medians
 
     def pathways(self) -> pd.DataFrame:
         """Yearly pathways of both runs and the difference from the baseline (long table)."""
@@ -79,16 +101,23 @@ class LiveResult:
             "scenario_file": str(LIVE_SCENARIO_FILE.name),
             "seed": str(self.seed),
             "lever_start_year": str(self.start_year),
+            "parameters": "posterior draw of the seed" if self.posterior else "posterior medians",
             **levers,
         }
 
 
-def run_live(intensities: Mapping[str, float], seed: int, start_year: int) -> LiveResult:
-    """Simulate the levers with ``seed`` and compare with the baseline of the same seed."""
+def run_live(
+    intensities: Mapping[str, float], seed: int, start_year: int, posterior: bool = False
+) -> LiveResult:
+    """Simulate the levers with ``seed`` and compare with the baseline of the same seed.
+
+    ``posterior``: both runs take the committed posterior's draw for this seed (a new seed is
+    a new draw of the calibrated parameters and of the model's randomness).
+    """
     started = time.perf_counter()
-    config = lever_config(intensities, start_year)
+    config = _calibrated(lever_config(intensities, start_year), int(seed), posterior)
     summaries = {
-        BASELINE: [baseline_run(int(seed))],
+        BASELINE: [baseline_run(int(seed), posterior)],
         WITH_LEVERS: [summarise_run(simulate(config, int(seed)))],
     }
     return LiveResult(
@@ -98,4 +127,5 @@ def run_live(intensities: Mapping[str, float], seed: int, start_year: int) -> Li
         summaries=summaries,
         differences=paired_differences(summaries, BASELINE),
         seconds=time.perf_counter() - started,
+        posterior=posterior,
     )

@@ -135,7 +135,29 @@ def _experiment(b: Build) -> list[str]:
     if diffs is None:
         return []
     outcomes = [*selection("key"), *selection("report")]
-    return _effects_sentences(b, diffs, outcomes, "outcome", str(b.data["baseline"]))
+    out = _effects_sentences(b, diffs, outcomes, "outcome", str(b.data["baseline"]))
+    return out + _parameter_uncertainty(b)
+
+
+def _parameter_uncertainty(b: Build) -> list[str]:
+    """With --posterior: how much of each effect's spread is calibrated-parameter uncertainty."""
+    table = _read(b, "posterior_uncertainty.csv")
+    if table is None or table.empty:
+        return []
+    table = table[table["outcome"].isin(selection("key"))]
+    if table.empty:
+        return []
+    share = float(table["parameter_share_of_variance"].median())
+    top = table.sort_values("parameter_share_of_variance", ascending=False).iloc[0]
+    return [
+        _sentence(
+            f"Integrated over posterior draws ({int(top['draws'])} draws x "
+            f"{int(top['seeds_per_draw'])} seeds), calibrated-parameter uncertainty makes up a "
+            f"median {share:.0%} of the spread of a one-run effect on the key outcomes, seed "
+            f"noise the rest (posterior_uncertainty.csv); it is largest for "
+            f"{top['scenario']} on {top['outcome']} ({top['parameter_share_of_variance']:.0%})"
+        )
+    ]
 
 
 def _run(b: Build) -> list[str]:

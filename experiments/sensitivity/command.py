@@ -107,6 +107,9 @@ def register(subparsers: Any) -> None:
         help=f"bootstrap resamples of the replicates (default {DEFAULT_BOOTSTRAP}; 0 = none)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from experiments.posterior_option import posterior_option
+
+    posterior_option(p)  # one calibrated draw per replicate seed (issue 12)
     p.set_defaults(handler=cmd_sensitivity)
 
 
@@ -160,8 +163,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     experiment = None
     if args.experiment:
         from experiments.experiment import load_experiment
+        from experiments.sweep.command import with_posterior  # --posterior (issue 12)
 
-        experiment = load_experiment(args.experiment)
+        experiment = with_posterior(load_experiment(args.experiment), args)
     if experiment is None and not args.model:
         raise BadInput("give an EXPERIMENT.toml, or --model module:function with --factors")
     if args.factors and experiment is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -15,6 +16,7 @@ import pandas as pd
 from experiments.argtypes import int_at_least, jobs
 from experiments.experiment import (
     DESIGNS,
+    Experiment,
     design_points,
     load_experiment,
 )
@@ -53,7 +55,25 @@ def register(subparsers: Any) -> None:
         "--samples", type=int_at_least(1), metavar="N", help="override the experiment's samples"
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    from experiments.posterior_option import posterior_option
+
+    posterior_option(p)
     p.set_defaults(handler=cmd_sweep)
+
+
+def with_posterior(exp: Experiment, args: argparse.Namespace) -> Experiment:
+    """``--posterior``: one calibrated parameter draw per replicate seed (design factors win)."""
+    if getattr(args, "posterior", None) is None:
+        return exp
+    from experiments.posterior_option import load_posterior_arg
+
+    post = load_posterior_arg(args)
+    draws = post.sample(exp.replicates, exp.seed)
+    print(
+        f"sampling the calibrated parameters from {post.directory} (calibration "
+        f"{post.run_id}): one posterior draw per replicate seed, the same at every point"
+    )
+    return dataclasses.replace(exp, parameter_sets=tuple(draws))
 
 
 def _fmt(value: float) -> str:
@@ -62,7 +82,7 @@ def _fmt(value: float) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``govsim sweep``: run the sweep, print counts and the replicate-adequacy summary."""
-    exp = load_experiment(args.experiment)
+    exp = with_posterior(load_experiment(args.experiment), args)
     scheduler = args.scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler and args.scheduler is None:
         print(f"using the Dask scheduler at {scheduler} (from ${SCHEDULER_ENV})")

@@ -74,7 +74,11 @@ def _point_keys(
         except (KeyError, ValueError) as exc:
             values = dict(zip(names, row.tolist(), strict=True))
             raise BadInput(f"design point {i} ({values}): {exc}") from exc
-        keys.append(run_keys(config, seeds[i], code))
+        if exp.parameter_sets:  # a posterior draw per seed: each seed has its own config
+            values = dict(zip(names, row.tolist(), strict=True))
+            keys.append([run_keys(exp.config_for(values, i, s), [s], code)[0] for s in seeds[i]])
+        else:
+            keys.append(run_keys(config, seeds[i], code))
     return keys
 
 

@@ -65,7 +65,7 @@ def run_chunk(
     for key, point, values, seed in tasks:
         started = time.perf_counter()
         try:
-            config = exp.config_for(dict(zip(names, values, strict=True)), index=point)
+            config = exp.config_for(dict(zip(names, values, strict=True)), point, seed)
             headline = simulate(config, seed).headline()
         except Exception as exc:  # recorded per run: the sweep goes on
             out.append(StoredRun(key, "failed", {}, _describe(exc), time.perf_counter() - started))
