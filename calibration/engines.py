@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ import pandas as pd
 from abm.rng import generator, parameter_seed
 from calibration.distance import PSEUDO_COUNT, aligned_shares
 from calibration.npe import GaussianNPE, observed_vector, summary_vector
+from calibration.npe_flow import FlowNPE
 from calibration.smc import CalibrationSpec, SurveySimulator
 from calibration.targets import TargetSet
 
@@ -52,6 +54,20 @@ class Table:
             tid: np.array([aligned_shares(t, s[tid]) for s in self.shares])
             for tid, t in targets.items()
         }
+
+
+class PosteriorEstimator(Protocol):
+    """An amortised posterior: draws and marginal quantiles for any survey summary."""
+
+    names: tuple[str, ...]
+
+    def sample(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws (bounded coordinates) for one summary vector."""
+        ...
+
+    def marginal_quantiles(self, x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+        """(rows, len(qs), parameters) marginal quantiles for each summary row."""
+        ...
 
 
 def _one(simulator: SurveySimulator, theta: Mapping[str, float]) -> dict[str, np.ndarray]:
@@ -84,6 +100,13 @@ def simulate_table(simulator: SurveySimulator, theta: pd.DataFrame, jobs: int = 
 def train_npe(spec: CalibrationSpec, table: Table, fit: TargetSet) -> GaussianNPE:
     """An NPE trained on the whole table."""
     lo, hi = (np.array([spec.priors()[n][k] for n in spec.parameters]) for k in (0, 1))
+    return GaussianNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
+        table.theta[list(spec.parameters)].to_numpy(), _finite_summaries(table, fit)
+    )
+
+
+def _finite_summaries(table: Table, fit: TargetSet) -> np.ndarray:
+    """The table's summary vectors; ValueError if a simulated survey has an empty item."""
     x = table.summaries(fit)
     ok = np.all(np.isfinite(x), axis=1)
     if not ok.all():
@@ -91,13 +114,19 @@ def train_npe(spec: CalibrationSpec, table: Table, fit: TargetSet) -> GaussianNP
             f"{int((~ok).sum())} of {len(ok)} simulated surveys have non-finite shares "
             "(an item with no respondents); the reference table cannot be used"
         )
-    return GaussianNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
-        table.theta[list(spec.parameters)].to_numpy(), x
+    return x
+
+
+def train_npe_flow(spec: CalibrationSpec, table: Table, fit: TargetSet) -> FlowNPE:
+    """The BayesFlow coupling-flow NPE trained on the same table (optional extra ``npe``)."""
+    lo, hi = (np.array([spec.priors()[n][k] for n in spec.parameters]) for k in (0, 1))
+    return FlowNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
+        table.theta[list(spec.parameters)].to_numpy(), _finite_summaries(table, fit)
     )
 
 
 def npe_posterior(
-    npe: GaussianNPE, fit: TargetSet, n: int, rng: np.random.Generator
+    npe: PosteriorEstimator, fit: TargetSet, n: int, rng: np.random.Generator
 ) -> pd.DataFrame:
     """``n`` equally weighted NPE draws for the real surveys (columns: parameters, weight)."""
     draws = pd.DataFrame(npe.sample(observed_vector(fit), n, rng), columns=list(npe.names))
@@ -146,14 +175,18 @@ def coverage(
     train: Table,
     test: Table,
     fit: TargetSet,
-    npe: GaussianNPE | None = None,
+    npe: PosteriorEstimator | None = None,
+    others: Mapping[str, PosteriorEstimator] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(coverage per engine and parameter, SBC ranks per test survey) on held-out simulations.
 
-    ``npe`` trained on ``train`` is used when given (else trained here).
+    ``npe`` trained on ``train`` is used when given (else the Gaussian NPE is trained here);
+    ``others`` adds estimators trained on the same table (e.g. ``{"npe_flow": FlowNPE}``), and
+    rejection ABC on the same table is always included.
     """
     names = list(spec.parameters)
-    npe = npe or train_npe(spec, train, fit)
+    estimators: dict[str, PosteriorEstimator] = {"npe": npe or train_npe(spec, train, fit)}
+    estimators.update(others or {})
     x_test = test.summaries(fit)
     truth = test.theta[names].to_numpy()
     lo = np.array([spec.priors()[n][0] for n in names])
@@ -161,42 +194,41 @@ def coverage(
     prior_var = (hi - lo) ** 2 / 12.0
     qs = [0.05, 0.25, 0.5, 0.75, 0.95]
     rng = generator(spec.seed, "sbc")
-    npe_q = npe.marginal_quantiles(x_test, qs)  # (tests, 5, d)
     ranks: list[dict[str, object]] = []
-    npe_var = np.zeros((len(truth), len(names)))
-    for j in range(len(truth)):
-        draws = npe.sample(x_test[j : j + 1], SBC_DRAWS, rng)
-        npe_var[j] = draws.var(axis=0)
+    summaries: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def rank_rows(engine: str, j: int, draws: np.ndarray) -> None:
         for k, name in enumerate(names):
             ranks.append(
                 {
-                    "engine": "npe",
+                    "engine": engine,
                     "survey": j,
                     "parameter": name,
                     "rank": int(np.sum(draws[:, k] < truth[j, k])),
                 }
             )
+
+    for engine, est in estimators.items():
+        q = est.marginal_quantiles(x_test, qs)  # (tests, 5, d)
+        var = np.zeros((len(truth), len(names)))
+        for j in range(len(truth)):
+            draws = est.sample(x_test[j : j + 1], SBC_DRAWS, rng)
+            var[j] = draws.var(axis=0)
+            rank_rows(engine, j, draws)
+        summaries[engine] = (q, var)
     sims = train.item_shares(fit)
     test_shares = test.item_shares(fit)
-    abc_q = np.zeros_like(npe_q)
-    abc_var = np.zeros_like(npe_var)
+    abc_q = np.zeros((len(truth), len(qs), len(names)))
+    abc_var = np.zeros((len(truth), len(names)))
     for j in range(len(truth)):
         post = abc_rejection(fit, {t: v[j] for t, v in test_shares.items()}, train, sims)
         values = post[names].to_numpy()
         abc_q[j] = np.quantile(values, qs, axis=0)
         abc_var[j] = values.var(axis=0)
-        sub = values[rng.integers(0, len(values), SBC_DRAWS)]
-        for k, name in enumerate(names):
-            ranks.append(
-                {
-                    "engine": "abc_rejection",
-                    "survey": j,
-                    "parameter": name,
-                    "rank": int(np.sum(sub[:, k] < truth[j, k])),
-                }
-            )
+        rank_rows("abc_rejection", j, values[rng.integers(0, len(values), SBC_DRAWS)])
+    summaries["abc_rejection"] = (abc_q, abc_var)
     rows = []
-    for engine, q, var in (("npe", npe_q, npe_var), ("abc_rejection", abc_q, abc_var)):
+    for engine, (q, var) in summaries.items():
         contraction = 1.0 - var.mean(axis=0) / prior_var
         for k, name in enumerate(names):
             inside50 = (truth[:, k] >= q[:, 1, k]) & (truth[:, k] <= q[:, 3, k])

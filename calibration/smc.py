@@ -48,7 +48,7 @@ SPEC_KEYS = {
     "simulations": int,
     "coverage_surveys": int,
 }
-ENGINES = ("npe", "abc")
+ENGINES = ("npe", "npe_flow", "abc")
 
 
 # Perturbation kernel: a Gaussian with the particles' weighted covariance times Silverman's

@@ -27,7 +27,7 @@ import pandas as pd
 from abm import rng as seeds
 from abm.config import PARAMETER_META
 from abm.survey import administer, warm_up
-from calibration import diagnostics, engines, posterior, smc
+from calibration import diagnostics, engines, npe_flow, posterior, smc
 from calibration.targets import (
     DYNAMICS_DIR,
     TARGETS_DIR,
@@ -73,6 +73,7 @@ OPTIONAL_EXPORTS = (
     "coverage.png",
     "sbc_ranks.csv",
     "engine_comparison.csv",
+    "engine_comparison_flow.csv",
     "engine_costs.csv",
 )
 DEFAULT_PPC_DRAWS = 100
@@ -174,9 +175,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     sampled = smc.SurveySimulator(config, spec.parameters, smc.sample_sizes(targets))
     runs: dict[str, EngineRun] = {}
-    npe_needed = spec.engine == "npe" or args.compare
-    if npe_needed:
-        runs["npe"] = _run_npe(spec, sampled, fit, out, args.jobs)
+    flow = spec.engine == "npe_flow" or (args.compare and npe_flow.available())
+    if args.compare and not flow:
+        print(f"(the flow NPE is left out of the comparison: {npe_flow.INSTALL_HINT})")
+    if spec.engine in ("npe", "npe_flow") or args.compare:
+        runs.update(_run_npe(spec, sampled, fit, out, args.jobs, flow=flow))
     if spec.engine == "abc" or args.compare:
         runs["abc"] = _run_smc(spec, config, out, args)
     chosen = runs[spec.engine]
@@ -186,6 +189,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
         with results.atomic_file(out / "engine_comparison.csv") as tmp:
             comparison.to_csv(tmp, index=False, float_format="%.6g")
+        if "npe_flow" in runs:  # the two neural estimators, trained on one table
+            flows = engines.agreement(
+                runs["npe"].particles,
+                runs["npe_flow"].particles,
+                spec.parameters,
+                ("npe", "npe_flow"),
+            )
+            with results.atomic_file(out / "engine_comparison_flow.csv") as tmp:
+                flows.to_csv(tmp, index=False, float_format="%.6g")
+            print(flows.round(3).to_string(index=False))
         costs = pd.DataFrame(
             [
                 {"engine": k, "simulations": r.simulations, "wall_s": round(r.wall_s, 1)}
@@ -240,8 +253,13 @@ def _run_npe(
     fit: TargetSet,
     out: Path,
     jobs: int,
-) -> EngineRun:
-    """Reference table, NPE training, coverage test; writes coverage.csv/png, sbc_ranks.csv."""
+    flow: bool = False,
+) -> dict[str, EngineRun]:
+    """Reference table, NPE training, coverage test; writes coverage.csv/png, sbc_ranks.csv.
+
+    With ``flow`` the BayesFlow coupling-flow NPE is trained on the same table too (run
+    ``npe_flow``; its coverage rows sit beside the Gaussian NPE's and rejection ABC's).
+    """
     theta = engines.prior_draws(spec, spec.simulations + spec.coverage_surveys, "npe_prior")
     started = time.perf_counter()
     table = engines.simulate_table(sampled, theta, jobs)
@@ -259,19 +277,39 @@ def _run_npe(
         f"{trained - table.wall_s:.0f} s ({len(npe.history)} epochs)",
         flush=True,
     )
+    runs = {"npe": _table_run("npe", particles, spec.simulations, trained)}
+    others: dict[str, engines.PosteriorEstimator] = {}
+    if flow:
+        flow_started = time.perf_counter()
+        flow_npe = engines.train_npe_flow(spec, train, fit)
+        flow_wall = table.wall_s + time.perf_counter() - flow_started
+        flow_rng = seeds.generator(spec.seed, "npe_posterior")
+        flow_particles = engines.npe_posterior(flow_npe, fit, N_DRAWS_EXPORTED, flow_rng)
+        print(
+            f"npe_flow: the same {spec.simulations} simulations, trained in "
+            f"{flow_wall - table.wall_s:.0f} s ({len(flow_npe.history)} epochs)",
+            flush=True,
+        )
+        runs["npe_flow"] = _table_run("npe_flow", flow_particles, spec.simulations, flow_wall)
+        others["npe_flow"] = flow_npe
     if spec.coverage_surveys > 0:
         test = engines.Table(
             table.theta.iloc[spec.simulations :].reset_index(drop=True),
             table.shares[spec.simulations :],
             0.0,
         )
-        cov, ranks = engines.coverage(spec, train, test, fit, npe)
+        cov, ranks = engines.coverage(spec, train, test, fit, npe, others)
         with results.atomic_file(out / "coverage.csv") as tmp:
             cov.to_csv(tmp, index=False, float_format="%.4g")
         with results.atomic_file(out / "sbc_ranks.csv") as tmp:
             ranks.to_csv(tmp, index=False)
         diagnostics.plot_coverage(cov, ranks, out / "coverage.png", engines.SBC_DRAWS)
         print(cov.round(3).to_string(index=False), flush=True)
+    return runs
+
+
+def _table_run(engine: str, particles: pd.DataFrame, simulations: int, wall: float) -> EngineRun:
+    """An amortised engine's run: its draws and a one-row progress table."""
     generations = pd.DataFrame(
         [
             {
@@ -279,13 +317,13 @@ def _run_npe(
                 "epsilon": float("nan"),
                 "ess": float(len(particles)),
                 "n_particles": len(particles),
-                "n_simulations": spec.simulations,
+                "n_simulations": simulations,
                 "acceptance_rate": float("nan"),
-                "wall_s": trained,
+                "wall_s": wall,
             }
         ]
     )
-    return EngineRun("npe", particles, generations, spec.simulations, trained)
+    return EngineRun(engine, particles, generations, simulations, wall)
 
 
 def _run_smc(
@@ -495,7 +533,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also write the posterior to DIR (default: calibration/posterior)",
     )
     cal.add_argument(
-        "--engine", choices=smc.ENGINES, help="npe (neural posterior) or abc (ABC-SMC)"
+        "--engine",
+        choices=smc.ENGINES,
+        help="npe (Gaussian neural posterior), npe_flow (BayesFlow coupling flow; extra 'npe') "
+        "or abc (ABC-SMC)",
     )
     cal.add_argument(
         "--simulations", type=int_at_least(10), help="NPE reference-table size (and budget)"

@@ -337,19 +337,25 @@ def test_calibrate_runs_on_a_dask_cluster(tmp_path: Path) -> None:
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
     """The reduced CI version of the coverage test: NPE on a small table, with ABC-SMC on the
-    same budget; the coverage table, SBC ranks, figure and comparison are written."""
+    same budget; the coverage table, SBC ranks, figure and comparison are written. Where the
+    optional extra ``npe`` is installed (CI installs it) the BayesFlow flow NPE is trained on the
+    same table and compared too."""
+    from calibration import npe_flow
+
+    flow = npe_flow.available()
+    amortised = {"npe", "abc_rejection"} | ({"npe_flow"} if flow else set())
     out = tmp_path / "npe"
     args = ["calibrate", "--out", str(out), "--simulations", "60", "--coverage-surveys", "12"]
     args += ["--population", "20", "--ppc-draws", "3", "--compare", "--jobs", "2"]
     assert main(args) == 0
     spec = smc.load_spec()
     cov = pd.read_csv(out / "coverage.csv")
-    assert set(cov["engine"]) == {"npe", "abc_rejection"}
+    assert set(cov["engine"]) == amortised
     assert set(cov["parameter"]) == set(spec.parameters)
     assert (cov["n_surveys"] == 12).all()
     assert cov[["coverage_50", "coverage_90"]].apply(lambda c: c.between(0, 1)).all().all()
     ranks = pd.read_csv(out / "sbc_ranks.csv")
-    assert len(ranks) == 2 * 12 * len(spec.parameters)
+    assert len(ranks) == len(amortised) * 12 * len(spec.parameters)
     assert ranks["rank"].between(0, 99).all()
     assert (out / "coverage.png").stat().st_size > 0
     comparison = pd.read_csv(out / "engine_comparison.csv")
@@ -357,7 +363,13 @@ def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
     costs = pd.read_csv(out / "engine_costs.csv").set_index("engine")
     assert costs.loc["npe", "simulations"] == 60 and costs.loc["abc", "simulations"] <= 60 + 20
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["engine"] == "npe" and set(manifest["engines"]) == {"npe", "abc"}
+    engines_run = {"npe", "abc"} | ({"npe_flow"} if flow else set())
+    assert manifest["engine"] == "npe" and set(manifest["engines"]) == engines_run
+    if flow:
+        flows = pd.read_csv(out / "engine_comparison_flow.csv")
+        assert list(flows["parameter"]) == list(spec.parameters)
+        assert flows["interval_overlap"].between(0, 1).all()
+        assert costs.loc["npe_flow", "simulations"] == 60
     draws = pd.read_csv(out / "draws.csv")
     for name, (lo, hi) in spec.priors().items():
         assert draws[name].between(lo, hi).all(), name
