@@ -16,6 +16,7 @@ estimator raises :class:`FlowUnavailable` with that instruction.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class FlowUnavailable(RuntimeError):
 def _bayesflow() -> tuple[Any, Any]:
     """(bayesflow, keras) on the JAX backend, or FlowUnavailable saying how to install them."""
     os.environ.setdefault("KERAS_BACKEND", "jax")
+    for name in ("bayesflow", "jax._src.xla_bridge"):  # one INFO line per sampling call
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         import bayesflow
         import keras
