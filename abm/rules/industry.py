@@ -379,11 +379,15 @@ def _npv_per_option(
 
     A switch first waits ``permitting_lead_years`` for its permit, running its current route;
     a route needing a large grid connection then earns nothing until the connection is there
-    (``grid_connection_lead_years`` after construction).
+    (``grid_connection_lead_years`` after construction). All options and the current route are
+    priced in one call, as (years, options x plants); each option's discounting stays one
+    (years,) @ (years, plants) product, so the sums are the same as option by option.
     """
     p = m.params
     inst = m.installations
+    n_opt = options.shape[1]
     sector = inst.sector[plants]
+    tech = inst.tech[plants]
     start = p.construction_years
     horizon = p.asset_life_years
     years = np.arange(start, horizon) + m.year
@@ -392,21 +396,27 @@ def _npv_per_option(
     q = inst.capacity_mt[plants] * 1e6 * p.full_utilisation
     shock = inst.margin_shock_eur_per_t[plants][None, :]
     shock_year = inst.margin_shock_year[plants][None, :]
-    npv = np.zeros(options.shape)
     country = inst.country[plants]
     shocked = shock * (years[:, None] >= shock_year)  # case margin shocks
-    current = planning_margin(m, sector, inst.tech[plants], prices, years, country) - shocked
-    for k in range(options.shape[1]):
-        margins = planning_margin(m, sector, options[:, k], prices, years, country) - shocked
-        switching = options[:, k] != inst.tech[plants]
-        waits = it.USES_GRID[options[:, k]] & switching
-        # while the permit is pending the plant runs its current route; the build follows
-        permit = p.permitting_lead_years * switching
-        online = m.year + start + p.grid_connection_lead_years * waits + permit
-        permitting = years[:, None] < (m.year + start + permit)[None, :]
-        margins = np.where(permitting, current, margins * (years[:, None] >= online[None, :]))
-        npv[:, k] = (disc @ margins) * q
-    return npv
+    # the options (option-major) and, last, the current route, all in one margin call
+    routes = np.concatenate([options.T.ravel(), tech])
+    every = planning_margin(
+        m, np.tile(sector, n_opt + 1), routes, prices, years, np.tile(country, n_opt + 1)
+    ).reshape(years.size, n_opt + 1, plants.size)
+    current = every[:, n_opt] - shocked
+    margins = every[:, :n_opt].transpose(1, 0, 2) - shocked  # (options, years, plants)
+    opts = options.T
+    switching = opts != tech[None, :]
+    waits = it.USES_GRID[opts] & switching
+    # while the permit is pending the plant runs its current route; the build follows
+    permit = p.permitting_lead_years * switching
+    online = m.year + start + p.grid_connection_lead_years * waits + permit
+    permitting = years[None, :, None] < (m.year + start + permit)[:, None, :]
+    margins = np.where(
+        permitting, current[None], margins * (years[None, :, None] >= online[:, None, :])
+    )
+    # C order, so that each option's (years, plants) slice is the contiguous block BLAS had
+    return np.asarray((disc @ np.ascontiguousarray(margins)) * q).T
 
 
 def decide_investments(m: GovernanceModel) -> None:
