@@ -13,6 +13,7 @@ cost is not passed on.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -372,6 +373,32 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
     )
 
 
+# per model: announced carbon price by (year, predictable-pathway lever), so that each year's
+# review prices only the one year its horizon adds
+_PRICE_MEMO: weakref.WeakKeyDictionary[GovernanceModel, dict[tuple[float, float], float]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _expected_prices(m: GovernanceModel, years: np.ndarray) -> np.ndarray:
+    """``m.eu.expected_carbon_price`` for each of ``years``, remembered across a run's reviews.
+
+    The price depends only on the year, the run's parameters and the predictable-pathway
+    lever, so a remembered value is the value (the scalar path is kept, not a vectorised one:
+    numpy's SIMD ``power`` need not match the scalar one in the last bit).
+    """
+    memo = _PRICE_MEMO.setdefault(m, {})
+    lever = float(m.levers.predictable_pathway_2040)
+    out = np.empty(years.size)
+    for k, y in enumerate(years.tolist()):
+        key = (y, lever)
+        price = memo.get(key)
+        if price is None:
+            price = memo[key] = m.eu.expected_carbon_price(y)
+        out[k] = price
+    return out
+
+
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
@@ -392,7 +419,7 @@ def _npv_per_option(
     horizon = p.asset_life_years
     years = np.arange(start, horizon) + m.year
     disc = (1.0 + rate) ** -(years - m.year)
-    prices = np.array([m.eu.expected_carbon_price(y) for y in years])
+    prices = _expected_prices(m, years)
     q = inst.capacity_mt[plants] * 1e6 * p.full_utilisation
     shock = inst.margin_shock_eur_per_t[plants][None, :]
     shock_year = inst.margin_shock_year[plants][None, :]
