@@ -1,4 +1,4 @@
-"""Compiled loops for the per-citizen arithmetic, with the numpy formulas kept as the reference.
+"""Compiled loops for the per-citizen arithmetic and per-city grouping, with numpy references.
 
 Each kernel exists twice: a numpy version (the reference, written as the rule reads in
 ``docs/ODD.md``) and the same loop compiled by numba (``cache=True``, compiled on first use, so
@@ -144,6 +144,33 @@ def _assign_plants_numpy(
     return np.asarray(np.where(employed, order[slot_c], -1).astype(np.int64))
 
 
+def _rank_within_numpy(group: IntArray) -> IntArray:
+    """0, 1, 2 ... for the entries of each group (a city, a country), in their given order."""
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - first
+    return rank
+
+
+def _cumsum_within_numpy(group: IntArray, values: FloatArray) -> FloatArray:
+    """Running total of ``values`` within each group, in order (inclusive).
+
+    One running total over the entries sorted by group (stable), less that total just before
+    the group's first entry: the compiled loop does the same additions in the same order.
+    """
+    order = np.argsort(group, kind="stable")
+    v = values[order]
+    cs = np.cumsum(v)
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0.0)
+    out = np.empty(group.size)
+    out[order] = cs - before
+    return out
+
+
 NUMPY = SimpleNamespace(
     bounded_confidence=_bounded_confidence_numpy,
     apply_drivers=_apply_drivers_numpy,
@@ -151,6 +178,8 @@ NUMPY = SimpleNamespace(
     participation_logit=_participation_logit_numpy,
     participate=_participate_numpy,
     assign_plants=_assign_plants_numpy,
+    rank_within=_rank_within_numpy,
+    cumsum_within=_cumsum_within_numpy,
 )
 
 
@@ -285,6 +314,46 @@ def _assign_plants_loop(
     return plant
 
 
+def _rank_within_loop(group: IntArray) -> IntArray:
+    rank = np.empty(group.size, dtype=np.int64)
+    if group.size == 0:
+        return rank
+    seen = np.zeros(group.max() + 1, dtype=np.int64)
+    for i in range(group.size):
+        rank[i] = seen[group[i]]
+        seen[group[i]] += 1
+    return rank
+
+
+def _cumsum_within_loop(group: IntArray, values: FloatArray) -> FloatArray:
+    # a counting sort gives numpy's stable order by group; then numpy's running total over that
+    # order (cs[0] = v[0], cs[k] = cs[k-1] + v[k]) less its value before each group's start
+    n = group.size
+    out = np.empty(n)
+    if n == 0:
+        return out
+    m = group.max() + 1
+    start = np.zeros(m + 1, dtype=np.int64)
+    for i in range(n):
+        start[group[i] + 1] += 1
+    for g in range(m):
+        start[g + 1] += start[g]
+    fill = start[:m].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[fill[group[i]]] = i
+        fill[group[i]] += 1
+    cs = np.empty(n)
+    cs[0] = values[order[0]]
+    for k in range(1, n):
+        cs[k] = cs[k - 1] + values[order[k]]
+    for k in range(n):
+        i = order[k]
+        first = start[group[i]]
+        out[i] = cs[k] - (cs[first - 1] if first > 0 else 0.0)
+    return out
+
+
 _COMPILED: SimpleNamespace | None = None
 
 
@@ -304,6 +373,8 @@ def _compile() -> SimpleNamespace:
             participation_logit=jit(_participation_logit_loop),
             participate=jit(_participate_loop),
             assign_plants=jit(_assign_plants_loop),
+            rank_within=jit(_rank_within_loop),
+            cumsum_within=jit(_cumsum_within_loop),
         )
     return _COMPILED
 
