@@ -250,7 +250,17 @@ def read_energy_prices(
 
 
 def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
-    """National governments from countries.csv (and their grids from grid_intensity.csv)."""
+    """National governments from countries.csv (and their grids from grid_intensity.csv).
+
+    They depend on the data files only (no parameter, no draw), so they are parsed once per
+    process and set of files and copied for each build.
+    """
+    return cast(Nations, _copy_state(_nations_from_files(cfg, _files_key(cfg))))
+
+
+@functools.lru_cache(maxsize=8)
+def _nations_from_files(cfg: PopulationConfig, files_key: tuple[object, ...]) -> Nations:
+    """The parsing behind :func:`build_nations`, keyed on the files' paths, sizes and times."""
     df = read_countries(cfg)
     grid = read_grid_intensity(cfg, [str(code) for code in df["country"]])
     electricity, gas = read_energy_prices(cfg, [str(code) for code in df["country"]])
