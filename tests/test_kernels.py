@@ -190,6 +190,28 @@ def test_group_rank_and_running_total_agree_bit_for_bit() -> None:
     assert jit.rank_within(empty).size == 0 and jit.cumsum_within(empty, np.zeros(0)).size == 0
 
 
+def test_city_sums_match_numpy_reduceat_bit_for_bit() -> None:
+    """Blocks of 1-300 citizens and large ones (past the 128 block and 8,192 buffer sizes)."""
+    g = rng()
+    sizes = np.concatenate([np.arange(1, 300), g.integers(1, 40_000, 20), [8191, 8192, 16_385]])
+    g.shuffle(sizes)
+    x = g.random(int(sizes.sum()), dtype=np.float32)
+    x[::97] = np.float32(1.0)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    ref1, ref2 = kn.NUMPY.city_sums(x, start, True)
+    out1, out2 = compiled().city_sums(x, start, True)
+    np.testing.assert_array_equal(out1.view(np.int64), ref1.view(np.int64))
+    np.testing.assert_array_equal(out2.view(np.int64), ref2.view(np.int64))
+    # known answer: the sums themselves, to float64 rounding
+    ends = np.cumsum(sizes)
+    np.testing.assert_allclose(
+        out1[:3], [x[a:b].astype(float).sum() for a, b in zip(start[:3], ends[:3], strict=True)]
+    )
+    only = compiled().city_sums(x, start, False)
+    np.testing.assert_array_equal(only[0], out1)
+    assert not only[1].any()
+
+
 def test_whole_runs_agree_bit_for_bit_between_backends(small_config: ScenarioConfig) -> None:
     """Yearly and quarterly (activity share below one) small runs: identical tables."""
     quarterly = dataclasses.replace(small_config, steps_per_year=4, end_year=2029)
@@ -228,5 +250,6 @@ def test_both_backends_offer_the_same_kernels() -> None:
         "assign_plants",
         "rank_within",
         "cumsum_within",
+        "city_sums",
     }
     assert set(vars(kn.NUMPY)) == set(vars(compiled())) == names
