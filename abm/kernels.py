@@ -1,4 +1,4 @@
-"""Compiled loops for the per-citizen arithmetic, with the numpy formulas kept as the reference.
+"""Compiled loops for the per-citizen arithmetic and per-city grouping, with numpy references.
 
 Each kernel exists twice: a numpy version (the reference, written as the rule reads in
 ``docs/ODD.md``) and the same loop compiled by numba (``cache=True``, compiled on first use, so
@@ -144,6 +144,43 @@ def _assign_plants_numpy(
     return np.asarray(np.where(employed, order[slot_c], -1).astype(np.int64))
 
 
+def _rank_within_numpy(group: IntArray) -> IntArray:
+    """0, 1, 2 ... for the entries of each group (a city, a country), in their given order."""
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - first
+    return rank
+
+
+def _cumsum_within_numpy(group: IntArray, values: FloatArray) -> FloatArray:
+    """Running total of ``values`` within each group, in order (inclusive).
+
+    One running total over the entries sorted by group (stable), less that total just before
+    the group's first entry: the compiled loop does the same additions in the same order.
+    """
+    order = np.argsort(group, kind="stable")
+    v = values[order]
+    cs = np.cumsum(v)
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0.0)
+    out = np.empty(group.size)
+    out[order] = cs - before
+    return out
+
+
+def _city_sums_numpy(
+    x: F32Array, city_start: IntArray, squares: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Per city block, the float64 sum of ``x`` and (if ``squares``, else zeros) of ``x**2``."""
+    x64 = x.astype(np.float64)
+    s1 = np.add.reduceat(x64, city_start)
+    s2 = np.add.reduceat(x64 * x64, city_start) if squares else np.zeros(city_start.size)
+    return s1, s2
+
+
 NUMPY = SimpleNamespace(
     bounded_confidence=_bounded_confidence_numpy,
     apply_drivers=_apply_drivers_numpy,
@@ -151,6 +188,9 @@ NUMPY = SimpleNamespace(
     participation_logit=_participation_logit_numpy,
     participate=_participate_numpy,
     assign_plants=_assign_plants_numpy,
+    rank_within=_rank_within_numpy,
+    cumsum_within=_cumsum_within_numpy,
+    city_sums=_city_sums_numpy,
 )
 
 
@@ -285,6 +325,147 @@ def _assign_plants_loop(
     return plant
 
 
+def _rank_within_loop(group: IntArray) -> IntArray:
+    rank = np.empty(group.size, dtype=np.int64)
+    if group.size == 0:
+        return rank
+    seen = np.zeros(group.max() + 1, dtype=np.int64)
+    for i in range(group.size):
+        rank[i] = seen[group[i]]
+        seen[group[i]] += 1
+    return rank
+
+
+def _cumsum_within_loop(group: IntArray, values: FloatArray) -> FloatArray:
+    # a counting sort gives numpy's stable order by group; then numpy's running total over that
+    # order (cs[0] = v[0], cs[k] = cs[k-1] + v[k]) less its value before each group's start
+    n = group.size
+    out = np.empty(n)
+    if n == 0:
+        return out
+    m = group.max() + 1
+    start = np.zeros(m + 1, dtype=np.int64)
+    for i in range(n):
+        start[group[i] + 1] += 1
+    for g in range(m):
+        start[g + 1] += start[g]
+    fill = start[:m].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order[fill[group[i]]] = i
+        fill[group[i]] += 1
+    cs = np.empty(n)
+    cs[0] = values[order[0]]
+    for k in range(1, n):
+        cs[k] = cs[k - 1] + values[order[k]]
+    for k in range(n):
+        i = order[k]
+        first = start[group[i]]
+        out[i] = cs[k] - (cs[first - 1] if first > 0 else 0.0)
+    return out
+
+
+# numpy's pairwise summation (``pairwise_sum`` in numpy/_core/src/umath/loops_utils.h.src),
+# which ``np.add.reduce``/``reduceat`` use on contiguous float64: below 8 values a plain loop,
+# up to 128 eight running sums combined as a tree, above that halves split at a multiple of 8
+PAIRWISE_UNROLL, PAIRWISE_BLOCK = 8, 128
+
+
+def _pairwise_sum_loop(x: F32Array, lo: int, n: int) -> tuple[float, float]:
+    # the sums of x and of x**2 in float64 over x[lo:lo+n], each in numpy's order
+    if n < PAIRWISE_UNROLL:
+        res = res2 = 0.0
+        for i in range(lo, lo + n):
+            v = np.float64(x[i])
+            res += v
+            res2 += v * v
+        return res, res2
+    if n <= PAIRWISE_BLOCK:
+        v0, v1, v2, v3 = (
+            np.float64(x[lo]),
+            np.float64(x[lo + 1]),
+            np.float64(x[lo + 2]),
+            np.float64(x[lo + 3]),
+        )
+        v4, v5, v6, v7 = (
+            np.float64(x[lo + 4]),
+            np.float64(x[lo + 5]),
+            np.float64(x[lo + 6]),
+            np.float64(x[lo + 7]),
+        )
+        r0, r1, r2, r3, r4, r5, r6, r7 = v0, v1, v2, v3, v4, v5, v6, v7
+        q0, q1, q2, q3 = v0 * v0, v1 * v1, v2 * v2, v3 * v3
+        q4, q5, q6, q7 = v4 * v4, v5 * v5, v6 * v6, v7 * v7
+        i = lo + PAIRWISE_UNROLL
+        end = lo + n - n % PAIRWISE_UNROLL
+        while i < end:
+            v0, v1, v2, v3 = (
+                np.float64(x[i]),
+                np.float64(x[i + 1]),
+                np.float64(x[i + 2]),
+                np.float64(x[i + 3]),
+            )
+            v4, v5, v6, v7 = (
+                np.float64(x[i + 4]),
+                np.float64(x[i + 5]),
+                np.float64(x[i + 6]),
+                np.float64(x[i + 7]),
+            )
+            r0 += v0
+            r1 += v1
+            r2 += v2
+            r3 += v3
+            r4 += v4
+            r5 += v5
+            r6 += v6
+            r7 += v7
+            q0 += v0 * v0
+            q1 += v1 * v1
+            q2 += v2 * v2
+            q3 += v3 * v3
+            q4 += v4 * v4
+            q5 += v5 * v5
+            q6 += v6 * v6
+            q7 += v7 * v7
+            i += PAIRWISE_UNROLL
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        res2 = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+        while i < lo + n:
+            v = np.float64(x[i])
+            res += v
+            res2 += v * v
+            i += 1
+        return res, res2
+    half = n // 2
+    half -= half % PAIRWISE_UNROLL
+    a1, a2 = _pairwise_sum(x, lo, half)
+    b1, b2 = _pairwise_sum(x, lo + half, n - half)
+    return a1 + b1, a2 + b2
+
+
+def _city_sums_loop(
+    x: F32Array, city_start: IntArray, squares: bool
+) -> tuple[FloatArray, FloatArray]:
+    # reduceat: the block's first value, plus the pairwise sum of the rest; an empty block
+    # (start >= next start) is its first value alone, as numpy defines it
+    s1 = np.zeros(city_start.size)
+    s2 = np.zeros(city_start.size)
+    for k in range(city_start.size):
+        lo = city_start[k]
+        hi = city_start[k + 1] if k + 1 < city_start.size else x.size
+        v = np.float64(x[lo])
+        s1[k], s2[k] = v, v * v
+        if hi - lo > 1:
+            rest1, rest2 = _pairwise_sum(x, lo + 1, hi - lo - 1)
+            s1[k] += rest1
+            s2[k] += rest2
+    if not squares:
+        s2[:] = 0.0
+    return s1, s2
+
+
+_pairwise_sum: Any = _pairwise_sum_loop  # replaced by its compiled version in _compile
+
 _COMPILED: SimpleNamespace | None = None
 
 
@@ -297,6 +478,10 @@ def _compile() -> SimpleNamespace:
         def jit(fn: Callable[..., Any]) -> Any:
             return numba.njit(cache=True, nogil=True, boundscheck=False)(fn)
 
+        # the recursive sum is looked up by its module-level name from the compiled loops
+        global _pairwise_sum
+        _pairwise_sum = jit(_pairwise_sum_loop)
+
         _COMPILED = SimpleNamespace(
             bounded_confidence=jit(_bounded_confidence_loop),
             apply_drivers=jit(_apply_drivers_loop),
@@ -304,6 +489,9 @@ def _compile() -> SimpleNamespace:
             participation_logit=jit(_participation_logit_loop),
             participate=jit(_participate_loop),
             assign_plants=jit(_assign_plants_loop),
+            rank_within=jit(_rank_within_loop),
+            cumsum_within=jit(_cumsum_within_loop),
+            city_sums=jit(_city_sums_loop),
         )
     return _COMPILED
 

@@ -45,6 +45,12 @@ ACCOUNTS: tuple[str, ...] = (
     "decommitted_eur",
 )
 
+# the project arrays are compacted at a year end once they are long and a quarter of their rows
+# are finished projects: copying every column each year cost more than scanning the dead rows
+# (compaction keeps the projects' order, so results do not depend on when it runs)
+COMPACT_MIN_ROWS = 4096
+COMPACT_FINISHED_SHARE = 0.25
+
 
 class GovernanceModel(mesa.Model):
     """Multilevel climate governance in Europe, from a scenario config and one seed."""
@@ -164,8 +170,9 @@ class GovernanceModel(mesa.Model):
             )
             self.carry_pm[:] = 0.0
             self.recorder.record_year(round(self.year + self.dt - 1.0))
-            if self.projects.size > 4096:
-                self.projects.compact()
+            pr = self.projects
+            if pr.size > COMPACT_MIN_ROWS and pr.finished_share() >= COMPACT_FINISHED_SHARE:
+                pr.compact()
         self.year = self.config.start_year + self.step_index * self.dt
 
     @property

@@ -250,7 +250,17 @@ def read_energy_prices(
 
 
 def build_nations(cfg: PopulationConfig, params: Parameters) -> Nations:
-    """National governments from countries.csv (and their grids from grid_intensity.csv)."""
+    """National governments from countries.csv (and their grids from grid_intensity.csv).
+
+    They depend on the data files only (no parameter, no draw), so they are parsed once per
+    process and set of files and copied for each build.
+    """
+    return cast(Nations, _copy_state(_nations_from_files(cfg, _files_key(cfg))))
+
+
+@functools.lru_cache(maxsize=8)
+def _nations_from_files(cfg: PopulationConfig, files_key: tuple[object, ...]) -> Nations:
+    """The parsing behind :func:`build_nations`, keyed on the files' paths, sizes and times."""
     df = read_countries(cfg)
     grid = read_grid_intensity(cfg, [str(code) for code in df["country"]])
     electricity, gas = read_energy_prices(cfg, [str(code) for code in df["country"]])
@@ -1052,9 +1062,9 @@ def build_population(
 ) -> Population:
     """Build nations, cities, installations, SMEs and citizens (in that order).
 
-    Built once per process and copied (:data:`POPULATION_CACHE`) when the same population is
-    asked for again: same population config and data files, start year and state of ``rng``
-    (so the same seed), and the same values of every parameter the build read. The caller
+    Kept in :data:`POPULATION_CACHE` from the second time the same population is asked for
+    (same population config and data files, start year and state of ``rng``, so the same seed,
+    and the same values of every parameter the build read) and copied from then on. The caller
     always gets its own copy and ``rng`` ends in the state a fresh build leaves it in, so a
     cached build and a fresh one are indistinguishable.
     """
@@ -1174,15 +1184,31 @@ class PopulationCache:
     """Built populations of this process (a worker), least recently used first out.
 
     Bounded by ``max_entries`` and ``max_bytes``: a sweep over parameters that the build does
-    not read, or over levers, with a few seeds builds each seed's population once per worker.
+    not read, or over levers, with a few seeds builds each seed's population at most twice per
+    worker. A population is kept only when it is asked for a second time (the first request
+    leaves its key in a short list of recent misses): runs that never repeat a seed (a
+    benchmark, a seed sweep) then pay no copy and, above all, no fresh memory for it; on the
+    project's 2-core VMs a page of new memory costs about 0.1 ms, and filling the cache with
+    1M-citizen populations cost about a quarter of each EU-scale run's CPU time.
     """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.entries: list[_CachedBuild] = []
+        self.recent_misses: list[tuple[tuple[object, ...], dict[str, object]]] = []
         self.hits = 0
         self.misses = 0
+
+    @staticmethod
+    def _matches(
+        key: tuple[object, ...],
+        read: dict[str, object],
+        wanted: tuple[object, ...],
+        params: Parameters,
+    ) -> bool:
+        """Whether a stored key and parameter record stand for the population asked for."""
+        return key == wanted and all(getattr(params, k) == v for k, v in read.items())
 
     @contextmanager
     def bypassed(self) -> Iterator[None]:
@@ -1201,6 +1227,7 @@ class PopulationCache:
     def clear(self) -> None:
         """Forget every cached population."""
         self.entries.clear()
+        self.recent_misses.clear()
         self.hits = self.misses = 0
 
     def get(
@@ -1210,9 +1237,7 @@ class PopulationCache:
         key = (cfg, _files_key(cfg), int(start_year), _rng_key(rng))
         entries = self.entries if self.max_entries > 0 else []
         for k, entry in enumerate(entries):
-            if entry.key == key and all(
-                getattr(params, name) == value for name, value in entry.read.items()
-            ):
+            if self._matches(entry.key, entry.read, key, params):
                 self.hits += 1
                 self.entries.append(self.entries.pop(k))  # most recently used last
                 rng.bit_generator.state = entry.rng_state_after
@@ -1221,7 +1246,13 @@ class PopulationCache:
         recording = _RecordingParameters(params)
         built = _build_population(cfg, cast(Parameters, recording), start_year, rng)
         nbytes = _population_nbytes(built)
-        if self.max_entries > 0 and nbytes <= self.max_bytes:
+        if self.max_entries <= 0:
+            return built
+        if not any(self._matches(k, r, key, params) for k, r in self.recent_misses):
+            self.recent_misses.append((key, recording.read))  # first request: the key only
+            del self.recent_misses[: -RECENT_MISSES_PER_ENTRY * self.max_entries]
+            return built
+        if nbytes <= self.max_bytes:
             entry = _CachedBuild(
                 key, recording.read, copy_population(built), rng.bit_generator.state, nbytes
             )
@@ -1236,3 +1267,5 @@ class PopulationCache:
 # four populations of at most 512 MB in all: a few seeds of an EU-scale sweep, or many of the
 # calibration set-up's ~6 MB populations would not fit, so seeds beyond four rebuild
 POPULATION_CACHE = PopulationCache(max_entries=4, max_bytes=512 * 2**20)
+# populations asked for once, remembered per cache entry (a key is a few kB)
+RECENT_MISSES_PER_ENTRY = 4

@@ -169,6 +169,49 @@ def test_plant_assignment_agrees_with_searchsorted() -> None:
     assert set(np.unique(ref[city == 1])) == {-1} and set(np.unique(ref[city == 2])) <= {5, 1, 4}
 
 
+def test_group_rank_and_running_total_agree_bit_for_bit() -> None:
+    """Unsorted groups with gaps, a group of one, signed zeros and the empty input."""
+    g = rng()
+    group = np.concatenate([np.sort(g.integers(0, 40, 300)) for _ in range(4)] + [[57]])
+    values = g.lognormal(0.0, 2.0, group.size)
+    values[::11] = -0.0
+    values[5::13] *= -1.0
+    jit = compiled()
+    np.testing.assert_array_equal(jit.rank_within(group), kn.NUMPY.rank_within(group))
+    ref = kn.NUMPY.cumsum_within(group, values)
+    out = jit.cumsum_within(group, values)
+    np.testing.assert_array_equal(out.view(np.int64), ref.view(np.int64))  # the bits, zeros too
+    # known answer: at each entry, the sum of its group's values up to and including it
+    for k in (0, 150, 299, 300, 777, group.size - 1):
+        mine = group[: k + 1] == group[k]
+        np.testing.assert_allclose(out[k], values[: k + 1][mine].sum(), rtol=1e-12)
+        assert out[k] != 0.0 or values[: k + 1][mine].sum() == 0.0
+    empty = np.zeros(0, dtype=np.int64)
+    assert jit.rank_within(empty).size == 0 and jit.cumsum_within(empty, np.zeros(0)).size == 0
+
+
+def test_city_sums_match_numpy_reduceat_bit_for_bit() -> None:
+    """Blocks of 1-300 citizens and large ones (past the 128 block and 8,192 buffer sizes)."""
+    g = rng()
+    sizes = np.concatenate([np.arange(1, 300), g.integers(1, 40_000, 20), [8191, 8192, 16_385]])
+    g.shuffle(sizes)
+    x = g.random(int(sizes.sum()), dtype=np.float32)
+    x[::97] = np.float32(1.0)
+    start = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    ref1, ref2 = kn.NUMPY.city_sums(x, start, True)
+    out1, out2 = compiled().city_sums(x, start, True)
+    np.testing.assert_array_equal(out1.view(np.int64), ref1.view(np.int64))
+    np.testing.assert_array_equal(out2.view(np.int64), ref2.view(np.int64))
+    # known answer: the sums themselves, to float64 rounding
+    ends = np.cumsum(sizes)
+    np.testing.assert_allclose(
+        out1[:3], [x[a:b].astype(float).sum() for a, b in zip(start[:3], ends[:3], strict=True)]
+    )
+    only = compiled().city_sums(x, start, False)
+    np.testing.assert_array_equal(only[0], out1)
+    assert not only[1].any()
+
+
 def test_whole_runs_agree_bit_for_bit_between_backends(small_config: ScenarioConfig) -> None:
     """Yearly and quarterly (activity share below one) small runs: identical tables."""
     quarterly = dataclasses.replace(small_config, steps_per_year=4, end_year=2029)
@@ -205,5 +248,8 @@ def test_both_backends_offer_the_same_kernels() -> None:
         "participation_logit",
         "participate",
         "assign_plants",
+        "rank_within",
+        "cumsum_within",
+        "city_sums",
     }
     assert set(vars(kn.NUMPY)) == set(vars(compiled())) == names

@@ -285,6 +285,12 @@ class Projects:
             getattr(self, name)[self.size : need] = columns.get(name, 0)
         self.size = need
 
+    def finished_share(self) -> float:
+        """Share of the rows held by finished (dropped/abandoned) projects."""
+        if self.size == 0:
+            return 0.0
+        return float(np.count_nonzero(self.stage[: self.size] >= P_DROPPED)) / self.size
+
     def compact(self) -> None:
         """Drop finished (dropped/abandoned) projects to keep the active arrays short."""
         keep = np.flatnonzero(self.stage[: self.size] < P_DROPPED)

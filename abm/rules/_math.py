@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from abm.kernels import kernels
+
 
 def logistic(x: np.ndarray) -> np.ndarray:
     """The logistic function ``1 / (1 + exp(-x))``; float32 input stays float32.
@@ -16,22 +18,13 @@ def logistic(x: np.ndarray) -> np.ndarray:
 
 def rank_within(group: np.ndarray) -> np.ndarray:
     """0, 1, 2 ... for the entries of each group (a city, a country), in their given order."""
-    order = np.argsort(group, kind="stable")
-    sorted_group = group[order]
-    first = np.searchsorted(sorted_group, sorted_group, side="left")
-    rank = np.empty(group.size, dtype=np.int64)
-    rank[order] = np.arange(group.size) - first
-    return rank
+    return np.asarray(kernels().rank_within(np.asarray(group, dtype=np.int64)))
 
 
 def cumsum_within(group: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Running total of ``values`` within each group (a city, a country), in order (inclusive)."""
-    order = np.argsort(group, kind="stable")
-    v = values[order]
-    cs = np.cumsum(v)
-    sorted_group = group[order]
-    first = np.searchsorted(sorted_group, sorted_group, side="left")
-    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0.0)
-    out = np.empty(group.size)
-    out[order] = cs - before
-    return out
+    return np.asarray(
+        kernels().cumsum_within(
+            np.asarray(group, dtype=np.int64), np.asarray(values, dtype=np.float64)
+        )
+    )

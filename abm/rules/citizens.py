@@ -141,9 +141,7 @@ def engage_citizens(m: GovernanceModel) -> None:
 def aggregate(m: GovernanceModel) -> None:
     """City mean support and polarisation (variance) from the citizen arrays."""
     z = m.citizens
-    x = z.support.astype(np.float64)
-    s1 = np.add.reduceat(x, z.city_start)
-    s2 = np.add.reduceat(x * x, z.city_start)
+    s1, s2 = kernels().city_sums(z.support, z.city_start, True)
     mean = s1 / z.city_count
     m.support = mean
     m.polarisation = np.maximum(s2 / z.city_count - mean * mean, 0.0)
@@ -152,4 +150,4 @@ def aggregate(m: GovernanceModel) -> None:
 def mean_adoption(m: GovernanceModel) -> np.ndarray:
     """City mean adoption of low-carbon options."""
     z = m.citizens
-    return np.add.reduceat(z.adoption.astype(np.float64), z.city_start) / z.city_count
+    return np.asarray(kernels().city_sums(z.adoption, z.city_start, False)[0] / z.city_count)

@@ -13,6 +13,7 @@ cost is not passed on.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -376,6 +377,32 @@ def installation_jobs(m: GovernanceModel) -> np.ndarray:
     )
 
 
+# per model: announced carbon price by (year, predictable-pathway lever), so that each year's
+# review prices only the one year its horizon adds
+_PRICE_MEMO: weakref.WeakKeyDictionary[GovernanceModel, dict[tuple[float, float], float]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _expected_prices(m: GovernanceModel, years: np.ndarray) -> np.ndarray:
+    """``m.eu.expected_carbon_price`` for each of ``years``, remembered across a run's reviews.
+
+    The price depends only on the year, the run's parameters and the predictable-pathway
+    lever, so a remembered value is the value (the scalar path is kept, not a vectorised one:
+    numpy's SIMD ``power`` need not match the scalar one in the last bit).
+    """
+    memo = _PRICE_MEMO.setdefault(m, {})
+    lever = float(m.levers.predictable_pathway_2040)
+    out = np.empty(years.size)
+    for k, y in enumerate(years.tolist()):
+        key = (y, lever)
+        price = memo.get(key)
+        if price is None:
+            price = memo[key] = m.eu.expected_carbon_price(y)
+        out[k] = price
+    return out
+
+
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
@@ -383,34 +410,44 @@ def _npv_per_option(
 
     A switch first waits ``permitting_lead_years`` for its permit, running its current route;
     a route needing a large grid connection then earns nothing until the connection is there
-    (``grid_connection_lead_years`` after construction).
+    (``grid_connection_lead_years`` after construction). All options and the current route are
+    priced in one call, as (years, options x plants); each option's discounting stays one
+    (years,) @ (years, plants) product, so the sums are the same as option by option.
     """
     p = m.params
     inst = m.installations
+    n_opt = options.shape[1]
     sector = inst.sector[plants]
+    tech = inst.tech[plants]
     start = p.construction_years
     horizon = p.asset_life_years
     years = np.arange(start, horizon) + m.year
     disc = (1.0 + rate) ** -(years - m.year)
-    prices = np.array([m.eu.expected_carbon_price(y) for y in years])
+    prices = _expected_prices(m, years)
     q = inst.capacity_mt[plants] * 1e6 * p.full_utilisation
     shock = inst.margin_shock_eur_per_t[plants][None, :]
     shock_year = inst.margin_shock_year[plants][None, :]
-    npv = np.zeros(options.shape)
     country = inst.country[plants]
     shocked = shock * (years[:, None] >= shock_year)  # case margin shocks
-    current = planning_margin(m, sector, inst.tech[plants], prices, years, country) - shocked
-    for k in range(options.shape[1]):
-        margins = planning_margin(m, sector, options[:, k], prices, years, country) - shocked
-        switching = options[:, k] != inst.tech[plants]
-        waits = it.USES_GRID[options[:, k]] & switching
-        # while the permit is pending the plant runs its current route; the build follows
-        permit = p.permitting_lead_years * switching
-        online = m.year + start + p.grid_connection_lead_years * waits + permit
-        permitting = years[:, None] < (m.year + start + permit)[None, :]
-        margins = np.where(permitting, current, margins * (years[:, None] >= online[None, :]))
-        npv[:, k] = (disc @ margins) * q
-    return npv
+    # the options (option-major) and, last, the current route, all in one margin call
+    routes = np.concatenate([options.T.ravel(), tech])
+    every = planning_margin(
+        m, np.tile(sector, n_opt + 1), routes, prices, years, np.tile(country, n_opt + 1)
+    ).reshape(years.size, n_opt + 1, plants.size)
+    current = every[:, n_opt] - shocked
+    margins = every[:, :n_opt].transpose(1, 0, 2) - shocked  # (options, years, plants)
+    opts = options.T
+    switching = opts != tech[None, :]
+    waits = it.USES_GRID[opts] & switching
+    # while the permit is pending the plant runs its current route; the build follows
+    permit = p.permitting_lead_years * switching
+    online = m.year + start + p.grid_connection_lead_years * waits + permit
+    permitting = years[None, :, None] < (m.year + start + permit)[:, None, :]
+    margins = np.where(
+        permitting, current[None], margins * (years[None, :, None] >= online[:, None, :])
+    )
+    # C order, so that each option's (years, plants) slice is the contiguous block BLAS had
+    return np.asarray((disc @ np.ascontiguousarray(margins)) * q).T
 
 
 def decide_investments(m: GovernanceModel) -> None:

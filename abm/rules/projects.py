@@ -99,7 +99,8 @@ def _add_ideas(m: GovernanceModel, rng: np.random.Generator, years: float, stage
     total = int(k.sum())
     city = np.repeat(np.arange(c.n), k)
     # sector chosen in proportion to the city's current sector emissions
-    share = current[city] / np.maximum(current[city].sum(axis=1, keepdims=True), 1e-9)
+    by_idea = current[city]
+    share = by_idea / np.maximum(by_idea.sum(axis=1, keepdims=True), 1e-9)
     u = rng.random(total)
     sector = (u[:, None] > np.cumsum(share, axis=1)).sum(axis=1).clip(0, 3)
     spread = rng.lognormal(0.0, p.project_cost_log_sd, total)
@@ -170,11 +171,12 @@ def prepare_projects(m: GovernanceModel) -> None:
     covered = pr.work_pm[idx] <= 1e-9
     c_eff = effective_coordination(m)
     council_sd = p.council_opinion_variety / sqrt(p.council_size)  # sd of the mean of N draws
-    p_council = np.asarray(ndtr((c.commitment[city] - p.council_threshold) / council_sd))
+    # the council vote and residents' acceptance depend on the city only: one value per city
+    p_council = np.asarray(ndtr((c.commitment - p.council_threshold) / council_sd))[city]
     p_joint = proceed_probability(c.silo[city], c_eff[city], ndep, p.veto_conflict)
     # buildings and transport measures also need residents' acceptance (domain §3.7)
     accept = p.acceptance_at_zero_support
-    people = np.where(pr.sector[idx] <= 1, accept + (1.0 - accept) * m.support[city], 1.0)
+    people = np.where(pr.sector[idx] <= 1, (accept + (1.0 - accept) * m.support)[city], 1.0)
     ok = u < p_council * p_joint * people
     done = idx[covered & ok]
     failed = idx[covered & ~ok]
