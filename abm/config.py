@@ -1349,6 +1349,68 @@ class Parameters:
         "[assume: share]",
         "ceiling on national capex aid to a switch outside the TCTF/CISAF years",
     )
+    # --- EU demand by sector from macro drivers (issue 11, hindcast) ----------------------------
+    demand_elasticity_steel: float = _p(
+        1.0,
+        "share of sales per share of driver",
+        0.5,
+        2.0,
+        "[assume]: steel demand moves with the output of steel-using sectors (EUROFER's "
+        "steel-weighted industrial production; Doehrn & Kraetschell 2014, Mineral Economics 27: "
+        "steel use follows GDP and investment) [src for the driver; elasticity 1 [assume]]",
+        "elasticity of a steel plant's EU sales to the manufacturing production index",
+    )
+    demand_elasticity_cement: float = _p(
+        1.0,
+        "share of sales per share of driver",
+        0.6,
+        1.5,
+        "[assume]: cement is sold locally to construction; consumption follows construction "
+        "output (CEMBUREAU activity reports) [src for the driver; elasticity 1 [assume]]",
+        "elasticity of a cement plant's EU sales to the construction production index",
+    )
+    demand_elasticity_refinery: float = _p(
+        1.0,
+        "share of sales per share of driver",
+        0.5,
+        1.5,
+        "[der]: throughput follows EU product demand at a constant net-trade share",
+        "elasticity of a refinery's EU sales to gross inland deliveries of oil products",
+    )
+    demand_elasticity_manufacturing_sectors: float = _p(
+        1.0,
+        "share of sales per share of driver",
+        0.5,
+        2.0,
+        "[assume]: bulk chemicals, cells and aluminium are intermediate goods for manufacturing",
+        "elasticity of chemicals, battery and aluminium plants' EU sales to manufacturing output",
+    )
+    manufacturing_demand_growth_per_year: float = _p(
+        0.0,
+        "share per year",
+        -0.01,
+        0.02,
+        "[assume]: flat after 2024 (the baseline sells at its start level)",
+        "yearly change of the manufacturing production index after the recorded years",
+    )
+    construction_demand_growth_per_year: float = _p(
+        0.0,
+        "share per year",
+        -0.01,
+        0.02,
+        "[assume]: flat after 2024 (the baseline sells at its start level)",
+        "yearly change of the construction production index after the recorded years",
+    )
+    oil_products_demand_growth_per_year: float = _p(
+        -0.015,
+        "share per year",
+        -0.04,
+        0.0,
+        "[assume]: direction from the EU Reference Scenario 2020 (oil's share of gross inland "
+        "consumption falls to 2050) and the CO2 standards for cars (Regulation (EU) 2023/851: "
+        "no new petrol or diesel cars from 2035); size of the fall [assume]",
+        "yearly change of EU demand for oil products after the recorded years",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"

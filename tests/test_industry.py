@@ -335,3 +335,46 @@ def test_state_aid_share_stays_within_the_framework_ceiling(make_model) -> None:
     np.testing.assert_allclose(within[asset], 0.35)
     np.testing.assert_allclose(after[asset], 0.25)
     assert (within[~asset] == 0.0).all()
+
+
+# --- EU demand from macro drivers (issue 11, hindcast) ------------------------------------
+
+
+def test_demand_drivers_cover_the_recorded_years_with_sources() -> None:
+    from abm.rules import industry_demand
+
+    data = pd.read_csv(industry_demand.DRIVERS_CSV)
+    assert set(data["driver"]) == set(industry_demand.DRIVERS)
+    assert industry_demand.recorded_drivers().shape == (3, len(it.ENERGY_PRICE_YEARS))
+    assert data["source"].str.contains(r"\[(?:src|der|assume)").all()
+
+
+def test_a_2025_run_sells_at_its_start_demand_except_falling_fuel_demand(make_model) -> None:
+    """Flat drivers after the record leave the baseline's EU sales unchanged; fuels fall."""
+    from abm.rules import industry_demand
+
+    m: GovernanceModel = make_model()
+    sectors = np.arange(len(it.SECTORS))
+    assert m.config.start_year == 2025
+    m.year = 2035.0
+    factor = industry_demand.demand_factor(m, sectors)
+    refinery = it.SECTOR_INDEX["refinery"]
+    g = m.params.oil_products_demand_growth_per_year
+    np.testing.assert_allclose(np.delete(factor, refinery), 1.0)
+    assert factor[refinery] == pytest.approx((1.0 + g) ** 10)
+
+
+def test_a_downturn_cuts_eu_sales_by_the_driver_below_its_peak() -> None:
+    """Known answer from the data file: cement in 2020 sells construction 2020 / peak (2019)."""
+    from abm.rules import industry_demand
+
+    cfg = dataclasses.replace(ScenarioConfig(), start_year=2013, end_year=2014)
+    m = GovernanceModel(cfg, 1)
+    m.year = 2020.0
+    data = pd.read_csv(industry_demand.DRIVERS_CSV).set_index(["driver", "year"])["index"]
+    cement = np.array([it.SECTOR_INDEX["cement"]])
+    expected = (data["construction", 2020] / data["construction", 2019]) ** (
+        m.params.demand_elasticity_cement
+    )
+    assert industry_demand.demand_factor(m, cement)[0] == pytest.approx(expected)
+    assert expected < 0.97

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from abm.rules import industry_demand
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
@@ -438,6 +439,7 @@ def decide_investments(m: GovernanceModel) -> None:
     eu_m, ex_m = eu_m - shock, ex_m - shock
     x = export_share(p, inst.sector)
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
+    eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)  # EU demand below its peak
     ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
     wanted = p.full_utilisation * ((1.0 - x) * eu_u + x * ex_u)
     inst.utilisation = np.clip(wanted, p.min_utilisation, p.full_utilisation)
