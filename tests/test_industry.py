@@ -378,3 +378,16 @@ def test_a_downturn_cuts_eu_sales_by_the_driver_below_its_peak() -> None:
     )
     assert industry_demand.demand_factor(m, cement)[0] == pytest.approx(expected)
     assert expected < 0.97
+
+
+def test_cement_cuts_clinker_where_co2_storage_is_full() -> None:
+    """At EUR 1,000/t the storage limit refuses CCS to most kilns; they lower the clinker
+    ratio instead of closing (before the low-clinker route: 43-69% closed in one year)."""
+    table = simulate(_flat_price(ScenarioConfig(), 1000.0), 3).installation_year
+    cement = table[(table["sector"] == "cement") & (table["year"] == 2050)]
+    start = float(
+        table.loc[(table["sector"] == "cement") & (table["year"] == 2025), "emissions_t"].sum()
+    )
+    assert float(cement["cut_closure_t"].sum()) < 0.05 * start
+    assert (cement["technology"].astype(str) == "low-clinker kiln").any()
+    assert float(cement["cut_route_t"].sum()) > 0.3 * start
