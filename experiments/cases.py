@@ -403,7 +403,9 @@ def cmd_case(args: argparse.Namespace) -> int:
             "- `trajectories.csv`: the focus city per scenario, seed and year\n"
             "- `plants.csv`: the city's large plants per scenario, seed and year\n"
             "- `runs.csv`: the case metrics per run (incl. the plants' shares of national GDP "
-            "and CO2 where the case file gives them, aid per tonne abated by route switches, "
+            "(direct sales at world prices / GDP: turnover, not value added) and of national CO2 "
+            "(the plants' own route emissions, not their power plants) where the case file "
+            "gives them (ODD 7.13), aid per tonne abated by route switches, "
             "direct jobs by route); `summary.csv`: mean and 90% interval\n"
             "- `effects.csv`: paired differences from the case baseline with 95% t-intervals\n",
         )
