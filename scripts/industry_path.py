@@ -1,8 +1,9 @@
 """Print the industry path of a scenario: cuts by cause and sector, closures per sector and year.
 
-Cuts between the start year and ``--year`` are split per plant, exactly, into closures (the
-plant's start-year emissions when it has closed), output (production change at the start
-route's intensity) and route switches (today's production times the change in intensity).
+Cuts between the start year and ``--year`` are split per plant, exactly, into closures (a
+closed plant's start-year emissions, less the share its sector's EU demand has lost since the
+start, which is output), output (production change at the start route's intensity) and route
+switches (today's production times the change in intensity): ``industry.emission_cuts``.
 Usage: ``.venv/bin/python scripts/industry_path.py experiments/scenarios/baseline.toml``
 (``--seeds 1 2 3``, ``--year 2035 2050``, ``--price 1000`` for a flat carbon price).
 """
@@ -13,40 +14,29 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from abm.model import simulate
 from abm.rules import industry_tech as it
 from experiments.scenario import load_scenario
 
-INTENSITY = {t.name: t.intensity_t_per_t for t in it.TECHNOLOGIES}
-
 
 def decompose(plants: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Per sector: start emissions and the cut by closure, output and route (Mt)."""
+    """Per sector: start emissions and the cut by closure, output and route (Mt).
+
+    The model's own split (``industry.emission_cuts``: columns ``cut_*_t``), so the table
+    is the one the outcomes ``industry_cut_*`` sum.
+    """
     p = plants[plants["sector"] != it.SME_CLUSTER]
     y0 = int(p["year"].min())
-    a = p[p["year"] == y0].set_index("installation_id")
-    b = p[p["year"] == year].set_index("installation_id").reindex(a.index)
-    i0 = a["technology"].astype(str).map(INTENSITY).to_numpy(float)
-    i1 = b["technology"].astype(str).map(INTENSITY).to_numpy(float)
-    q0 = a["production_mt"].to_numpy(float)
-    q1 = b["production_mt"].to_numpy(float)
-    e0 = a["emissions_t"].to_numpy(float) / 1e6
-    started = a["open"].to_numpy(bool)
-    closed = started & ~b["open"].to_numpy(bool)
-    live = started & ~closed
-    frame = pd.DataFrame(
-        {
-            "sector": a["sector"].astype(str).to_numpy(),
-            "start_mt": np.where(started, e0, 0.0),
-            "closure_mt": np.where(closed, e0, 0.0),
-            "output_mt": np.where(live, (q0 - q1) * i0, 0.0),
-            "switch_mt": np.where(live, q1 * (i0 - i1), 0.0),
-        }
-    )
-    return frame.groupby("sector").sum()
+    a = p[p["year"] == y0]
+    b = p[p["year"] == year]
+    start = a.groupby(a["sector"].astype(str))["emissions_t"].sum()
+    cuts = b.groupby(b["sector"].astype(str))[["cut_closure_t", "cut_output_t", "cut_route_t"]]
+    frame = cuts.sum().reindex(start.index, fill_value=0.0)
+    frame.columns = ["closure_mt", "output_mt", "switch_mt"]
+    frame.insert(0, "start_mt", start)
+    return frame / 1e6
 
 
 def closure_shares(plants: pd.DataFrame) -> pd.Series:

@@ -391,3 +391,19 @@ def test_cement_cuts_clinker_where_co2_storage_is_full() -> None:
     assert float(cement["cut_closure_t"].sum()) < 0.05 * start
     assert (cement["technology"].astype(str) == "low-clinker kiln").any()
     assert float(cement["cut_route_t"].sum()) > 0.3 * start
+
+
+def test_a_closed_refinery_books_the_fuel_demand_it_lost_as_output(make_model) -> None:
+    """Known answer: closed in 2040, a refinery's start emissions split (1 - d) : d into
+    output and closure, d = (1 + oil-product growth)^15; the three causes still add up."""
+    m: GovernanceModel = make_model(steps=1)
+    inst = m.installations
+    k = int(np.flatnonzero(inst.sector == it.SECTOR_INDEX["refinery"])[0])
+    inst.open[k] = False
+    m.year = 2040.0
+    route, output, closure = industry.emission_cuts(m)
+    d = (1.0 + m.params.oil_products_demand_growth_per_year) ** 15
+    e0 = inst.ref_production_mt[k] * it.INTENSITY[inst.start_tech[k]] * inst.inventory_scale[k]
+    assert output[k] == pytest.approx((1.0 - d) * e0 * 1e6)
+    assert closure[k] == pytest.approx(d * e0 * 1e6)
+    assert route[k] == 0.0

@@ -334,9 +334,11 @@ def installation_emissions(m: GovernanceModel) -> np.ndarray:
 def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each plant's emission cut since the start year by cause (t/yr): route, output, closure.
 
-    Exact split of ``E0 - E`` with ``E = Q * I``: a closed plant's start-year emissions are
-    its closure cut; an open plant's ``(Q0 - Q) * I0`` is output (negative for growth or a
-    plant that entered later) and ``Q * (I0 - I)`` is its route switch.
+    Exact split of ``E0 - E`` with ``E = Q * I``: an open plant's ``(Q0 - Q) * I0`` is output
+    (negative for growth or a plant that entered later) and ``Q * (I0 - I)`` is its route
+    switch. A closed plant's start-year emissions ``Q0 * I0`` split into the share its
+    sector's EU demand has lost since the start (output: it would not have sold that open
+    either, e.g. refineries as fuel demand falls) and the rest (closure).
     """
     inst = m.installations
     scale = inst.inventory_scale * 1e6
@@ -344,8 +346,9 @@ def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     q = inst.capacity_mt * inst.utilisation * inst.open
     ref = inst.ref_production_mt
     route = q * (i0 - it.INTENSITY[inst.tech]) * scale
-    output = np.where(inst.open, (ref - q) * i0, 0.0) * scale
-    closure = np.where(inst.open, 0.0, ref * i0) * scale
+    lost = 1.0 - industry_demand.demand_factor(m, inst.sector)
+    output = np.where(inst.open, (ref - q) * i0, lost * ref * i0) * scale
+    closure = np.where(inst.open, 0.0, (1.0 - lost) * ref * i0) * scale
     return np.asarray(route), np.asarray(output), np.asarray(closure)
 
 
