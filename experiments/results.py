@@ -41,6 +41,7 @@ from typing import Any
 from abm.config import ScenarioConfig
 from abm.outputs import SimulationResult
 from abm.population import file_sha256
+from abm.rules import industry_demand
 from experiments.errors import BadInput
 
 MANIFEST = "manifest.json"
@@ -233,6 +234,8 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
         Path(pop.industrial_sites_csv),
         Path(pop.announced_projects_csv),
         Path(pop.ets_sector_emissions_csv),
+        Path(pop.energy_prices_csv),
+        industry_demand.DRIVERS_CSV,  # a module constant, not a population setting
     )
 
 
