@@ -493,3 +493,50 @@ def test_the_2022_energy_shock_cuts_output_at_positive_margins() -> None:
     prod = table.groupby(["year", "sector"], observed=True)["production_mt"].sum().unstack()
     for sector in ("steel", "chemicals"):
         assert prod.loc[2022, sector] < 0.95 * prod.loc[2021, sector], sector
+
+
+def test_steel_import_share_scales_eu_steel_sales_only() -> None:
+    """The recorded import share (EUROFER) moves EU producers' steel sales, no other sector."""
+    from abm.rules import industry_imports
+
+    cfg = dataclasses.replace(ScenarioConfig(), start_year=2013, end_year=2024)
+    m = GovernanceModel(cfg, 1)
+    m.year = 2023.0
+    sectors = np.array([it.SECTOR_INDEX["steel"], it.SECTOR_INDEX["cement"]])
+    factor = industry_imports.producer_share_factor(m, sectors)
+    share = industry_imports.recorded_import_share()
+    np.testing.assert_allclose(factor, [(1.0 - share[10]) / (1.0 - share[0]), 1.0])
+    assert factor[0] < 0.95  # imports gained about 9 points of the market 2013-2023
+
+
+def test_a_run_from_2025_holds_the_import_share() -> None:
+    """After the record the share is held, so runs from 2025 see no import-share change."""
+    from abm.rules import industry_imports
+
+    m = GovernanceModel(make_small_config(end_year=2030), 1)
+    steel = np.array([it.SECTOR_INDEX["steel"]])
+    for year in (2025.0, 2040.0):
+        m.year = year
+        assert industry_imports.producer_share_factor(m, steel)[0] == pytest.approx(1.0)
+
+
+def test_manifests_hash_the_import_share_file() -> None:
+    """The import-share file enters every run, so every manifest records its SHA-256."""
+    from abm.rules import industry_imports
+    from experiments import results
+
+    assert str(industry_imports.IMPORT_SHARE_CSV) in results.data_hashes([ScenarioConfig()])
+
+
+def test_a_fall_from_a_windfall_margin_cuts_no_output() -> None:
+    """Above the cost spread's width (price / eta) every unit runs: 1,700 -> 900 EUR/t keeps all."""
+    from abm.config import Parameters
+    from abm.rules import industry_supply
+
+    p = Parameters()
+    steel = np.array([it.SECTOR_INDEX["steel"]] * 2)
+    kept = industry_supply.supply_factor(p, steel, np.array([900.0, 100.0]), np.full(2, 1700.0))
+    width = it.WORLD_PRICE_EUR_PER_T["steel"] / p.short_run_supply_elasticity_steel
+    eta = p.short_run_supply_elasticity_steel
+    price = it.WORLD_PRICE_EUR_PER_T["steel"]
+    np.testing.assert_allclose(kept, [1.0, 1.0 - eta * (width - 100.0) / price])

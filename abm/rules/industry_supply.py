@@ -5,12 +5,15 @@ carbon costs rise the dearest capacity stops first and the sector's output falls
 long before the average plant runs at a loss (EU 2022: crude steel -10.5% while its users
 grew; chemical capacity utilisation 74-75% against a 81.6% mean; ammonia curtailed by up to
 half). Within a plant this is a linear supply curve: the plant keeps the share
-``1 - eta_s * max(m_ref - m, 0) / world_price`` of its output, where ``m`` is this year's
-margin on a market clipped at zero (the loss-making part is the leakage rule's, so the two do
-not overlap), ``m_ref`` the same margin in the plant's reference year (the start year, or the
-year its new route came online or it entered) and ``eta_s`` the short-run supply elasticity of
-its sector (registry, derived from the 2022-2023 output falls). A margin above the reference
-adds nothing: the plant already runs at full utilisation.
+``1 - eta_s * max(c(m_ref) - c(m), 0) / world_price`` of its output, where ``m`` is this
+year's margin on a market, ``c`` clips it to ``[0, world_price / eta_s]``, ``m_ref`` the same
+margin in the plant's reference year (the start year, or the year its new route came online or
+it entered) and ``eta_s`` the short-run supply elasticity of its sector (registry, derived
+from the 2022-2023 output falls). Below zero the loss-making part is the leakage rule's, so the
+two do not overlap; above ``world_price / eta_s`` (the width of a uniform cost spread) every
+unit earns money, so a fall from a windfall margin (a clean route behind a high CBAM charge)
+cuts nothing. A margin above the reference adds nothing: the plant already runs at full
+utilisation.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ def supply_factor(
     p: Parameters, sector: np.ndarray, margin: np.ndarray, ref_margin: np.ndarray
 ) -> np.ndarray:
     """Share of a plant's output kept on one market as its margin falls below the reference."""
-    fall = np.maximum(np.maximum(ref_margin, 0.0) - np.maximum(margin, 0.0), 0.0)
-    share = fall / it.PRICE_BY_SECTOR[sector]
-    return np.asarray(np.clip(1.0 - supply_elasticity(p, sector) * share, 0.0, 1.0))
+    eta = supply_elasticity(p, sector)
+    price = it.PRICE_BY_SECTOR[sector]
+    # the width of the cost spread: above it every unit earns money and runs
+    width = price / np.maximum(eta, 1e-9)
+    fall = np.maximum(np.clip(ref_margin, 0.0, width) - np.clip(margin, 0.0, width), 0.0)
+    return np.asarray(np.clip(1.0 - eta * fall / price, 0.0, 1.0))
