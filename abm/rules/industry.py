@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.rules import industry_demand, industry_supply
+from abm.rules import industry_demand, industry_imports, industry_supply
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
@@ -346,7 +346,9 @@ def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     q = inst.capacity_mt * inst.utilisation * inst.open
     ref = inst.ref_production_mt
     route = q * (i0 - it.INTENSITY[inst.tech]) * scale
-    lost = 1.0 - industry_demand.demand_factor(m, inst.sector)
+    lost = 1.0 - industry_demand.demand_factor(m, inst.sector) * np.minimum(
+        industry_imports.producer_share_factor(m, inst.sector), 1.0
+    )
     output = np.where(inst.open, (ref - q) * i0, lost * ref * i0) * scale
     closure = np.where(inst.open, 0.0, (1.0 - lost) * ref * i0) * scale
     return np.asarray(route), np.asarray(output), np.asarray(closure)
@@ -448,6 +450,7 @@ def decide_investments(m: GovernanceModel) -> None:
     x = export_share(p, inst.sector)
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
     eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)  # EU demand below its peak
+    eu_u = eu_u * industry_imports.producer_share_factor(m, inst.sector)  # imports' share
     eu_u = eu_u * industry_supply.supply_factor(p, inst.sector, eu_m, inst.ref_margin_eu_eur_per_t)
     ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
     ex_u = ex_u * industry_supply.supply_factor(
