@@ -1436,6 +1436,39 @@ class Parameters:
         "no new petrol or diesel cars from 2035); size of the fall [assume]",
         "yearly change of EU demand for oil products after the recorded years",
     )
+    # --- Short-run supply response to the margin (issue 11, hindcast round 2) -----------------
+    short_run_supply_elasticity_steel: float = _p(
+        1.0,
+        "output share per margin share",
+        0.5,
+        1.5,
+        "[der]: worldsteel via GMK Center (2023): EU crude steel output -10.5% in 2022 while "
+        "steel-using sectors grew 3.1% (EUROFER Economic and Steel Market Outlook Q2 2023), "
+        "about -13.5% relative to demand, as the modelled BF-BOF margin fell by EUR 74/t "
+        "(2021 to 2022, 13.5% of the EUR 550/t world price): 0.135/0.135 = 1.0",
+        "share of a steel plant's output cut per fall of its margin (share of the world price)",
+    )
+    short_run_supply_elasticity_chemicals: float = _p(
+        0.6,
+        "output share per margin share",
+        0.3,
+        1.2,
+        "[der]: Cefic (Chemical Trends Q1 2023; Facts and Figures 2023): EU27 chemical "
+        "capacity utilisation 74-75% in 2023 against a long-term mean of 81.6% (-9%) as the "
+        "modelled cracker margin stood EUR 138/t (15% of the EUR 900/t world price) below its "
+        "2019-2020 level: 0.09/0.15 = 0.6; ammonia curtailed harder at the 2022 peak (CRU: "
+        "38-52% of EU capacity, Aug 2022)",
+        "share of a chemical plant's output cut per fall of its margin (share of world price)",
+    )
+    short_run_supply_elasticity_other_sectors: float = _p(
+        0.6,
+        "output share per margin share",
+        0.2,
+        1.2,
+        "[assume]: the chemicals value for cement, refining, aluminium and cells, for which no "
+        "2022 output response separate from demand was found",
+        "share of output cut per fall of the margin (share of the world price), other sectors",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from abm.agents.state import SECTORS_CITY
@@ -482,6 +483,19 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     return out
 
 
+def open_at_start(plants: pd.DataFrame, y0: int) -> pd.Series:
+    """Per plant: it operated at the start of the first year (bool, by ``installation_id``).
+
+    The rows describe the state at the end of each year, so a plant closing in the start year
+    is not ``open`` in its first row. It still produced that year: its start-year emissions
+    ``Q0 * I0`` are split into ``cut_output_t + cut_closure_t > 0``, while a later entrant's are
+    zero (it produced nothing in the start year).
+    """
+    first = plants[plants["year"] == y0].set_index("installation_id")
+    produced = (first["cut_output_t"].fillna(0.0) + first["cut_closure_t"].fillna(0.0)) > 0.0
+    return (first["open"].astype(bool) | produced).rename("open_at_start")
+
+
 def _industry_causes(plants: pd.DataFrame, y0: int) -> dict[str, float]:
     """Plant emission cuts by 2050 by cause, and the largest one-year closure share."""
     plants = plants[plants["sector"] != "sme_cluster"]
@@ -493,7 +507,9 @@ def _industry_causes(plants: pd.DataFrame, y0: int) -> dict[str, float]:
         for cause in ("route", "output", "closure")
     }
     wide = plants.pivot(index="installation_id", columns="year", values="open")
-    opened = wide.to_numpy(bool)
+    # a column for the start of the first year, so plants closing in the start year count
+    at_start = open_at_start(plants, y0).reindex(wide.index).to_numpy(bool)
+    opened = np.column_stack([at_start, wide.to_numpy(bool)])
     sector = plants.loc[plants["year"] == y0].set_index("installation_id")["sector"]
     sector = sector.reindex(wide.index)
     closing = opened[:, :-1] & ~opened[:, 1:]

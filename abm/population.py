@@ -740,6 +740,8 @@ def build_installations(
         named=np.arange(n) < n_named,
         ref_production_mt=np.zeros(n),
         inventory_scale=np.ones(n),
+        ref_margin_eu_eur_per_t=np.zeros(n),
+        ref_margin_export_eur_per_t=np.zeros(n),
     )
 
 
@@ -966,6 +968,8 @@ def _append_installation(
         "named": True,
         "ref_production_mt": 0.0,
         "inventory_scale": 1.0,
+        "ref_margin_eu_eur_per_t": 0.0,
+        "ref_margin_export_eur_per_t": 0.0,
     }
     for f in dataclasses.fields(inst):
         old = getattr(inst, f.name)

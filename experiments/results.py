@@ -41,6 +41,7 @@ from typing import Any
 from abm.config import ScenarioConfig
 from abm.outputs import SimulationResult
 from abm.population import file_sha256
+from abm.rules import industry_demand, industry_imports
 from experiments.errors import BadInput
 
 MANIFEST = "manifest.json"
@@ -233,6 +234,9 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
         Path(pop.industrial_sites_csv),
         Path(pop.announced_projects_csv),
         Path(pop.ets_sector_emissions_csv),
+        Path(pop.energy_prices_csv),
+        industry_demand.DRIVERS_CSV,  # module constants, not population settings
+        industry_imports.IMPORT_SHARE_CSV,
     )
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from abm.model import simulate
+from abm.outcomes import open_at_start
 from abm.rules import industry_tech as it
 from experiments.scenario import load_scenario
 
@@ -43,8 +44,12 @@ def closure_shares(plants: pd.DataFrame) -> pd.Series:
     """Per sector: the largest share of its start-year plants closing in any one year."""
     p = plants[plants["sector"] != it.SME_CLUSTER].sort_values(["installation_id", "year"])
     y0 = int(p["year"].min())
-    n0 = p[(p["year"] == y0) & p["open"]].groupby("sector").size()
-    was = p.groupby("installation_id")["open"].shift(1, fill_value=False)
+    # plants operating at the start of the start year (closures in the start year count)
+    start = open_at_start(p, y0)
+    first = p[p["year"] == y0]
+    n0 = first[start.reindex(first["installation_id"]).to_numpy(bool)].groupby("sector").size()
+    was = p.groupby("installation_id")["open"].shift(1)
+    was = was.fillna(p["installation_id"].map(start)).astype(bool)
     closing = p[was & ~p["open"]].groupby(["sector", "year"]).size()
     if closing.empty:
         return pd.Series(0.0, index=n0.index)

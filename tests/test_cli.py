@@ -103,7 +103,7 @@ def test_run_writes_the_four_files_and_a_full_manifest(
     countries = DATA_DIR / "countries.csv"
     assert man["data_sha256"][str(countries)] == file_sha256(countries)
     # cities, countries, grid intensity, plants, announced projects, ETS sector mix
-    assert len(man["data_sha256"]) == 6
+    assert len(man["data_sha256"]) == 9
     assert {"python", "numpy", "pandas", "mesa"} <= set(man["package_versions"])
     eu = pd.read_parquet(out / "eu_year.parquet")
     assert sorted(eu.loc[eu["level"] == "EU", "year"]) == list(range(2025, 2033))
@@ -302,7 +302,7 @@ def test_compare_baseline_with_a_renamed_copy_gives_exact_zero_differences(
     assert man["command"].startswith("govsim compare ")
     assert str(copy) in man["command"]
     # cities, countries, grid intensity, plants, announced projects, ETS sector mix
-    assert len(man["data_sha256"]) == 6 and "numpy" in man["package_versions"]
+    assert len(man["data_sha256"]) == 9 and "numpy" in man["package_versions"]
     assert (out / "emission_pathways.png").read_bytes()[:8] == PNG_MAGIC
     stdout = capsys.readouterr().out
     assert "baseline_copy" in stdout and "95% CI" in stdout

@@ -89,14 +89,29 @@ def test_hindcast_meets_the_tolerance_before_covid(table: pd.DataFrame) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="EU demand now follows the macro drivers (COVID 2020, the 2023-24 downturn) and the "
-    "recorded energy prices enter the margins, but margins stay positive, the world price is "
-    "fixed and there is no import-penetration or efficiency trend: by 2024 the model misses "
-    "steel by 0.25, cement 0.19, refining 0.09, bulk chemicals 0.17, the four sectors by 0.18 "
-    "(largest gaps 0.26, 0.19, 0.11, 0.24, 0.18; index points; tolerance 0.10)",
+    reason="EU demand follows the macro drivers, the recorded energy prices enter the margins, "
+    "output falls with the margin while it is still positive (short-run supply response: 2022 "
+    "within 0.05 in every sector) and steel sales follow the recorded import share (steel now "
+    "within 0.07 in every year), but cement, refining and chemical output recover with the "
+    "margins in 2023-2024 while their verified emissions kept falling: no clinker-ratio or "
+    "efficiency trend for cement, no persistent closure of capacity after the loss-making "
+    "winter of 2022 (ammonia, crackers), and refining's 2021 dip is missed. Largest gaps: "
+    "steel 0.07, cement 0.15 (2024), refining 0.11 (2021), bulk chemicals 0.16 (2023), the "
+    "four sectors 0.11 (2024); index points; tolerance 0.10",
 )
 def test_hindcast_meets_the_tolerance_2013_2024(table: pd.DataFrame) -> None:
     assert table["gap_index"].abs().max() <= hindcast.TOLERANCE_INDEX
+
+
+def test_steel_meets_the_tolerance_2013_2024(table: pd.DataFrame) -> None:
+    """Steel, with the recorded import share and the supply response, stays within 0.10."""
+    steel = table[table["sector"] == "steel"]
+    assert steel["gap_index"].abs().max() <= hindcast.TOLERANCE_INDEX
+
+
+def test_the_2022_energy_shock_is_within_the_tolerance(table: pd.DataFrame) -> None:
+    """2022: output falls with the margins (supply response), every sector within 0.10."""
+    assert table.loc[table["year"] == 2022, "gap_index"].abs().max() <= hindcast.TOLERANCE_INDEX
 
 
 def test_write_hindcast_writes_table_figure_and_manifest(tmp_path: Path) -> None:

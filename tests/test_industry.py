@@ -407,3 +407,136 @@ def test_a_closed_refinery_books_the_fuel_demand_it_lost_as_output(make_model) -
     assert output[k] == pytest.approx((1.0 - d) * e0 * 1e6)
     assert closure[k] == pytest.approx(d * e0 * 1e6)
     assert route[k] == 0.0
+
+
+def _plant_rows(open_by_year: list[list[bool]], produced_y0: list[float]) -> pd.DataFrame:
+    """A tiny installation table: steel plants, their ``open`` state by year from 2025."""
+    rows = []
+    for pid, (flags, q0) in enumerate(zip(open_by_year, produced_y0, strict=True)):
+        for k, flag in enumerate(flags):
+            first = k == 0
+            rows.append(
+                {
+                    "installation_id": pid,
+                    "year": 2025 + k,
+                    "sector": "steel",
+                    "open": flag,
+                    "emissions_t": q0 if flag else 0.0,
+                    "cut_route_t": 0.0,
+                    "cut_output_t": 0.0,
+                    "cut_closure_t": (q0 if first and not flag else 0.0),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_closure_share_counts_plants_closing_in_the_start_year() -> None:
+    """Two of four plants close in the start year (2025): 50%, not 0% (the old blind spot).
+
+    A later entrant (not open in 2025, no start-year output) is not a start-year plant.
+    """
+    from abm.outcomes import _industry_causes, open_at_start
+
+    table = _plant_rows(
+        [[False, False], [False, False], [True, True], [True, True], [False, True]],
+        [1.0, 2.0, 1.0, 1.0, 0.0],
+    )
+    start = open_at_start(table, 2025)
+    assert start.tolist() == [True, True, True, True, False]
+    assert _industry_causes(table, 2025)["industry_max_closure_share_pct"] == pytest.approx(50.0)
+
+
+def test_closure_share_counts_a_later_closure_against_the_start_fleet() -> None:
+    """One of four start-year plants closes in 2026: 25%."""
+    from abm.outcomes import _industry_causes
+
+    table = _plant_rows(
+        [[True, False], [True, True], [True, True], [True, True]], [1.0, 1.0, 1.0, 1.0]
+    )
+    assert _industry_causes(table, 2025)["industry_max_closure_share_pct"] == pytest.approx(25.0)
+
+
+def test_manifests_hash_the_demand_driver_file() -> None:
+    """The EU demand drivers enter every run, so every manifest records their SHA-256."""
+    from abm.population import file_sha256
+    from abm.rules import industry_demand
+    from experiments import results
+
+    hashes = results.data_hashes([ScenarioConfig()])
+    assert hashes[str(industry_demand.DRIVERS_CSV)] == file_sha256(industry_demand.DRIVERS_CSV)
+
+
+def test_output_falls_smoothly_while_the_margin_is_still_positive() -> None:
+    """A plant whose margin halves but stays positive cuts output by eta * fall / price."""
+    from abm.config import Parameters
+    from abm.rules import industry_supply
+
+    p = Parameters()
+    steel = np.array([it.SECTOR_INDEX["steel"]] * 4)
+    ref = np.array([160.0, 160.0, 160.0, -20.0])
+    now = np.array([160.0, 80.0, -50.0, -50.0])
+    kept = industry_supply.supply_factor(p, steel, now, ref)
+    price = it.WORLD_PRICE_EUR_PER_T["steel"]
+    eta = p.short_run_supply_elasticity_steel
+    np.testing.assert_allclose(
+        kept, [1.0, 1.0 - eta * 80.0 / price, 1.0 - eta * 160.0 / price, 1.0]
+    )
+
+
+def test_the_2022_energy_shock_cuts_output_at_positive_margins() -> None:
+    """Hindcast run: steel and chemical output fall in 2022 with margins still positive."""
+    from experiments import hindcast
+    from experiments.scenario import load_scenario
+
+    cfg = dataclasses.replace(load_scenario(hindcast.SCENARIO), end_year=2022)
+    table = simulate(cfg, 1).installation_year
+    prod = table.groupby(["year", "sector"], observed=True)["production_mt"].sum().unstack()
+    for sector in ("steel", "chemicals"):
+        assert prod.loc[2022, sector] < 0.95 * prod.loc[2021, sector], sector
+
+
+def test_steel_import_share_scales_eu_steel_sales_only() -> None:
+    """The recorded import share (EUROFER) moves EU producers' steel sales, no other sector."""
+    from abm.rules import industry_imports
+
+    cfg = dataclasses.replace(ScenarioConfig(), start_year=2013, end_year=2024)
+    m = GovernanceModel(cfg, 1)
+    m.year = 2023.0
+    sectors = np.array([it.SECTOR_INDEX["steel"], it.SECTOR_INDEX["cement"]])
+    factor = industry_imports.producer_share_factor(m, sectors)
+    share = industry_imports.recorded_import_share()
+    np.testing.assert_allclose(factor, [(1.0 - share[10]) / (1.0 - share[0]), 1.0])
+    assert factor[0] < 0.95  # imports gained about 9 points of the market 2013-2023
+
+
+def test_a_run_from_2025_holds_the_import_share() -> None:
+    """After the record the share is held, so runs from 2025 see no import-share change."""
+    from abm.rules import industry_imports
+
+    m = GovernanceModel(make_small_config(end_year=2030), 1)
+    steel = np.array([it.SECTOR_INDEX["steel"]])
+    for year in (2025.0, 2040.0):
+        m.year = year
+        assert industry_imports.producer_share_factor(m, steel)[0] == pytest.approx(1.0)
+
+
+def test_manifests_hash_the_import_share_file() -> None:
+    """The import-share file enters every run, so every manifest records its SHA-256."""
+    from abm.rules import industry_imports
+    from experiments import results
+
+    assert str(industry_imports.IMPORT_SHARE_CSV) in results.data_hashes([ScenarioConfig()])
+
+
+def test_a_fall_from_a_windfall_margin_cuts_no_output() -> None:
+    """Above the cost spread's width (price / eta) every unit runs: 1,700 -> 900 EUR/t keeps all."""
+    from abm.config import Parameters
+    from abm.rules import industry_supply
+
+    p = Parameters()
+    steel = np.array([it.SECTOR_INDEX["steel"]] * 2)
+    kept = industry_supply.supply_factor(p, steel, np.array([900.0, 100.0]), np.full(2, 1700.0))
+    width = it.WORLD_PRICE_EUR_PER_T["steel"] / p.short_run_supply_elasticity_steel
+    eta = p.short_run_supply_elasticity_steel
+    price = it.WORLD_PRICE_EUR_PER_T["steel"]
+    np.testing.assert_allclose(kept, [1.0, 1.0 - eta * (width - 100.0) / price])

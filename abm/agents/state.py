@@ -149,6 +149,8 @@ class Installations:
     named: BoolArray
     ref_production_mt: FloatArray  # output in the start year (reference of the cut split)
     inventory_scale: FloatArray  # emissions as the city inventory counts them / ETS route's
+    ref_margin_eu_eur_per_t: FloatArray  # EU-market margin in the reference year
+    ref_margin_export_eur_per_t: FloatArray  # export margin in the reference year
 
     @property
     def n(self) -> int:

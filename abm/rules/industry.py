@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.rules import industry_demand
+from abm.rules import industry_demand, industry_imports, industry_supply
 from abm.rules import industry_tech as it
 
 if TYPE_CHECKING:
@@ -347,7 +347,9 @@ def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     q = inst.capacity_mt * inst.utilisation * inst.open
     ref = inst.ref_production_mt
     route = q * (i0 - it.INTENSITY[inst.tech]) * scale
-    lost = 1.0 - industry_demand.demand_factor(m, inst.sector)
+    lost = 1.0 - industry_demand.demand_factor(m, inst.sector) * np.minimum(
+        industry_imports.producer_share_factor(m, inst.sector), 1.0
+    )
     output = np.where(inst.open, (ref - q) * i0, lost * ref * i0) * scale
     closure = np.where(inst.open, 0.0, (1.0 - lost) * ref * i0) * scale
     return np.asarray(route), np.asarray(output), np.asarray(closure)
@@ -477,10 +479,20 @@ def decide_investments(m: GovernanceModel) -> None:
         m, inst.sector, inst.tech, m.eu.carbon_price_eur_per_t, m.year, inst.country
     )
     eu_m, ex_m = eu_m - shock, ex_m - shock
+    # the margins a plant's output is sized to: the start year's, or the year its new route
+    # came online or it entered (short-run supply response, industry_supply)
+    reset = online | (inst.entry_year == m.year) | (m.year == m.config.start_year)
+    inst.ref_margin_eu_eur_per_t[reset] = eu_m[reset]
+    inst.ref_margin_export_eur_per_t[reset] = ex_m[reset]
     x = export_share(p, inst.sector)
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
     eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)  # EU demand below its peak
+    eu_u = eu_u * industry_imports.producer_share_factor(m, inst.sector)  # imports' share
+    eu_u = eu_u * industry_supply.supply_factor(p, inst.sector, eu_m, inst.ref_margin_eu_eur_per_t)
     ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
+    ex_u = ex_u * industry_supply.supply_factor(
+        p, inst.sector, ex_m, inst.ref_margin_export_eur_per_t
+    )
     wanted = p.full_utilisation * ((1.0 - x) * eu_u + x * ex_u)
     inst.utilisation = np.clip(wanted, p.min_utilisation, p.full_utilisation)
     # output kept above what the markets want (the utilisation floor) is sold in the EU
