@@ -32,6 +32,8 @@ ALLOWED: dict[str, str] = {
     "funding.PROGRAMME_YEARS": "unit of admin_fte_years_per_meur (per EUR 1 M over 7 years)",
     "projects.WASTE": "index of the waste sector in SECTORS_CITY",
     "industry_tech.CBAM_FIRST_YEAR": "legal date: CBAM's definitive period starts in 2026 [src]",
+    "model.COMPACT_MIN_ROWS": "project rows before compaction is considered (no effect on results)",
+    "model.COMPACT_FINISHED_SHARE": "finished share that starts compaction (no effect on results)",
 }
 # numbers in rule arithmetic that are not behaviour, wherever they appear: identities (0, 1),
 # halves and doubles and the top code of the three-level scales (2), months per year (12),
@@ -56,7 +58,6 @@ INLINE_ALLOWED: dict[tuple[str, float], tuple[int, str]] = {
     ("capacity.learn_and_hire", 0.99): (3, "skills stay inside (0, 1)"),
     ("projects._add_ideas", 3): (1, "index of the last city sector"),
     ("state.Projects.__init__", 4096): (1, "initial buffer size (no effect on results)"),
-    ("model.GovernanceModel.end_step", 4096): (1, "buffer size that triggers compaction"),
     # calendar: the year the *_2025 parameters refer to, and the legal CBAM phase-out [src]
     ("industry._opex", 2025.0): (1, "clean-route cost learning counts from 2025"),
     ("industry.ccs_headroom", 2030.0): (1, "year of ccs_storage_share_2030"),
