@@ -897,17 +897,6 @@ class Parameters:
         "[assume]",
         "a Mission City's CCC is signed this long before its Label date",
     )
-    label_hazard_per_year: float = _p(
-        0.177,
-        "probability per year",
-        0.1,
-        0.95,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: [der] Labels "
-        "were awarded in review rounds about every 6 months (Oct 2023, Mar 2024, Oct 2024, May "
-        "2025, Oct 2025; abm/data/mission_cities.csv): a submitted CCC waits 0.5-5 years, so "
-        "0.1-0.95 a year; 1 is the physical limit)",
-        "Label for a Mission City CCC without a Label date in the data",
-    )
     industry_dialogue_gain_lever_per_year: float = _p(
         0.3,
         "share of gap per year",
@@ -943,17 +932,6 @@ class Parameters:
         "[assume]",
         "project-delivery skill (centred at 0.3) in the yearly CCC hazard",
     )
-    ccc_mission_weight: float = _p(
-        4.43,
-        "logit",
-        0.0,
-        7.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: [der] every "
-        "Mission City is to prepare a CCC; 56 of 112 had one by June 2024, two years after "
-        "selection (NetZeroCities resource 4241): a hazard of about 0.3 a year, logit -0.8 = "
-        "ccc_adoption_logit -4 + 3.2; up to 7 (hazard 0.95) for the fastest)",
-        "Mission Cities without a Label date sign a CCC more readily",
-    )
     # --- Endogenous Mission Labels for calibration (issue 12) ---
     mission_labels_from_data: float = _p(
         1.0,
@@ -962,8 +940,9 @@ class Parameters:
         1.0,
         "switch [assume]",
         "1: Mission Cities sign CCCs and get Labels on the data's dates; 0: every Mission City "
-        "prepares its CCC with the yearly hazard and gets its Label with label_hazard_per_year "
-        "(the calibration set-up, where the Label dates are a target; start before 2023)",
+        "prepares its CCC with staff time, submits it in a review round and gets its Label after "
+        "the assessment (abm/rules/ccc.py; the calibration set-up, where the Label dates are a "
+        "target; start before 2023)",
     )
     mission_start_year: float = _p(
         2022.33,
@@ -972,6 +951,83 @@ class Parameters:
         2023.0,
         "NetZeroCities: 112 Mission Cities announced 28 Apr 2022 [src]",
         "no CCC is signed before the Mission selects its cities",
+    )
+    # --- CCC preparation, submission rounds and Label assessment (issue 12) ---
+    ccc_preparation_person_months: float = _p(
+        12.0,
+        "person-months",
+        3.0,
+        60.0,
+        "[assume] a CCC is three documents (Commitments, Action Plan, Investment Plan) co-created "
+        "with stakeholders (NetZeroCities, netzerocities.eu/climate-city-contract); the city's "
+        "own climate staff coordinates it (a quarter to 2.5 FTE over about two years: 56 of 112 "
+        "CCCs by June 2024, two years after selection, NetZeroCities resource 4241) while "
+        "NetZeroCities city advisers and consultants draft much of it: 3-60 person-months of "
+        "effective city staff time",
+        "staff time a Mission City spends preparing its CCC before it can be submitted",
+    )
+    ccc_preparation_size_exponent: float = _p(
+        0.5,
+        "elasticity",
+        0.0,
+        1.0,
+        "[assume] a larger city's CCC covers more sectors, stakeholders and investment, but the "
+        "template and the Mission Platform's support are the same for all (small cities such as "
+        "Sonderborg, Kozani or Taurage were labelled in the first rounds): effort grows less than "
+        "in proportion to size; 0 (same for all) to 1 (proportional)",
+        "CCC preparation effort scales with (residents / 100k) to this power",
+    )
+    ccc_min_preparation_years: float = _p(
+        0.75,
+        "years",
+        0.5,
+        0.92,
+        "[der] the fastest Mission Cities, selected 28 Apr 2022, were labelled on 12 Oct 2023 "
+        "(10 cities; netzerocities.eu 2023-10-12), so they submitted by spring 2023, at most "
+        "0.92 years after selection; 0.5 for a team that had its climate plan already",
+        "shortest CCC preparation of any city: its person-months are spent at most this fast",
+    )
+    ccc_preparation_spread_years: float = _p(
+        0.5,
+        "years",
+        0.1,
+        3.0,
+        "[assume] CCCs were created from spring 2023 to 2025 and later (10 Labels in Oct 2023, "
+        "56 CCCs by June 2024, 92 Labels by May 2025; NetZeroCities resource 4241, "
+        "netzerocities.eu 2026-02-16): readiness (mandate, team, stakeholder commitments) adds "
+        "a delay of 0.1-3 years on average",
+        "mean of each city's exponential extra CCC preparation time over ccc_min_preparation_years",
+    )
+    ccc_first_submission_year: float = _p(
+        2023.25,
+        "year",
+        2023.0,
+        2023.5,
+        "[der] first Labels 12 Oct 2023 (2023.78) minus label_assessment_lag_years: the first "
+        "review round closed in spring 2023",
+        "first CCC submission window of the Mission Platform",
+    )
+    ccc_submission_interval_years: float = _p(
+        0.5,
+        "years",
+        0.4,
+        1.0,
+        "[der] Label rounds 12 Oct 2023 (10 cities), 21 Mar 2024 (23), 8 Oct 2024 (20), May "
+        "2025 Vilnius (39), Oct 2025 (11), Feb 2026 (3; netzerocities.eu 2024-03-25, "
+        "2024-10-22, 2026-02-16): 5 intervals in 2.35 years, 0.47 a round",
+        "CCCs are reviewed in submission rounds this far apart",
+    )
+    label_assessment_lag_years: float = _p(
+        0.5,
+        "years",
+        0.25,
+        1.0,
+        "[der] 56 CCCs had been created by June 2024 and 53 cities were labelled on 8 Oct 2024 "
+        "(33 by Mar 2024; NetZeroCities resource 4241, netzerocities.eu 2024-10-22): a CCC "
+        "submitted in spring was labelled by the autumn, 0.3-0.6 years; up to 1 with a "
+        "revision round",
+        "from a CCC's submission window to its Mission Label (NetZeroCities review, Commission "
+        "assessment)",
     )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(
