@@ -355,7 +355,9 @@ def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
     comparison = pd.read_csv(out / "engine_comparison.csv")
     assert list(comparison["parameter"]) == list(spec.parameters)
     costs = pd.read_csv(out / "engine_costs.csv").set_index("engine")
-    assert costs.loc["npe", "simulations"] == 60 and costs.loc["abc", "simulations"] <= 60 + 20
+    # pyabc checks its budget between generations, so ABC-SMC overshoots by at most the last
+    # generation's attempts (population / acceptance rate: 57 at acceptance 0.35 in one run)
+    assert costs.loc["npe", "simulations"] == 60 and costs.loc["abc", "simulations"] <= 2 * 60
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["engine"] == "npe" and set(manifest["engines"]) == {"npe", "abc"}
     draws = pd.read_csv(out / "draws.csv")
