@@ -189,19 +189,19 @@ class Parameters:
         "cost grows as population^(1 - exponent)",
     )
     project_ideas_per_100k_residents_per_year: float = _p(
-        2.86,
+        3.04,
         "projects/yr at 100k residents",
         0.5,
         4.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: [assume])",
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: [assume])",
         "rate of new project ideas",
     )
     project_prep_person_months_per_meur: float = _p(
-        1.15,
+        1.23,
         "person-months per EUR 1 M",
         0.3,
         3.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: EIB 2017 ELENA "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: EIB 2017 ELENA "
         "[assume])",
         "preparation",
     )
@@ -538,11 +538,11 @@ class Parameters:
     )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
-        2.34,
+        2.77,
         "FTE per 10k residents",
         0.4,
         3.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: NMC survey: 81% "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: NMC survey: 81% "
         "lack staff [assume])",
         "climate-relevant staff at 100k residents",
     )
@@ -560,20 +560,20 @@ class Parameters:
         0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
     )
     skill_initial_mean: float = _p(
-        0.503,
+        0.573,
         "skill [0, 1]",
         0.2,
         0.6,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: D13.1 / NMC "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: D13.1 / NMC "
         "survey: skills gaps [assume])",
         "mean of the initial project-delivery skill (Beta, concentration 5)",
     )
     finance_skill_initial_mean: float = _p(
-        0.259,
+        0.286,
         "skill [0, 1]",
         0.1,
         0.5,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: NMC survey: "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: NMC survey: "
         "climate finance the weakest skill [assume])",
         "mean of the initial climate-finance skill (Beta, concentration 5.5)",
     )
@@ -784,11 +784,11 @@ class Parameters:
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
-        0.0178,
+        0.0549,
         "silo index",
         -0.2,
         0.2,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §3.3 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §3.3 "
         "ranges by structure [assume])",
         "shift of every city's initial silo index s from its structure's range",
     )
@@ -831,11 +831,11 @@ class Parameters:
         0.5, "person-months", 0.1, 2.0, "domain §3.4 [assume]", "staff cost of a round"
     )
     alignment_initial_shift: float = _p(
-        -0.27,
+        -0.396,
         "alignment",
         -0.5,
         0.1,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: NMC survey: 65% "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: NMC survey: 65% "
         "rate multilevel fragmentation 4-5 [assume])",
         "shift of every city's structural alignment a from 1 - |ambition gap|",
     )
@@ -897,17 +897,6 @@ class Parameters:
         "[assume]",
         "a Mission City's CCC is signed this long before its Label date",
     )
-    label_hazard_per_year: float = _p(
-        0.177,
-        "probability per year",
-        0.1,
-        0.95,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: [der] Labels "
-        "were awarded in review rounds about every 6 months (Oct 2023, Mar 2024, Oct 2024, May "
-        "2025, Oct 2025; abm/data/mission_cities.csv): a submitted CCC waits 0.5-5 years, so "
-        "0.1-0.95 a year; 1 is the physical limit)",
-        "Label for a Mission City CCC without a Label date in the data",
-    )
     industry_dialogue_gain_lever_per_year: float = _p(
         0.3,
         "share of gap per year",
@@ -943,17 +932,6 @@ class Parameters:
         "[assume]",
         "project-delivery skill (centred at 0.3) in the yearly CCC hazard",
     )
-    ccc_mission_weight: float = _p(
-        4.43,
-        "logit",
-        0.0,
-        7.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: [der] every "
-        "Mission City is to prepare a CCC; 56 of 112 had one by June 2024, two years after "
-        "selection (NetZeroCities resource 4241): a hazard of about 0.3 a year, logit -0.8 = "
-        "ccc_adoption_logit -4 + 3.2; up to 7 (hazard 0.95) for the fastest)",
-        "Mission Cities without a Label date sign a CCC more readily",
-    )
     # --- Endogenous Mission Labels for calibration (issue 12) ---
     mission_labels_from_data: float = _p(
         1.0,
@@ -962,8 +940,9 @@ class Parameters:
         1.0,
         "switch [assume]",
         "1: Mission Cities sign CCCs and get Labels on the data's dates; 0: every Mission City "
-        "prepares its CCC with the yearly hazard and gets its Label with label_hazard_per_year "
-        "(the calibration set-up, where the Label dates are a target; start before 2023)",
+        "prepares its CCC with staff time, submits it in a review round and gets its Label after "
+        "the assessment (abm/rules/ccc.py; the calibration set-up, where the Label dates are a "
+        "target; start before 2023)",
     )
     mission_start_year: float = _p(
         2022.33,
@@ -972,6 +951,85 @@ class Parameters:
         2023.0,
         "NetZeroCities: 112 Mission Cities announced 28 Apr 2022 [src]",
         "no CCC is signed before the Mission selects its cities",
+    )
+    # --- CCC preparation, submission rounds and Label assessment (issue 12) ---
+    ccc_preparation_person_months: float = _p(
+        8.13,
+        "person-months",
+        3.0,
+        60.0,
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: [assume] a CCC "
+        "is three documents (Commitments, Action Plan, Investment Plan) co-created with "
+        "stakeholders (NetZeroCities, netzerocities.eu/climate-city-contract); the city's own "
+        "climate staff coordinates it (a quarter to 2.5 FTE over about two years: 56 of 112 CCCs "
+        "by June 2024, two years after selection, NetZeroCities resource 4241) while NetZeroCities "
+        "city advisers and consultants draft much of it: 3-60 person-months of effective city "
+        "staff time)",
+        "staff time a Mission City spends preparing its CCC before it can be submitted",
+    )
+    ccc_preparation_size_exponent: float = _p(
+        0.5,
+        "elasticity",
+        0.0,
+        1.0,
+        "[assume] a larger city's CCC covers more sectors, stakeholders and investment, but the "
+        "template and the Mission Platform's support are the same for all (small cities such as "
+        "Sonderborg, Kozani or Taurage were labelled in the first rounds): effort grows less than "
+        "in proportion to size; 0 (same for all) to 1 (proportional)",
+        "CCC preparation effort scales with (residents / 100k) to this power",
+    )
+    ccc_min_preparation_years: float = _p(
+        0.75,
+        "years",
+        0.5,
+        0.92,
+        "[der] the fastest Mission Cities, selected 28 Apr 2022, were labelled on 12 Oct 2023 "
+        "(10 cities; netzerocities.eu 2023-10-12), so they submitted by spring 2023, at most "
+        "0.92 years after selection; 0.5 for a team that had its climate plan already",
+        "shortest CCC preparation of any city: its person-months are spent at most this fast",
+    )
+    ccc_preparation_spread_years: float = _p(
+        0.326,
+        "years",
+        0.1,
+        3.0,
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: [assume] CCCs "
+        "were created from spring 2023 to 2025 and later (10 Labels in Oct 2023, 56 CCCs by June "
+        "2024, 92 Labels by May 2025; NetZeroCities resource 4241, netzerocities.eu 2026-02-16): "
+        "readiness (mandate, team, stakeholder commitments) adds a delay of 0.1-3 years on "
+        "average)",
+        "mean of each city's exponential extra CCC preparation time over ccc_min_preparation_years",
+    )
+    ccc_first_submission_year: float = _p(
+        2023.25,
+        "year",
+        2023.0,
+        2023.5,
+        "[der] first Labels 12 Oct 2023 (2023.78) minus label_assessment_lag_years: the first "
+        "review round closed in spring 2023",
+        "first CCC submission window of the Mission Platform",
+    )
+    ccc_submission_interval_years: float = _p(
+        0.5,
+        "years",
+        0.4,
+        1.0,
+        "[der] Label rounds 12 Oct 2023 (10 cities), 21 Mar 2024 (23), 8 Oct 2024 (20), May "
+        "2025 Vilnius (39), Oct 2025 (11), Feb 2026 (3; netzerocities.eu 2024-03-25, "
+        "2024-10-22, 2026-02-16): 5 intervals in 2.35 years, 0.47 a round",
+        "CCCs are reviewed in submission rounds this far apart",
+    )
+    label_assessment_lag_years: float = _p(
+        0.5,
+        "years",
+        0.25,
+        1.0,
+        "[der] 56 CCCs had been created by June 2024 and 53 cities were labelled on 8 Oct 2024 "
+        "(33 by Mar 2024; NetZeroCities resource 4241, netzerocities.eu 2024-10-22): a CCC "
+        "submitted in spring was labelled by the autumn, 0.3-0.6 years; up to 1 with a "
+        "revision round",
+        "from a CCC's submission window to its Mission Label (NetZeroCities review, Commission "
+        "assessment)",
     )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(
@@ -1550,11 +1608,11 @@ class Parameters:
         0.02, "support per unit", 0.0, 0.1, "domain §3.7 alpha_tr [assume]", "trust term"
     )
     participation_intercept: float = _p(
-        -2.3,
+        -2.14,
         "logit",
         -4.0,
         0.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §3.7 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §3.7 "
         "[assume])",
         "pi0",
     )
@@ -1598,11 +1656,11 @@ class Parameters:
     reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
     reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
     commitment_initial_mean: float = _p(
-        0.548,
+        0.569,
         "openness [0, 1]",
         0.3,
         0.8,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: NMC survey: 34% "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: NMC survey: 34% "
         "rate political commitment a high barrier [assume])",
         "mean initial council green openness of non-mission cities (sd 0.12; +0.1 mission)",
     )
@@ -2050,38 +2108,38 @@ class Parameters:
 
     # --- Synthetic survey: measurement model (domain §6) ------------------------------------
     survey_cut_center: float = _p(
-        -0.048,
+        -0.323,
         "latent units (respondent noise sd = 1)",
         -1.5,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6 "
         "ordered probit [assume])",
         "centre of the four cut-points shared by the barrier ratings",
     )
     survey_cut_spacing: float = _p(
-        0.926,
+        0.795,
         "latent units",
         0.3,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6 "
         "ordered probit [assume])",
         "distance between neighbouring cut-points",
     )
     survey_state_loading: float = _p(
-        1.97,
+        1.29,
         "latent units per unit severity",
         0.5,
         6.0,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6 "
         "[assume])",
         "how strongly a city's state (severity in [0, 1]) moves its answers",
     )
     survey_value_cut_center: float = _p(
-        -0.461,
+        -0.831,
         "latent units",
         -1.5,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6 "
         "[assume])",
         "centre of the cut-points of the support-value rankings",
     )
@@ -2094,11 +2152,11 @@ class Parameters:
         "sd of a respondent's bias shared by all its ratings",
     )
     survey_careless_share: float = _p(
-        0.125,
+        0.133,
         "probability",
         0.05,
         0.2,
-        "calibrated: posterior median of calibration-20261203T1151Z-0e3c3f (prior: domain §6: 6-11 "
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6: 6-11 "
         "answers of 5 per support item [der])",
         "rho: a respondent reverses the support-value scale or answers carelessly",
     )

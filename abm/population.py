@@ -522,6 +522,10 @@ def build_cities(
             params.municipal_utility_share_south_east,
         ),
         gpp_share_start=gpp.copy(),
+        ccc_prep_pm=np.zeros(n),
+        ccc_prep_years=np.full(n, np.nan),
+        ccc_submit_year=np.full(n, np.inf),
+        label_due_year=np.full(n, np.inf),
     )
     return cities, label_all
 

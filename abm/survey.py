@@ -46,6 +46,7 @@ from scipy.special import ndtr
 from abm.agents.state import P_IDEA, P_PREPARED, REGIONS, SIZE_CLASSES, STRUCTURES
 from abm.config import Parameters, ScenarioConfig
 from abm.model import GovernanceModel
+from abm.rules.projects import investment_need_eur
 
 WARM_UP_YEARS = 1
 NMC = "nmc_survey_2024"
@@ -271,12 +272,12 @@ def severities(m: GovernanceModel) -> dict[str, np.ndarray]:
     used = m.staff_use_pm.sum(axis=1)
     capacity = np.maximum(c.staff_fte * m.params.climate_time_share * 12.0, 1e-9)
     ratio = (used + m.year_flows.unmet_pm) / capacity
-    # unmet capital need: prepared projects still without money against money in reach
-    prepared = pr.stage[alive] == P_PREPARED
-    waiting_eur = np.bincount(
-        pr.city[alive][prepared], weights=pr.cost_eur[alive][prepared], minlength=c.n
-    )
+    # unmet capital need: the city's yearly investment need (its climate-neutrality plan)
+    # against the money in reach; not the queue of prepared projects, which grows with the
+    # staff that prepares them (the funding items then asked for more staff: issue 12)
+    need_eur = investment_need_eur(m) / m.params.investment_portfolio_years
     in_reach = m.budget_left_eur + m.year_flows.awarded_eur
+    prepared = pr.stage[alive] == P_PREPARED
     # capital need of the whole pipeline (ideas and prepared projects) against the own budget
     pipeline = (pr.stage[alive] == P_IDEA) | prepared
     pipeline_eur = np.bincount(
@@ -286,7 +287,7 @@ def severities(m: GovernanceModel) -> dict[str, np.ndarray]:
     deal_gap = private_deal_gap(m)
     return {
         "workload": ratio / (1.0 + ratio),
-        "funding_gap": waiting_eur / (waiting_eur + in_reach + 1.0),
+        "funding_gap": need_eur / (need_eur + in_reach + 1.0),
         "capital_need": pipeline_eur / (pipeline_eur + c.climate_budget_eur + 1.0),
         "multilevel": 0.75 * (1.0 - c.alignment) + 0.25 * (1.0 - enables),
         "silos": c.silo * (1.0 - c.coordination),

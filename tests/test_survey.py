@@ -245,11 +245,10 @@ def test_dynamic_patterns_come_from_the_run() -> None:
         m.step()
     assert not m.cities.ccc_signed.any() and not m.cities.label.any()
 
-    # Mission Cities that prepare CCCs faster get their Labels earlier
-    # (slow against fast: the calibrated weight already makes most Mission Cities prepare fast)
-    def late_share(weight: float) -> float:
-        params = cfg.parameters.replace(ccc_mission_weight=weight)
+    # Mission Cities whose CCC takes less staff time get their Labels earlier
+    def late_share(person_months: float) -> float:
+        params = cfg.parameters.replace(ccc_preparation_person_months=person_months)
         setup = dataclasses.replace(cfg, parameters=params)
         return float(survey.simulate_survey(setup, 5)["mission_label_timing"][-1])
 
-    assert late_share(6.0) < late_share(0.5)
+    assert late_share(3.0) < late_share(60.0)

@@ -112,6 +112,11 @@ class Cities:
     job_threat_scale: FloatArray  # how strongly plant job risk moves local opinion (case cities)
     utility_owned: BoolArray  # the city holds a municipal utility / district-heating company
     gpp_share_start: FloatArray  # green-tender share in the start year (in base emissions)
+    # CCC preparation of Mission Cities without a Label date in use (abm.rules.ccc, issue 12)
+    ccc_prep_pm: FloatArray  # person-months of CCC preparation done
+    ccc_prep_years: FloatArray  # the city's fastest CCC preparation, years (nan until drawn)
+    ccc_submit_year: FloatArray  # submission window of the finished CCC, or inf
+    label_due_year: FloatArray  # end of the Commission's assessment (Label), or inf
 
     @property
     def n(self) -> int:

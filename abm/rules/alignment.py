@@ -4,8 +4,10 @@ Each dialogue round raises a city's alignment ``a`` by ``gain*(1-a)`` at a staff
 ``a`` drifts back to the structural alignment set by national priorities (``omega_econ`` weighs
 jobs/GDP where a national-asset plant sits). Dialogue gives cities voice over plants (``kappa``
 up, voice not control). Mission Cities sign CCCs and get the Label on the dates in the data (or,
-with ``mission_labels_from_data`` = 0, with the yearly hazards, so the dates can be a target);
-others sign with a yearly hazard; a CCC brings reciprocal national commitments (``a`` up).
+with ``mission_labels_from_data`` = 0, and for Mission Cities without a date, by preparing the
+CCC with staff time, submitting it in a review round and waiting for the assessment:
+:mod:`abm.rules.ccc`, so the dates can be a target); other cities sign with a yearly hazard; a
+CCC brings reciprocal national commitments (``a`` up).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.rules import staff
+from abm.rules import ccc, staff
 from abm.rules._math import logistic
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ def hold_dialogues(m: GovernanceModel) -> None:
     rng = m.streams["ccc"]
     u_sign = rng.random(c.n)
     u_scope = rng.random(c.n)
-    u_label = rng.random(c.n)
+    rng.random(c.n)  # the draw of the retired Label hazard: keeps the stream's later values
     rounds = (
         p.baseline_dialogue_rounds_per_year
         + p.lever_dialogue_rounds_per_year * lv.dialogue_platforms
@@ -69,10 +71,12 @@ def hold_dialogues(m: GovernanceModel) -> None:
         + p.lever_ccc_hazard_boost * lv.climate_city_contracts
         + p.ccc_commitment_weight * (c.commitment - 0.5)
         + p.ccc_skill_weight * (c.skill - 0.3)
-        + p.ccc_mission_weight * c.mission
     )
     hazard = 1.0 - (1.0 - logistic(logit)) ** dt
-    new = data_sign | (~scheduled & ~c.ccc_signed & (u_sign < hazard) & opened)
+    # Mission Cities without a Label date in use prepare, submit and are assessed (abm.rules.ccc)
+    submitted = ccc.prepare_contracts(m, c.mission & ~scheduled)
+    hazard_sign = ~c.mission & ~scheduled & ~c.ccc_signed & (u_sign < hazard) & opened
+    new = data_sign | submitted | hazard_sign
     if new.any():
         c.ccc_signed |= new
         c.alignment_base = np.minimum(c.alignment_base + p.ccc_alignment_gain * new, 1.0)
@@ -87,7 +91,4 @@ def hold_dialogues(m: GovernanceModel) -> None:
     if case is not None and case.industry_in_ccc is not None:
         # a case city's CCC scope is set by the case (e.g. Dunkirk's leaves industry out)
         c.industry_in_ccc[m.focus_city] = case.industry_in_ccc and c.ccc_signed[m.focus_city]
-    label_hazard = 1.0 - (1.0 - p.label_hazard_per_year) ** dt
-    c.label |= (scheduled & (m.label_year <= m.year + dt)) | (
-        c.mission & c.ccc_signed & ~scheduled & (u_label < label_hazard)
-    )
+    c.label |= scheduled & (m.label_year <= m.year + dt)
