@@ -244,6 +244,7 @@ def test_dynamic_patterns_come_from_the_run() -> None:
     while m.year < 2022.0:
         m.step()
     assert not m.cities.ccc_signed.any() and not m.cities.label.any()
+
     # Mission Cities that prepare CCCs faster get their Labels earlier
     # (slow against fast: the calibrated weight already makes most Mission Cities prepare fast)
     def late_share(weight: float) -> float:
