@@ -143,7 +143,7 @@ BAD_CASES = {
         HEAD + ONE_FACTOR + "[experimnt]\n",
         "experimnt",
         "unknown table or key 'experimnt'; allowed: experiment, uncertainties, levers, "
-        "packages; did you mean 'experiment'?",
+        "packages, posterior; did you mean 'experiment'?",
     ),
     "unknown_key": (
         HEAD + "sead = 4\n" + ONE_FACTOR,

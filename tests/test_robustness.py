@@ -122,6 +122,22 @@ def test_command_end_to_end_and_resume(tiny: Path, tmp_path: Path) -> None:
     assert "Enhanced financing is in the top three in" in md  # a label, not the identifier
     assert (html.parent / "figures" / "robustness_ranking_raw.png").is_file()
     assert (html.parent / "tables" / "ranking_raw.csv").is_file()
+    # --stored-only: an interrupted study is analysed over its complete scenarios only
+    import sqlite3
+
+    with sqlite3.connect(out / "store.sqlite") as db:
+        db.execute("DELETE FROM runs WHERE rowid = (SELECT MIN(rowid) FROM runs)")
+    argv = ["robustness", str(tiny), "--out", str(out), "--no-progress", "--stored-only"]
+    assert main(argv) == 0
+    partial = json.loads((out / "manifest.json").read_text())["counts"]
+    assert partial["scenarios"] == 3 and partial["scenarios_sampled"] == 4
+    assert partial["runs"] == 12 and partial["new"] == 0
+    assert pd.read_csv(out / "scenarios.csv")["scenario"].nunique() == 3
+    assert pd.read_csv(out / "effects.csv")["scenario"].nunique() == 3
+    assert "3 of 4 sampled scenarios" in (out / "summary.md").read_text()
+    empty = tmp_path / "empty"
+    assert main(["robustness", str(tiny), "--out", str(empty), "--stored-only"]) == 2
+    assert not empty.exists()  # nothing half-written
 
 
 def test_ranking_figure_labels_and_rows(tmp_path: Path) -> None:

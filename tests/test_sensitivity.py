@@ -456,7 +456,9 @@ def test_sa_levers_experiment_is_a_valid_twenty_factor_study() -> None:
         "mission_gap_reduction_2050_pp",
     }
     grouped = sa.Study("sobol", factors, exp.samples, exp.seed, grouped=True)
-    assert grouped.units == 4 + 3 + 1  # four packages, three uncertainty blocks, the dummy
+    # four packages, three deep-uncertainty blocks, the calibrated posterior, the dummy
+    assert grouped.units == 4 + 3 + 1 + 1
+    assert [f.kind for f in exp.factors].count("posterior") == 1
     assert sa.Study("sobol", factors, 1024).design_rows() == 1024 * 23
 
 

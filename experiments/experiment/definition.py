@@ -27,7 +27,8 @@ DEFAULT_SAMPLES = 16
 MAX_DESIGN_POINTS = 10_000_000
 MORRIS_LEVELS = 4
 
-FactorKind = Literal["parameter", "lever", "package"]
+FactorKind = Literal["parameter", "lever", "package", "posterior"]
+POSTERIOR_FACTOR = "posterior"  # the factor (and default group) of a [posterior] table
 
 
 class ExperimentError(BadInput):
@@ -42,11 +43,12 @@ class ExperimentError(BadInput):
 
 @dataclass(frozen=True, slots=True)
 class Factor:
-    """One input varied by the design: a registry parameter, a lever or a lever package.
+    """One input varied by the design: a registry parameter, a lever, a package or the posterior.
 
     ``low`` and ``high`` bound the design (a parameter's registry range, or a sub-range; a
-    lever's intensity within [0, 1]); ``group`` names the group for grouped sensitivity
-    indices (the factor's own name unless the file sets one; a package's name).
+    lever's intensity within [0, 1]; [0, 1] for the posterior, whose value picks one joint
+    draw, :meth:`Experiment.posterior_draw`); ``group`` names the group for grouped
+    sensitivity indices (the factor's own name unless the file sets one; a package's name).
     """
 
     name: str
@@ -76,6 +78,27 @@ class Experiment:
     # --posterior (issue 12): one calibrated parameter set per replicate seed, the same at every
     # design point; design factors override it
     parameter_sets: tuple[Mapping[str, float], ...] = ()
+    # [posterior] table (issue 13): the joint draws the posterior factor picks from, ordered
+    # along their first principal component (so nearby factor values are similar draws), and
+    # the posterior's provenance for manifests
+    posterior_draws: tuple[Mapping[str, float], ...] = ()
+    posterior_info: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        has_factor = any(f.kind == "posterior" for f in self.factors)
+        if has_factor and not self.posterior_draws:
+            raise BadInput(f"experiment '{self.name}': a posterior factor needs posterior draws")
+        if has_factor and self.parameter_sets:
+            raise BadInput(
+                f"{self.path}: posterior: the experiment file samples the calibrated parameters "
+                "as a design factor ([posterior] table); --posterior (one draw per seed) "
+                "cannot be combined with it; drop --posterior or the [posterior] table"
+            )
+
+    def posterior_draw(self, value: float) -> Mapping[str, float]:
+        """The joint posterior draw a posterior-factor value in [0, 1] picks (equal shares)."""
+        n = len(self.posterior_draws)
+        return self.posterior_draws[min(max(int(float(value) * n), 0), n - 1)]
 
     def seeds(self) -> list[int]:
         """The replicate seeds, the same at every design point (common random numbers)."""
@@ -97,8 +120,9 @@ class Experiment:
 
         Parameters go through ``Parameters.replace`` (which checks the registry range); a
         lever factor sets that lever's intensity, a package factor sets every lever of the
-        package to the same intensity, each from its configured start year. The config is
-        named ``<experiment>-p<index>`` when ``index`` is given. With ``parameter_sets``
+        package to the same intensity, each from its configured start year; the posterior
+        factor sets every calibrated parameter to one joint draw. The config is named
+        ``<experiment>-p<index>`` when ``index`` is given. With ``parameter_sets``
         (``--posterior``), the replicate ``seed``'s posterior draw is applied first.
         """
         names = self.factor_names
@@ -118,6 +142,8 @@ class Experiment:
             value = float(values[factor.name])
             if factor.kind == "parameter":
                 params[factor.name] = value
+            elif factor.kind == "posterior":
+                params.update({k: float(v) for k, v in self.posterior_draw(value).items()})
             elif factor.kind == "lever":
                 intensity[factor.name] = value
             else:
@@ -146,6 +172,26 @@ class Experiment:
         if groups:
             problem["groups"] = [f.group for f in self.factors]
         return problem
+
+
+def order_draws(draws: Sequence[Mapping[str, float]]) -> tuple[Mapping[str, float], ...]:
+    """Posterior draws sorted along the first principal component of their standardised values.
+
+    The posterior factor's value u picks draw ``floor(u n)``; ordering the draws along their
+    main axis of variation makes nearby u similar draws, which a metamodel (the emulator) can
+    follow better than an arbitrary order. The sign is fixed (largest loading positive) so the
+    order is reproducible.
+    """
+    if len(draws) < 2:
+        return tuple(draws)
+    names = list(draws[0])
+    values = np.array([[float(d[n]) for n in names] for d in draws], dtype=float)
+    sd = values.std(axis=0)
+    z = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    _, _, vt = np.linalg.svd(z, full_matrices=False)
+    axis = vt[0] * np.sign(vt[0][np.argmax(np.abs(vt[0]))])
+    order = np.argsort(z @ axis, kind="stable")
+    return tuple(draws[i] for i in order.tolist())
 
 
 def headline_outcome_names() -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abm.config import PARAMETER_META, ScenarioConfig
 from abm.policies import LEVER_NAMES
@@ -17,11 +17,13 @@ from experiments.experiment.definition import (
     DEFAULT_DESIGN,
     DEFAULT_SAMPLES,
     DESIGNS,
+    POSTERIOR_FACTOR,
     Experiment,
     ExperimentError,
     Factor,
     _design_problem,
     headline_outcome_names,
+    order_draws,
 )
 from experiments.scenario import (
     ALLOWED_STEPS_PER_YEAR,
@@ -37,7 +39,13 @@ from experiments.scenario import (
     show,
 )
 
-TOP_LEVEL_TABLES: tuple[str, ...] = ("experiment", "uncertainties", "levers", "packages")
+TOP_LEVEL_TABLES: tuple[str, ...] = (
+    "experiment",
+    "uncertainties",
+    "levers",
+    "packages",
+    "posterior",
+)
 EXPERIMENT_KEYS: tuple[str, ...] = (
     "name",
     "description",
@@ -55,12 +63,16 @@ TIME_KEYS: tuple[str, ...] = ("start_year", "end_year", "steps_per_year")
 UNCERTAINTY_KEYS: tuple[str, ...] = ("low", "high", "group")
 LEVER_FACTOR_KEYS: tuple[str, ...] = ("low", "high", "start_year", "group")
 PACKAGE_KEYS: tuple[str, ...] = ("levers", "low", "high", "start_year")
+POSTERIOR_KEYS: tuple[str, ...] = ("directory", "group")
 # columns of a sweep's runs table that factor (package) names must not shadow
 RESERVED_COLUMNS: tuple[str, ...] = ("point", "replicate", "seed", "run_key", "status", "error")
 MAX_REPLICATES = 100_000
 MAX_SAMPLES = 1_000_000
 PACKAGE_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OUTCOME_YEAR = re.compile(r"_(\d{4})_")
+
+if TYPE_CHECKING:
+    from calibration.posterior import Posterior
 
 
 class _Validator(FileValidator):
@@ -115,6 +127,8 @@ class _Parsed:
     packages: dict[str, tuple[tuple[str, ...], float, float, int | None]] = field(
         default_factory=dict
     )
+    posterior: Posterior | None = None
+    posterior_group: str = POSTERIOR_FACTOR
 
 
 def _check_experiment(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> None:
@@ -341,6 +355,56 @@ def _check_packages(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> 
             out.packages[name] = (tuple(levers), *span, start)
 
 
+def _check_posterior(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> None:
+    """``[posterior]``: the calibrated parameters as one factor over a posterior's joint draws.
+
+    ``directory`` (relative to the file; default the committed ``calibration/posterior``)
+    holds the draws; ``group`` names the factor's group (default ``posterior``). The
+    calibrated parameters must not also be ``[uncertainties]`` (they would be sampled over
+    their priors) and no package may be called ``posterior``.
+    """
+    from calibration.posterior import POSTERIOR_DIR, PosteriorError, load_posterior
+
+    for key in section:
+        if key not in POSTERIOR_KEYS:
+            v.unknown(f"posterior.{key}", key, POSTERIOR_KEYS)
+    folder = POSTERIOR_DIR
+    if "directory" in section:
+        text = v.string("posterior.directory", section["directory"])
+        if text is None:
+            return
+        folder = (v.file.parent / text).resolve()
+    if "group" in section:
+        group = v.group("posterior.group", section["group"])
+        if group is None:
+            return
+        out.posterior_group = group
+    try:
+        post = load_posterior(folder)
+    except PosteriorError as exc:
+        for line in str(exc).splitlines():
+            v.error(
+                "posterior.directory",
+                f"{line}; expected a posterior directory relative to this file "
+                "(default: the committed calibration/posterior)",
+            )
+        return
+    for name in post.names:
+        if name in out.uncertainties:
+            v.error(
+                f"uncertainties.{name}",
+                f"'{name}' is calibrated: the [posterior] table draws it jointly with the other "
+                f"calibrated parameters ({post.directory}); remove [uncertainties.{name}] or "
+                "the [posterior] table",
+            )
+    if POSTERIOR_FACTOR in out.packages:
+        v.error(
+            f"packages.{POSTERIOR_FACTOR}",
+            f"package name '{POSTERIOR_FACTOR}' is the posterior factor's; choose another name",
+        )
+    out.posterior = post
+
+
 def _build_base(file: Path, out: _Parsed, problems: Problems) -> ScenarioConfig | None:
     """The base scenario with the experiment's population and time overrides applied."""
     path = out.head.get("scenario")
@@ -411,17 +475,20 @@ def load_experiment(path: str | Path) -> Experiment:
         ("uncertainties", _check_uncertainties),
         ("levers", _check_levers),
         ("packages", _check_packages),
+        ("posterior", _check_posterior),  # last: it checks names against the other tables
     )
     for name, check in checks:
         if name in doc:
             section = v.table(name, doc[name])
             if section is not None:
                 check(v, section, parsed)
-    if not any(doc.get(t) for t in ("uncertainties", "levers", "packages")):
+    if not any(doc.get(t) for t in ("uncertainties", "levers", "packages")) and (
+        "posterior" not in doc
+    ):
         v.error(
             None,
             "no factors; expected at least one [uncertainties.<parameter>], "
-            "[levers.<lever>] table or [packages] entry",
+            "[levers.<lever>] table, [packages] entry or a [posterior] table",
         )
     base = _build_base(file, parsed, problems)
     head = parsed.head
@@ -431,6 +498,7 @@ def load_experiment(path: str | Path) -> Experiment:
     design = head.get("design", DEFAULT_DESIGN)
     samples = head.get("samples", DEFAULT_SAMPLES)
     n_factors = len(parsed.uncertainties) + len(parsed.levers) + len(parsed.packages)
+    n_factors += parsed.posterior is not None
     if samples is not None and n_factors and "experiment.design" not in problems.bad_keys:
         text = _design_problem(design, samples, n_factors)
         if text:
@@ -464,6 +532,15 @@ def _assemble(
         packages[name] = levers
         for lever in levers:
             start_years[lever] = base.lever(lever).start_year if start is None else start
+    draws: tuple[Mapping[str, float], ...] = ()
+    info: dict[str, Any] = {}
+    if parsed.posterior is not None:
+        post = parsed.posterior
+        factors.append(Factor(POSTERIOR_FACTOR, "posterior", 0.0, 1.0, parsed.posterior_group))
+        draws = order_draws(
+            [{n: float(row[n]) for n in post.names} for _, row in post.draws.iterrows()]
+        )
+        info = {**post.describe(), "order": "first principal component of standardised draws"}
     return Experiment(
         name=head["name"],
         path=file,
@@ -478,4 +555,6 @@ def _assemble(
         start_years=start_years,
         description=head.get("description", ""),
         scenario_path=head["scenario"],
+        posterior_draws=draws,
+        posterior_info=info,
     )

@@ -65,6 +65,12 @@ def register(subparsers: Any) -> None:
         "--scenarios", type=int_at_least(4), metavar="N", help="override the study's size"
     )
     p.add_argument("--jobs", type=jobs, default=1, metavar="N", help="worker processes")
+    p.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="run nothing: analyse the scenarios of an interrupted study whose runs are all "
+        "stored in --out (the summary says how many of the sampled scenarios that is)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_robustness)
 
@@ -88,10 +94,14 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     out = Path(args.out)
     record = json.loads(json.dumps(study.as_dict(), default=str))
     _check_dir(out, record)
+    if args.stored_only and not (out / STORE).is_file():
+        raise BadInput(f"--stored-only: {out} holds no {STORE}; run the study there first")
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / STUDY_FILE, json.dumps(record, indent=2) + "\n")
     started = time.perf_counter()
-    scenarios, runs, counts = run_study(study, out, args.jobs, not args.no_progress)
+    scenarios, runs, counts = run_study(
+        study, out, args.jobs, not args.no_progress, stored_only=args.stored_only
+    )
     wall = time.perf_counter() - started
     table = effects(study, runs)
     summary = effect_summary(table)
@@ -133,10 +143,17 @@ def summary_text(
     study: RobustnessStudy, ranking: Any, words: dict[str, str], counts: dict[str, int]
 ) -> str:
     """The study's findings in plain words (also ``summary.md``)."""
+    analysed = counts.get("scenarios", study.scenarios)
+    size = (
+        f"{analysed} scenarios"
+        if analysed == study.scenarios
+        else f"{analysed} of {study.scenarios} sampled scenarios (the complete ones of an "
+        "interrupted study)"
+    )
     lines = [
         f"# Robustness: {study.name}",
         "",
-        f"{study.scenarios} scenarios (posterior draws x {len(study.deep)} deep uncertainties "
+        f"{size} (posterior draws x {len(study.deep)} deep uncertainties "
         f"x seeds), {counts['runs']} runs ({counts['failed']} failed); levers at intensity "
         f"{study.intensity:g} from {study.start_year or 'their scenario start year'}; "
         f"ranked on {study.outcome}.",

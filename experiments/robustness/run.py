@@ -28,6 +28,7 @@ from abm.config import ScenarioConfig
 from abm.model import simulate
 from abm.policies import LeverSetting
 from abm.rng import child_seed, generator, replicate_seeds
+from experiments.errors import BadInput
 from experiments.robustness.definition import RobustnessStudy
 from experiments.store import RunStore, StoredRun, code_version, run_keys
 
@@ -117,9 +118,21 @@ def _run_chunk(tasks: list[tuple[str, ScenarioConfig, int]]) -> list[StoredRun]:
 
 
 def run_study(
-    study: RobustnessStudy, out: Path, jobs: int = 1, progress: bool = True
+    study: RobustnessStudy,
+    out: Path,
+    jobs: int = 1,
+    progress: bool = True,
+    stored_only: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """Run every variant in every scenario (reusing stored runs); the scenario and runs tables."""
+    """Run every variant in every scenario (reusing stored runs); the scenario and runs tables.
+
+    With ``stored_only`` nothing is run: the tables hold the scenarios whose every variant is
+    stored and ok (an interrupted study, analysed as far as it got). The scenarios are
+    sampled independently (a posterior draw, a seed each), so the complete ones are a smaller
+    sample of the same scenario distribution, except that the Latin hypercube over the deep
+    uncertainties is only stratified over all of them. ``counts`` gives ``scenarios`` (in the
+    tables) and ``scenarios_sampled``.
+    """
     scenarios = sample_scenarios(study)
     params = parameter_columns(study, scenarios)
     code = code_version()
@@ -134,6 +147,17 @@ def run_study(
     with RunStore(out / STORE) as store:
         done = store.get_many(t[0] for t in tasks)
         todo = [t for t in tasks if done.get(t[0]) is None or done[t[0]].status != "ok"]
+        if stored_only:
+            missing = {t[3] for t in todo}
+            tasks = [t for t in tasks if t[3] not in missing]
+            scenarios = scenarios[~scenarios["scenario"].isin(missing)].reset_index(drop=True)
+            if scenarios.empty:
+                raise BadInput(
+                    f"{out / STORE}: no scenario has all its runs stored; run the study "
+                    "without --stored-only first"
+                )
+            counts = {"runs": len(tasks), "reused": len(tasks), "new": 0, "failed": 0}
+            todo = []
         counts["reused"] = len(tasks) - len(todo)
         workers = joblib.effective_n_jobs(jobs)
         chunks = [
@@ -158,6 +182,8 @@ def run_study(
                 counts["failed"] += sum(r.status != "ok" for r in rows)
                 bar.update(len(rows))
         stored = store.get_many(t[0] for t in tasks)
+    counts["scenarios"] = len(scenarios)
+    counts["scenarios_sampled"] = study.scenarios
     records = []
     for key, _, seed, scenario, variant in tasks:
         run = stored[key]

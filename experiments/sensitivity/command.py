@@ -208,6 +208,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     else:
         assert experiment is not None
         context["replicates"] = replicates = experiment.replicates
+        if experiment.posterior_info:  # [posterior] table: calibrated parameters as a factor
+            context["posterior_factor"] = dict(experiment.posterior_info)
+        elif getattr(args, "posterior_info", None):
+            context["posterior"] = args.posterior_info
         evaluator = sweep_evaluator(
             experiment,
             out / "sweep",

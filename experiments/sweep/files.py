@@ -83,6 +83,7 @@ def _manifest(
         factors=[dataclasses.asdict(f) for f in exp.factors],
         packages={name: list(levers) for name, levers in exp.packages.items()},
         lever_start_years=dict(exp.start_years),
+        posterior_factor=dict(exp.posterior_info) or None,  # [posterior] table (issue 13)
         outcomes=list(exp.outcomes),
         design={
             **design,
