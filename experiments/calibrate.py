@@ -163,6 +163,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         fit, held = smc.split_targets(spec, targets)
     except (smc.SpecError, TargetError) as exc:
         raise BadInput(str(exc)) from exc
+    if spec.engine == "npe_flow" and not npe_flow.available():  # before anything is written
+        raise BadInput(f"engine npe_flow needs the optional extra: {npe_flow.INSTALL_HINT}")
     config = load_scenario(spec.scenario)
     out = Path(args.out)
     _prepare_out(out, spec, args.overwrite)
@@ -175,13 +177,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     sampled = smc.SurveySimulator(config, spec.parameters, smc.sample_sizes(targets))
     runs: dict[str, EngineRun] = {}
-    flow = spec.engine == "npe_flow" or (args.compare and npe_flow.available())
-    if args.compare and not flow:
-        print(f"(the flow NPE is left out of the comparison: {npe_flow.INSTALL_HINT})")
-    if spec.engine in ("npe", "npe_flow") or args.compare:
-        runs.update(_run_npe(spec, sampled, fit, out, args.jobs, flow=flow))
+    flow = spec.engine == "npe_flow"
+    # ABC-SMC first: its workers are forked, and the flow's JAX must not be loaded by then
     if spec.engine == "abc" or args.compare:
         runs["abc"] = _run_smc(spec, config, out, args)
+    if spec.engine in ("npe", "npe_flow") or args.compare:
+        runs.update(_run_npe(spec, sampled, fit, out, args.jobs, flow=flow))
     chosen = runs[spec.engine]
     if args.compare:
         comparison = engines.agreement(
@@ -189,16 +190,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         )
         with results.atomic_file(out / "engine_comparison.csv") as tmp:
             comparison.to_csv(tmp, index=False, float_format="%.6g")
-        if "npe_flow" in runs:  # the two neural estimators, trained on one table
-            flows = engines.agreement(
-                runs["npe"].particles,
-                runs["npe_flow"].particles,
-                spec.parameters,
-                ("npe", "npe_flow"),
-            )
-            with results.atomic_file(out / "engine_comparison_flow.csv") as tmp:
-                flows.to_csv(tmp, index=False, float_format="%.6g")
-            print(flows.round(3).to_string(index=False))
         costs = pd.DataFrame(
             [
                 {"engine": k, "simulations": r.simulations, "wall_s": round(r.wall_s, 1)}
@@ -209,6 +200,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             costs.to_csv(tmp, index=False)
         print(comparison.round(3).to_string(index=False))
         print(costs.to_string(index=False))
+    if "npe_flow" in runs:  # the two neural estimators, trained on one table
+        flows = engines.agreement(
+            runs["npe"].particles,
+            runs["npe_flow"].particles,
+            spec.parameters,
+            ("npe", "npe_flow"),
+        )
+        with results.atomic_file(out / "engine_comparison_flow.csv") as tmp:
+            flows.to_csv(tmp, index=False, float_format="%.6g")
+        print(flows.round(3).to_string(index=False))
     run_id = results.run_id_for("calibration", _spec_digest(spec))
     info = write_diagnostics(
         out,
@@ -535,8 +536,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cal.add_argument(
         "--engine",
         choices=smc.ENGINES,
-        help="npe (Gaussian neural posterior), npe_flow (BayesFlow coupling flow; extra 'npe') "
-        "or abc (ABC-SMC)",
+        help="npe (Gaussian neural posterior), npe_flow (BayesFlow coupling flow beside the "
+        "Gaussian NPE on one table; extra 'npe') or abc (ABC-SMC)",
     )
     cal.add_argument(
         "--simulations", type=int_at_least(10), help="NPE reference-table size (and budget)"
