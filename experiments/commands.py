@@ -16,8 +16,8 @@ from abm.model import simulate
 from abm.outcomes import selection
 from abm.policies import LEVERS
 from experiments import figures
-from experiments.compare import load_posterior_option
 from experiments.errors import EXIT_OK
+from experiments.posterior_option import load_posterior_arg
 from experiments.results import check_out_dir, write_run
 from experiments.runner import check_data_files, with_parameters
 from experiments.scenario import load_scenario
@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_out_dir(out_dir, args.overwrite)
     check_data_files([config])
     if args.posterior is not None:
-        post = load_posterior_option(args)
+        post = load_posterior_arg(args)
         config = with_parameters(config, post.sample(1, args.seed)[0])
         print(f"calibrated parameters: one draw from {post.directory} (calibration {post.run_id})")
     started = time.perf_counter()

@@ -23,10 +23,10 @@ from abm.config import ScenarioConfig
 from abm.outcomes import selection
 from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR, LEVER_NAMES
 from abm.rng import replicate_seeds
-from calibration.posterior import Posterior, PosteriorError, load_posterior
 from experiments import figures
 from experiments.errors import EXIT_OK, BadInput
 from experiments.paths import SCENARIOS_DIR
+from experiments.posterior_option import load_posterior_arg
 from experiments.report import write_report
 from experiments.results import (
     MANIFEST,
@@ -156,16 +156,6 @@ def load_all(paths: Sequence[str | Path]) -> list[ScenarioConfig]:
     return configs
 
 
-def load_posterior_option(args: argparse.Namespace) -> Posterior:
-    """The posterior named by ``--posterior`` (empty: the committed one); records it in args."""
-    try:
-        post = load_posterior(Path(args.posterior) if args.posterior else None)
-    except PosteriorError as exc:
-        raise BadInput(str(exc)) from exc
-    args.posterior_info = post.describe()
-    return post
-
-
 def _difference_rows(diffs: pd.DataFrame, outcomes: Sequence[str]) -> list[list[str]]:
     rows = []
     for outcome in outcomes:
@@ -195,7 +185,7 @@ def _experiment(
     if getattr(args, "posterior", None) is not None:
         from calibration.uncertainty import SEEDS_PER_DRAW, paired_draws
 
-        post = load_posterior_option(args)
+        post = load_posterior_arg(args)
         draws = paired_draws(post, len(seeds), args.seed)
         print(
             f"sampling the calibrated parameters from {post.directory} "

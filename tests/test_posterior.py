@@ -184,7 +184,7 @@ def test_sweep_posterior_gives_each_replicate_its_draw_and_factors_win() -> None
 
     from experiments.experiment import load_experiment
 
-    study = ROOT / "experiments" / "studies" / "sa_levers.toml"
+    study = ROOT / "experiments" / "studies" / "sweep_levers.toml"  # no [posterior] table
     exp = load_experiment(study)
     post = posterior.load_posterior()
     draws = post.sample(exp.replicates, exp.seed)
