@@ -233,16 +233,10 @@ def read_energy_prices(
         if values.isna().any() or (values < 0).any():
             raise ValueError(f"{path}: column '{col}' must be a number >= 0 in every row")
         df[col] = values
-    years = list(it.ENERGY_PRICE_YEARS)
     tables: dict[str, np.ndarray] = {}
     for code, rows in df.groupby(df["country"].astype(str)):
         by_year = rows.set_index(pd.to_numeric(rows["year"], errors="coerce"))
-        if sorted(by_year.index.tolist()) != years:
-            raise ValueError(
-                f"{path}: country {code!r} needs exactly one row for each year "
-                f"{years[0]}-{years[-1]}"
-            )
-        tables[str(code)] = by_year.loc[years, list(cols)].to_numpy(dtype=np.float64)
+        tables[str(code)] = it.recorded_years(by_year, list(cols), path, f"country {code!r} ")
     if "EU27" not in tables:
         raise ValueError(f"{path}: rows for country 'EU27' (the fallback path) are required")
     stack = np.array([tables.get(code, tables["EU27"]) for code in country_codes])

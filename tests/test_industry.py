@@ -540,3 +540,15 @@ def test_a_fall_from_a_windfall_margin_cuts_no_output() -> None:
     eta = p.short_run_supply_elasticity_steel
     price = it.WORLD_PRICE_EUR_PER_T["steel"]
     np.testing.assert_allclose(kept, [1.0, 1.0 - eta * (width - 100.0) / price])
+
+
+def test_recorded_years_needs_one_row_per_year_and_names_the_file() -> None:
+    """The one reader of the recorded-path files: values in year order, or a clear message."""
+    years = list(it.ENERGY_PRICE_YEARS)
+    # rows stored newest first, each holding the value of the year at the other end
+    table = pd.DataFrame({"v": [float(y) for y in years]}, index=years[::-1])
+    np.testing.assert_array_equal(
+        it.recorded_years(table, "v", "x.csv"), np.array(years[::-1], dtype=float)
+    )
+    with pytest.raises(ValueError, match=r"x\.csv: country 'DE' needs exactly one row"):
+        it.recorded_years(table.iloc[1:], "v", "x.csv", "country 'DE' ")

@@ -45,17 +45,17 @@ DRIVER_OF_SECTOR = np.array([DRIVERS.index(SECTOR_DRIVER[s]) for s in it.SECTORS
 def recorded_drivers() -> np.ndarray:
     """The recorded driver indices, shape (drivers, years of ``ENERGY_PRICE_YEARS``)."""
     data = pd.read_csv(DRIVERS_CSV)
-    years = list(it.ENERGY_PRICE_YEARS)
-    rows = []
-    for name in DRIVERS:
-        sub = data[data["driver"] == name].set_index("year")
-        if sorted(sub.index.tolist()) != years:
-            raise ValueError(
-                f"{DRIVERS_CSV}: driver {name!r} needs exactly one row for each year "
-                f"{years[0]}-{years[-1]}"
+    table = np.array(
+        [
+            it.recorded_years(
+                data[data["driver"] == name].set_index("year"),
+                "index",
+                DRIVERS_CSV,
+                f"driver {name!r} ",
             )
-        rows.append(sub.loc[years, "index"].to_numpy(dtype=float))
-    table = np.array(rows)
+            for name in DRIVERS
+        ]
+    )
     if not (table > 0).all():
         raise ValueError(f"{DRIVERS_CSV}: column 'index' must be > 0 in every row")
     return table

@@ -30,12 +30,7 @@ IMPORT_SHARE_CSV = DATA_DIR / "steel_import_share.csv"
 def recorded_import_share() -> np.ndarray:
     """Import share of EU apparent steel consumption for each year of ``ENERGY_PRICE_YEARS``."""
     data = pd.read_csv(IMPORT_SHARE_CSV).set_index("year")
-    years = list(it.ENERGY_PRICE_YEARS)
-    if sorted(data.index.tolist()) != years:
-        raise ValueError(
-            f"{IMPORT_SHARE_CSV}: needs exactly one row for each year {years[0]}-{years[-1]}"
-        )
-    share = data.loc[years, "import_share"].to_numpy(dtype=float)
+    share = it.recorded_years(data, "import_share", IMPORT_SHARE_CSV)
     if not ((share >= 0.0) & (share < 1.0)).all():
         raise ValueError(f"{IMPORT_SHARE_CSV}: column 'import_share' must be in [0, 1)")
     return share

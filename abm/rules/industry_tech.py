@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 SECTORS: tuple[str, ...] = ("steel", "cement", "chemicals", "refinery", "battery", "other")
 SME_CLUSTER = "sme_cluster"
@@ -278,6 +279,23 @@ ENERGY_USE_MWH_PER_T: dict[str, tuple[float, float]] = {
 }
 # years of the recorded price table (abm/data/energy_prices.csv); later years follow the path
 ENERGY_PRICE_YEARS: tuple[int, ...] = tuple(range(2013, 2025))
+
+
+def recorded_years(
+    by_year: pd.DataFrame, columns: str | list[str], path: object, what: str = ""
+) -> np.ndarray:
+    """``columns`` of a year-indexed table for each of ``ENERGY_PRICE_YEARS`` (float array).
+
+    ValueError naming the file (and ``what``, e.g. "country 'DE' ") unless the table has
+    exactly one row for each recorded year: the data files of recorded paths share this rule.
+    """
+    years = list(ENERGY_PRICE_YEARS)
+    if sorted(by_year.index.tolist()) != years:
+        raise ValueError(
+            f"{path}: {what}needs exactly one row for each year {years[0]}-{years[-1]}"
+        )
+    return np.asarray(by_year.loc[years, columns].to_numpy(dtype=float))
+
 
 N_TECH = len(TECHNOLOGIES)
 INTENSITY = np.array([t.intensity_t_per_t for t in TECHNOLOGIES])
