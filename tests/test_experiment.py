@@ -143,7 +143,7 @@ BAD_CASES = {
         HEAD + ONE_FACTOR + "[experimnt]\n",
         "experimnt",
         "unknown table or key 'experimnt'; allowed: experiment, uncertainties, levers, "
-        "packages, posterior; did you mean 'experiment'?",
+        "packages, posterior, choices; did you mean 'experiment'?",
     ),
     "unknown_key": (
         HEAD + "sead = 4\n" + ONE_FACTOR,
@@ -310,6 +310,52 @@ def test_bad_input_names_file_key_and_what_is_allowed(case: str, tmp_path: Path)
     matching = [line for line in lines if line.startswith(prefix)]
     assert matching, f"no problem for {key} in {lines}"
     assert any(fragment in line for line in matching), matching
+
+
+# --- categorical scenario settings: [choices.<setting>] ------------------------------------
+
+
+def test_staff_rule_choice_factor_picks_each_rule_in_equal_shares(tmp_path: Path) -> None:
+    """A choice factor's value in [0, 1] picks one listed staff rule per third of the range."""
+    text = HEAD + ONE_FACTOR + '[choices.staff_rule]\nchoices = ["priority", "proportional"]\n'
+    exp = load_experiment(write(tmp_path, text))
+    (factor,) = [f for f in exp.factors if f.kind == "choice"]
+    assert (factor.name, factor.low, factor.high) == ("staff_rule", 0.0, 1.0)
+    assert factor.choices == ("priority", "proportional")
+    base = {"skill_turnover_per_year": PARAMETER_META["skill_turnover_per_year"]["low"]}
+    picked = [exp.config_for({**base, "staff_rule": u}).staff_rule for u in (0, 0.49, 0.5, 1)]
+    assert picked == ["priority", "priority", "proportional", "proportional"]
+    # default: every rule, one third of the range each
+    exp3 = load_experiment(write(tmp_path, HEAD + "[choices.staff_rule]\n", "all.toml"))
+    rules = [exp3.config_for({"staff_rule": u}).staff_rule for u in (0.1, 0.4, 0.9)]
+    assert rules == ["priority", "protected_shares", "proportional"]
+    assert list(dataclasses.asdict(exp3.factors[0])["choices"]) == rules  # in the manifest
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "fragment"),
+    [
+        ("[choices.staff_rul]\n", "choices.staff_rul", "allowed: staff_rule"),
+        (
+            '[choices.staff_rule]\nchoices = ["priority"]\n',
+            "choices.staff_rule.choices",
+            "expected two or more different values of priority, protected_shares",
+        ),
+        (
+            '[choices.staff_rule]\nchoices = ["priority", "fifo"]\n',
+            "choices.staff_rule.choices",
+            "got ['priority', 'fifo']",
+        ),
+        ("[choices.staff_rule]\nweights = [1, 2]\n", "choices.staff_rule.weights", "group"),
+    ],
+)
+def test_bad_choice_tables_name_the_key(
+    table: str, key: str, fragment: str, tmp_path: Path
+) -> None:
+    """Bad [choices] tables name the file, the dotted key and what is allowed."""
+    path = write(tmp_path, HEAD + ONE_FACTOR + table)
+    lines = [line for line in problems_of(path) if line.startswith(f"{path}: {key}:")]
+    assert lines and fragment in lines[0], problems_of(path)
 
 
 def test_no_factors_is_an_error(tmp_path: Path) -> None:

@@ -244,7 +244,7 @@ def ema_model(
             )
             param.description = _parameter_description(factor.name)
             params.append(param)
-        else:
+        elif factor.kind == "lever":
             setting = exp.base.lever(factor.name)
             lever = ema.RealParameter(
                 factor.name,
@@ -255,6 +255,11 @@ def ema_model(
             start = exp.start_years[factor.name]
             lever.description = f"{_LEVER_BRIEF[factor.name]} (intensity 0-1 from {start})"
             levers_out.append(lever)
+        else:  # experiment_for builds parameter and lever factors only
+            raise ModelSpecError(
+                f"factor '{factor.name}' is a {factor.kind}; an EMA model takes registry "
+                "parameters as uncertainties and levers as levers"
+            )
     model.uncertainties = params
     model.levers = levers_out
     reduce = aggregate if aggregate is not None else np.mean

@@ -19,6 +19,7 @@ from abm.config import ScenarioConfig
 from abm.outcomes import OUTCOME_NAMES
 from abm.policies import LeverSetting
 from abm.rng import design_seed, replicate_seeds
+from abm.rules.staff import STAFF_RULES
 from experiments.errors import BadInput
 
 DESIGNS: tuple[str, ...] = ("lhs", "factorial", "grid", "sobol", "morris")
@@ -27,8 +28,11 @@ DEFAULT_SAMPLES = 16
 MAX_DESIGN_POINTS = 10_000_000
 MORRIS_LEVELS = 4
 
-FactorKind = Literal["parameter", "lever", "package", "posterior"]
+FactorKind = Literal["parameter", "lever", "package", "posterior", "choice"]
 POSTERIOR_FACTOR = "posterior"  # the factor (and default group) of a [posterior] table
+# scenario settings a design may vary as categories ([choices.<key>] in experiment files,
+# [deep.<key>] in robustness files), with the values each allows
+CHOICE_KEYS: Mapping[str, tuple[str, ...]] = {"staff_rule": STAFF_RULES}
 
 
 class ExperimentError(BadInput):
@@ -43,11 +47,12 @@ class ExperimentError(BadInput):
 
 @dataclass(frozen=True, slots=True)
 class Factor:
-    """One input varied by the design: a registry parameter, a lever, a package or the posterior.
+    """One input varied by the design: a parameter, a lever, a package, the posterior or a choice.
 
     ``low`` and ``high`` bound the design (a parameter's registry range, or a sub-range; a
     lever's intensity within [0, 1]; [0, 1] for the posterior, whose value picks one joint
-    draw, :meth:`Experiment.posterior_draw`); ``group`` names the group for grouped
+    draw, :meth:`Experiment.posterior_draw`, and for a choice, whose value picks one of
+    ``choices`` in equal shares, :meth:`choice`); ``group`` names the group for grouped
     sensitivity indices (the factor's own name unless the file sets one; a package's name).
     """
 
@@ -56,6 +61,15 @@ class Factor:
     low: float
     high: float
     group: str
+    choices: tuple[str, ...] = ()
+
+    def choice(self, value: float) -> str:
+        """The category a choice factor's value in [low, high] picks (equal shares, in order)."""
+        if not self.choices:
+            raise ValueError(f"factor '{self.name}' ({self.kind}) has no choices")
+        n = len(self.choices)
+        share = (float(value) - self.low) / (self.high - self.low)
+        return self.choices[min(max(int(share * n), 0), n - 1)]
 
 
 @dataclass(frozen=True)
@@ -121,7 +135,8 @@ class Experiment:
         Parameters go through ``Parameters.replace`` (which checks the registry range); a
         lever factor sets that lever's intensity, a package factor sets every lever of the
         package to the same intensity, each from its configured start year; the posterior
-        factor sets every calibrated parameter to one joint draw. The config is named
+        factor sets every calibrated parameter to one joint draw; a choice factor sets its
+        scenario setting (e.g. ``staff_rule``) to the category it picks. The config is named
         ``<experiment>-p<index>`` when ``index`` is given. With ``parameter_sets``
         (``--posterior``), the replicate ``seed``'s posterior draw is applied first.
         """
@@ -138,10 +153,13 @@ class Experiment:
             draw = self.parameter_sets[self.seeds().index(seed) % len(self.parameter_sets)]
             params.update({k: float(v) for k, v in draw.items()})
         intensity: dict[str, float] = {}
+        settings: dict[str, Any] = {}
         for factor in self.factors:
             value = float(values[factor.name])
             if factor.kind == "parameter":
                 params[factor.name] = value
+            elif factor.kind == "choice":
+                settings[factor.name] = factor.choice(value)
             elif factor.kind == "posterior":
                 params.update({k: float(v) for k, v in self.posterior_draw(value).items()})
             elif factor.kind == "lever":
@@ -160,6 +178,7 @@ class Experiment:
             name=self.name if index is None else f"{self.name}-p{index}",
             parameters=self.base.parameters.replace(**params) if params else self.base.parameters,
             levers=levers,
+            **settings,
         )
 
     def salib_problem(self, groups: bool = False) -> dict[str, Any]:

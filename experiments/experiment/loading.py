@@ -14,6 +14,7 @@ from abm.config import PARAMETER_META, ScenarioConfig
 from abm.policies import LEVER_NAMES
 from experiments import paths
 from experiments.experiment.definition import (
+    CHOICE_KEYS,
     DEFAULT_DESIGN,
     DEFAULT_SAMPLES,
     DESIGNS,
@@ -45,6 +46,7 @@ TOP_LEVEL_TABLES: tuple[str, ...] = (
     "levers",
     "packages",
     "posterior",
+    "choices",
 )
 EXPERIMENT_KEYS: tuple[str, ...] = (
     "name",
@@ -64,6 +66,7 @@ UNCERTAINTY_KEYS: tuple[str, ...] = ("low", "high", "group")
 LEVER_FACTOR_KEYS: tuple[str, ...] = ("low", "high", "start_year", "group")
 PACKAGE_KEYS: tuple[str, ...] = ("levers", "low", "high", "start_year")
 POSTERIOR_KEYS: tuple[str, ...] = ("directory", "group")
+CHOICE_FACTOR_KEYS: tuple[str, ...] = ("choices", "group")
 # columns of a sweep's runs table that factor (package) names must not shadow
 RESERVED_COLUMNS: tuple[str, ...] = ("point", "replicate", "seed", "run_key", "status", "error")
 MAX_REPLICATES = 100_000
@@ -129,6 +132,7 @@ class _Parsed:
     )
     posterior: Posterior | None = None
     posterior_group: str = POSTERIOR_FACTOR
+    choices: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
 
 
 def _check_experiment(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> None:
@@ -355,6 +359,42 @@ def _check_packages(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> 
             out.packages[name] = (tuple(levers), *span, start)
 
 
+def _check_choices(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> None:
+    """``[choices.<setting>]``: a scenario setting varied as categories (e.g. ``staff_rule``).
+
+    ``choices`` lists two or more allowed values (default: all of them); the design's value
+    in [0, 1] picks one in equal shares (``Factor.choice``). ``group`` as for parameters.
+    """
+    for name, value in section.items():
+        dotted = f"choices.{name}"
+        if name not in CHOICE_KEYS:
+            v.unknown(dotted, name, tuple(CHOICE_KEYS), what="scenario setting")
+            continue
+        table = v.table(dotted, value)
+        if table is None:
+            continue
+        for key in table:
+            if key not in CHOICE_FACTOR_KEYS:
+                v.unknown(f"{dotted}.{key}", key, CHOICE_FACTOR_KEYS)
+        allowed = CHOICE_KEYS[name]
+        picked = table.get("choices", list(allowed))
+        if (
+            not isinstance(picked, list)
+            or len(picked) < 2
+            or len(set(map(str, picked))) != len(picked)
+            or any(c not in allowed for c in picked)
+        ):
+            v.error(
+                f"{dotted}.choices",
+                f"expected two or more different values of {', '.join(allowed)}, "
+                f"got {show(picked)}",
+            )
+            continue
+        group = v.group(f"{dotted}.group", table["group"]) if "group" in table else name
+        if group is not None:
+            out.choices[name] = (tuple(str(c) for c in picked), group)
+
+
 def _check_posterior(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> None:
     """``[posterior]``: the calibrated parameters as one factor over a posterior's joint draws.
 
@@ -475,6 +515,7 @@ def load_experiment(path: str | Path) -> Experiment:
         ("uncertainties", _check_uncertainties),
         ("levers", _check_levers),
         ("packages", _check_packages),
+        ("choices", _check_choices),
         ("posterior", _check_posterior),  # last: it checks names against the other tables
     )
     for name, check in checks:
@@ -482,13 +523,14 @@ def load_experiment(path: str | Path) -> Experiment:
             section = v.table(name, doc[name])
             if section is not None:
                 check(v, section, parsed)
-    if not any(doc.get(t) for t in ("uncertainties", "levers", "packages")) and (
+    if not any(doc.get(t) for t in ("uncertainties", "levers", "packages", "choices")) and (
         "posterior" not in doc
     ):
         v.error(
             None,
             "no factors; expected at least one [uncertainties.<parameter>], "
-            "[levers.<lever>] table, [packages] entry or a [posterior] table",
+            "[levers.<lever>], [choices.<setting>] table, [packages] entry or a [posterior] "
+            "table",
         )
     base = _build_base(file, parsed, problems)
     head = parsed.head
@@ -498,7 +540,7 @@ def load_experiment(path: str | Path) -> Experiment:
     design = head.get("design", DEFAULT_DESIGN)
     samples = head.get("samples", DEFAULT_SAMPLES)
     n_factors = len(parsed.uncertainties) + len(parsed.levers) + len(parsed.packages)
-    n_factors += parsed.posterior is not None
+    n_factors += len(parsed.choices) + (parsed.posterior is not None)
     if samples is not None and n_factors and "experiment.design" not in problems.bad_keys:
         text = _design_problem(design, samples, n_factors)
         if text:
@@ -532,6 +574,8 @@ def _assemble(
         packages[name] = levers
         for lever in levers:
             start_years[lever] = base.lever(lever).start_year if start is None else start
+    for name, (picked, group) in parsed.choices.items():
+        factors.append(Factor(name, "choice", 0.0, 1.0, group, picked))
     draws: tuple[Mapping[str, float], ...] = ()
     info: dict[str, Any] = {}
     if parsed.posterior is not None:

@@ -38,11 +38,11 @@ from typing import Any
 from abm.config import PARAMETER_META, ScenarioConfig
 from abm.outcomes import OUTCOME_NAMES
 from abm.policies import LEVER_NAMES
-from abm.rules.staff import STAFF_RULES
 from experiments.errors import BadInput
+from experiments.experiment.definition import CHOICE_KEYS
 from experiments.validation import ScenarioError
 
-CATEGORICAL = ("staff_rule",)  # scenario keys a study may vary as categories
+CATEGORICAL = tuple(CHOICE_KEYS)  # scenario keys a study may vary as categories
 TOP_KEYS = ("robustness", "posterior", "deep", "packages")
 HEAD_KEYS = (
     "name",
@@ -208,13 +208,14 @@ def load_study(path: str | Path, scenarios: int | None = None) -> RobustnessStud
             bad(where, "expected a table")
             continue
         if dname in CATEGORICAL:
-            choices = table.get("choices", list(STAFF_RULES))
+            allowed = CHOICE_KEYS[str(dname)]
+            choices = table.get("choices", list(allowed))
             if (
                 not isinstance(choices, list)
                 or len(choices) < 2
-                or any(c not in STAFF_RULES for c in choices)
+                or any(c not in allowed for c in choices)
             ):
-                bad(f"{where}.choices", f"expected two or more of {', '.join(STAFF_RULES)}")
+                bad(f"{where}.choices", f"expected two or more of {', '.join(allowed)}")
                 continue
             deep.append(DeepUncertainty(str(dname), choices=tuple(choices)))
             continue
