@@ -1527,6 +1527,21 @@ class Parameters:
         "2022 output response separate from demand was found",
         "share of output cut per fall of the margin (share of the world price), other sectors",
     )
+    # --- Persistent curtailment (issue 11, hindcast round 3) -----------------------------------
+    curtailed_capacity_restart_share_per_year: float = _p(
+        0.02,
+        "share of capacity per year",
+        0.0,
+        0.1,
+        "[der]: Cefic Facts and Figures 2024 (Growth and Competitiveness): EU27 chemical "
+        "capacity utilisation 'shows no sign of improvement in 2023-2024: it fluctuates around "
+        "75%' (81% historical mean) while EU gas and power prices fell from their 2022 peak "
+        "(abm/data/energy_prices.csv), so at most 1-2 points of capacity restarted a year; "
+        "Cefic (competitiveness study 2024): 11 Mt of capacity closed in 2023-2024, 37 Mt (about "
+        "9% of capacity) by 2025 (Cefic via Agence Europe, 28 Jan 2026); the chemicals value is "
+        "used for every sector [assume]",
+        "largest rise a year of the share of its capacity a plant's margins keep running",
+    )
     # --- SMEs (§3.6) ---------------------------------------------------------------------------
     smes_per_100k_residents: float = _p(
         20.0, "modelled SMEs/100k", 5.0, 60.0, "domain §2 (10-100/city) [assume]", "SME agents"

@@ -740,6 +740,7 @@ def build_installations(
         inventory_scale=np.ones(n),
         ref_margin_eu_eur_per_t=np.zeros(n),
         ref_margin_export_eur_per_t=np.zeros(n),
+        running_share=np.ones(n),
     )
 
 
@@ -968,6 +969,7 @@ def _append_installation(
         "inventory_scale": 1.0,
         "ref_margin_eu_eur_per_t": 0.0,
         "ref_margin_export_eur_per_t": 0.0,
+        "running_share": 1.0,
     }
     for f in dataclasses.fields(inst):
         old = getattr(inst, f.name)

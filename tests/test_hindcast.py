@@ -90,17 +90,23 @@ def test_hindcast_meets_the_tolerance_before_covid(table: pd.DataFrame) -> None:
 @pytest.mark.xfail(
     strict=True,
     reason="EU demand follows the macro drivers, the recorded energy prices enter the margins, "
-    "output falls with the margin while it is still positive (short-run supply response: 2022 "
-    "within 0.05 in every sector) and steel sales follow the recorded import share (steel now "
-    "within 0.07 in every year), but cement, refining and chemical output recover with the "
-    "margins in 2023-2024 while their verified emissions kept falling: no clinker-ratio or "
-    "efficiency trend for cement, no persistent closure of capacity after the loss-making "
-    "winter of 2022 (ammonia, crackers), and refining's 2021 dip is missed. Largest gaps: "
-    "steel 0.07, cement 0.15 (2024), refining 0.11 (2021), bulk chemicals 0.16 (2023), the "
-    "four sectors 0.11 (2024); index points; tolerance 0.10",
+    "output falls with the margin while it is still positive and idled lines restart slowly "
+    "(steel within 0.06 and the four sectors within 0.10 in every year), but cement output "
+    "cannot follow 2013-2019 growth above the start fleet nor the 2023-24 fall of cement "
+    "demand (residential building, imports; the construction index stayed flat), bulk "
+    "chemicals fall faster than manufacturing in 2023, and the verified series loses GB from "
+    "2021 (UK left the EU ETS), which the model's fleet does not: refining's 2021 gap. "
+    "Largest gaps: cement 0.146 (2024), bulk chemicals 0.140 (2023), refining 0.111 (2021); "
+    "index points; tolerance 0.10",
 )
 def test_hindcast_meets_the_tolerance_2013_2024(table: pd.DataFrame) -> None:
     assert table["gap_index"].abs().max() <= hindcast.TOLERANCE_INDEX
+
+
+def test_the_four_sectors_together_meet_the_tolerance_2013_2024(table: pd.DataFrame) -> None:
+    """The four sectors' total stays within 0.10 in every year (persistent curtailment)."""
+    total = table[table["sector"] == hindcast.ALL]
+    assert total["gap_index"].abs().max() <= hindcast.TOLERANCE_INDEX
 
 
 def test_steel_meets_the_tolerance_2013_2024(table: pd.DataFrame) -> None:

@@ -542,6 +542,46 @@ def test_a_fall_from_a_windfall_margin_cuts_no_output() -> None:
     np.testing.assert_allclose(kept, [1.0, 1.0 - eta * (width - 100.0) / price])
 
 
+def test_idled_lines_restart_at_most_the_restart_share_a_year() -> None:
+    """Curtailment is immediate, recovery capped at running + restart; a reset plant is free."""
+    from abm.config import Parameters
+    from abm.rules import industry_supply
+
+    p = dataclasses.replace(Parameters(), curtailed_capacity_restart_share_per_year=0.05)
+    kept_eu = np.array([0.6, 1.0, 1.0, 0.9])
+    kept_ex = np.array([0.6, 1.0, 0.5, 0.9])
+    x = np.full(4, 0.2)
+    running = np.array([0.9, 0.7, 0.7, 0.7])
+    reset = np.array([False, False, False, True])
+    eu, ex, now = industry_supply.restart_limited(p, kept_eu, kept_ex, x, running, reset)
+    # falls at once (0.6); recovers to 0.75 only; both markets scaled alike; reset takes all
+    np.testing.assert_allclose(now, [0.6, 0.75, 0.75, 0.9])
+    np.testing.assert_allclose(eu, [0.6, 0.75, 0.75 / 0.9, 0.9])
+    np.testing.assert_allclose(ex, [0.6, 0.75, 0.5 * 0.75 / 0.9, 0.9])
+
+
+def test_chemical_output_stays_curtailed_after_the_2022_shock() -> None:
+    """Hindcast: margins recover in 2023-24, but idled chemical lines restart only slowly."""
+    from experiments import hindcast
+    from experiments.scenario import load_scenario
+
+    def chemicals(restart: float) -> pd.Series:
+        cfg = load_scenario(hindcast.SCENARIO)
+        params = dataclasses.replace(
+            cfg.parameters, curtailed_capacity_restart_share_per_year=restart
+        )
+        table = simulate(dataclasses.replace(cfg, parameters=params), 1).installation_year
+        rows = table[table["sector"] == "chemicals"]
+        return rows.groupby("year")["production_mt"].sum()
+
+    slow, free = chemicals(0.02), chemicals(1.0)
+    np.testing.assert_allclose(slow.loc[:2022], free.loc[:2022])  # the shock itself is the same
+    assert slow.loc[2024] < free.loc[2024] - 0.02 * free.loc[2024]
+    capacity_mt = free.loc[2013] / 0.85
+    # the recovery after 2022 is at most two years' restart (demand fell meanwhile)
+    assert slow.loc[2024] <= slow.loc[2022] + 2 * 0.02 * capacity_mt + 1e-9
+
+
 def test_recorded_years_needs_one_row_per_year_and_names_the_file() -> None:
     """The one reader of the recorded-path files: values in year order, or a clear message."""
     years = list(it.ENERGY_PRICE_YEARS)

@@ -156,6 +156,7 @@ class Installations:
     inventory_scale: FloatArray  # emissions as the city inventory counts them / ETS route's
     ref_margin_eu_eur_per_t: FloatArray  # EU-market margin in the reference year
     ref_margin_export_eur_per_t: FloatArray  # export margin in the reference year
+    running_share: FloatArray  # share of capacity the margins kept running last year (1 = all)
 
     @property
     def n(self) -> int:

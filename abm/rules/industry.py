@@ -488,11 +488,15 @@ def decide_investments(m: GovernanceModel) -> None:
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
     eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)  # EU demand below its peak
     eu_u = eu_u * industry_imports.producer_share_factor(m, inst.sector)  # imports' share
-    eu_u = eu_u * industry_supply.supply_factor(p, inst.sector, eu_m, inst.ref_margin_eu_eur_per_t)
-    ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
-    ex_u = ex_u * industry_supply.supply_factor(
-        p, inst.sector, ex_m, inst.ref_margin_export_eur_per_t
+    kept_eu = industry_supply.supply_factor(p, inst.sector, eu_m, inst.ref_margin_eu_eur_per_t)
+    kept_ex = industry_supply.supply_factor(p, inst.sector, ex_m, inst.ref_margin_export_eur_per_t)
+    # idled lines restart slowly when the margins recover (persistent curtailment)
+    kept_eu, kept_ex, inst.running_share = industry_supply.restart_limited(
+        p, kept_eu, kept_ex, x, inst.running_share, reset
     )
+    eu_u = eu_u * kept_eu
+    ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
+    ex_u = ex_u * kept_ex
     wanted = p.full_utilisation * ((1.0 - x) * eu_u + x * ex_u)
     inst.utilisation = np.clip(wanted, p.min_utilisation, p.full_utilisation)
     # output kept above what the markets want (the utilisation floor) is sold in the EU
