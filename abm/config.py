@@ -1031,6 +1031,21 @@ class Parameters:
         "from a CCC's submission window to its Mission Label (NetZeroCities review, Commission "
         "assessment)",
     )
+    # --- CCC first in the staff-time queue (issue 12, bound diagnosis) ---
+    ccc_staff_priority: float = _p(
+        1.0,
+        "share of the step's CCC work",
+        0.0,
+        1.0,
+        "[assume] the CCC is the core of the Cities Mission and the condition of the Label "
+        "(netzerocities.eu 2023-10-12), prepared by a dedicated transition team (NetZeroCities "
+        "Seasonal School, netzerocities.eu 2024-12-16) with the Mission Platform's advisers, so a "
+        "Mission City puts it ahead of its project pipeline; 0 gives the CCC only the time left "
+        "after project preparation (the model before this parameter), whose Label timing pulled "
+        "staff_fte_per_10k_residents to its upper bound and the CCC effort and readiness delay "
+        "to their lower bounds",
+        "share of each step's CCC preparation demand held before any stage spends staff time",
+    )
     # --- Industry (§3.5) -----------------------------------------------------------------------
     carbon_price_2025_eur_per_t: float = _p(
         70.0, "EUR/tCO2", 50.0, 100.0, "Veyt 2025: EUA ~EUR 67 in 2024 [src]", "start price"
@@ -2154,10 +2169,14 @@ class Parameters:
     survey_careless_share: float = _p(
         0.133,
         "probability",
-        0.05,
-        0.2,
-        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: domain §6: 6-11 "
-        "answers of 5 per support item [der])",
+        0.03,
+        0.33,
+        "calibrated: posterior median of calibration-20261203T1417Z-e0e8af (prior: careless "
+        "responding in surveys: 10-12% of respondents (Meade & Craig 2012, Psychol. Methods 17: "
+        "437-455), 3-10% in typical samples and over 30% in online panels (Ward & Meade 2022, "
+        "Annu. Rev. Psychol.), 33% under normal study conditions (Goldammer et al. 2020, "
+        "Leadership Quarterly; zora.uzh.ch 183124): 0.03-0.33 [src]; was 0.05-0.2 from domain §6, "
+        "6-11 answers of 5 per support item, which the posterior pressed at 0.2)",
         "rho: a respondent reverses the support-value scale or answers carelessly",
     )
     survey_misclassification: float = _p(
