@@ -25,7 +25,7 @@ import pandas as pd
 
 from abm.rng import generator, parameter_seed
 from calibration.distance import PSEUDO_COUNT, aligned_shares
-from calibration.npe import GaussianNPE, observed_vector, summary_vector
+from calibration.npe import EnsembleNPE, observed_vector, summary_vector
 from calibration.npe_flow import FlowNPE
 from calibration.smc import CalibrationSpec, SurveySimulator
 from calibration.targets import TargetSet
@@ -97,10 +97,10 @@ def simulate_table(simulator: SurveySimulator, theta: pd.DataFrame, jobs: int = 
     return Table(theta.reset_index(drop=True), list(shares), time.perf_counter() - started)
 
 
-def train_npe(spec: CalibrationSpec, table: Table, fit: TargetSet) -> GaussianNPE:
-    """An NPE trained on the whole table."""
+def train_npe(spec: CalibrationSpec, table: Table, fit: TargetSet) -> EnsembleNPE:
+    """The NPE (a deep ensemble of Gaussian NPEs, :class:`EnsembleNPE`) trained on the table."""
     lo, hi = (np.array([spec.priors()[n][k] for n in spec.parameters]) for k in (0, 1))
-    return GaussianNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
+    return EnsembleNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
         table.theta[list(spec.parameters)].to_numpy(), _finite_summaries(table, fit)
     )
 

@@ -221,3 +221,68 @@ class GaussianNPE:
         z = ndtri(np.asarray(qs, dtype=float))
         t = mu[:, None, :] + z[None, :, None] * sd[:, None, :]
         return to_bounded(t, self.low, self.high)
+
+
+ENSEMBLE_SIZE = 5  # members of the default deep ensemble (Lakshminarayanan et al. 2017)
+
+
+@dataclass
+class EnsembleNPE:
+    """Equal mixture of ``size`` Gaussian NPEs trained with different seeds: a deep ensemble.
+
+    One Gaussian NPE trained to its early-stopping point is slightly overconfident on the
+    parameters the survey identifies (90% intervals covered 0.845-0.885 of 200 synthetic
+    surveys); each member differs in initialisation, batches and validation split, so where the
+    members disagree the mixture is wider. Ensembles are the remedy for overconfident neural
+    posteriors that Hermans et al. (2022, "A trust crisis in simulation-based inference?", TMLR)
+    found most reliable. Marginal quantiles of the mixture are found by bisection in unbounded
+    coordinates (the logit is monotone, so they map to bounded quantiles).
+    """
+
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+    seed: int = 0
+    size: int = ENSEMBLE_SIZE
+    members: list[GaussianNPE] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[float]:
+        """Validation loss per epoch of every member, one after the other."""
+        return [loss for member in self.members for loss in member.history]
+
+    def fit(self, theta: np.ndarray, x: np.ndarray) -> EnsembleNPE:
+        """Train ``size`` members on the same pairs, member k with seed ``seed + k``."""
+        self.members = [
+            GaussianNPE(self.names, self.low, self.high, seed=self.seed + k).fit(theta, x)
+            for k in range(self.size)
+        ]
+        return self
+
+    def sample(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` draws of the mixture (bounded coordinates) for one summary vector ``x``."""
+        counts = rng.multinomial(n, np.full(len(self.members), 1.0 / len(self.members)))
+        draws = [m.sample(x, int(k), rng) for m, k in zip(self.members, counts, strict=True)]
+        out = np.concatenate(draws, axis=0)
+        return out[rng.permutation(n)]
+
+    def marginal_quantiles(self, x: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+        """(rows, len(qs), parameters) marginal quantiles of the mixture for each summary row."""
+        from scipy.special import ndtr
+
+        parts = [m.gaussian(x) for m in self.members]
+        mu = np.stack([p[0] for p in parts])  # (members, rows, d)
+        sd = np.stack([np.sqrt(np.diagonal(p[1], axis1=1, axis2=2)) for p in parts])
+        q = np.asarray(qs, dtype=float)[None, :, None]  # (1, qs, 1)
+        lo = np.broadcast_to(
+            (mu - 10.0 * sd).min(axis=0)[:, None, :], (mu.shape[1], q.size, mu.shape[2])
+        )
+        hi = np.broadcast_to((mu + 10.0 * sd).max(axis=0)[:, None, :], lo.shape)
+        lo, hi = lo.copy(), hi.copy()
+        for _ in range(60):  # bisection: the mixture CDF is increasing in t
+            mid = 0.5 * (lo + hi)
+            cdf = ndtr((mid[None] - mu[:, :, None, :]) / sd[:, :, None, :]).mean(axis=0)
+            below = cdf < q
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return to_bounded(0.5 * (lo + hi), self.low, self.high)

@@ -66,17 +66,46 @@ def test_labels_follow_submission_rounds_and_assessment() -> None:
     assert np.all(m.cities.ccc_submit_year[submitted] >= earliest - 1e-9)
 
 
-def test_thin_staff_prepares_slower() -> None:
-    """With less climate staff, fewer Mission Cities have a CCC by the end of 2024."""
+def _signed_share(staff: float, priority: float) -> float:
+    """Share of Mission Cities with a CCC by the end of 2024 (30 person-months a CCC)."""
+    params = setup().parameters.replace(
+        staff_fte_per_10k_residents=staff,
+        ccc_preparation_person_months=30.0,
+        ccc_staff_priority=priority,
+    )
+    m = run_to(dataclasses.replace(setup(), parameters=params), 2025.0)
+    return float(m.cities.ccc_signed[m.cities.mission].mean())
 
-    def signed_share(staff: float) -> float:
-        params = setup().parameters.replace(
-            staff_fte_per_10k_residents=staff, ccc_preparation_person_months=30.0
-        )
-        m = run_to(dataclasses.replace(setup(), parameters=params), 2025.0)
-        return float(m.cities.ccc_signed[m.cities.mission].mean())
 
-    assert signed_share(0.5) < signed_share(3.0) - 0.1
+def test_thin_staff_prepares_slower_when_the_ccc_comes_last() -> None:
+    """With the CCC given only the time project preparation leaves, thin staff delays it."""
+    assert _signed_share(0.5, 0.0) < _signed_share(3.0, 0.0) - 0.1
+
+
+def test_the_ccc_comes_first_in_the_staff_queue() -> None:
+    """Held before project preparation (ccc_staff_priority 1), thin staff finishes more CCCs
+    and the staff level matters less than when the CCC comes last."""
+    first, last = _signed_share(0.5, 1.0), _signed_share(0.5, 0.0)
+    assert first > last + 0.1
+    assert _signed_share(3.0, 1.0) - first < _signed_share(3.0, 0.0) - last
+
+
+def test_hold_takes_the_step_demand_from_the_free_pool() -> None:
+    """Known answer: the hold moves min(priority x CCC demand, free time) into the reserve."""
+    from abm.rules import ccc, staff
+
+    params = setup().parameters.replace(ccc_staff_priority=0.5)
+    m = run_to(dataclasses.replace(setup(), parameters=params), 2023.0)
+    demand, *_ = ccc._step_demand_pm(m, ccc.preparing_cities(m))
+    assert demand.sum() > 0.0  # some Mission Cities are still preparing in 2023
+    k = staff.STAFF_USES.index("dialogue")
+    m.free_pm = np.where(np.arange(m.cities.n) % 2 == 0, 1e6, 0.1 * demand)
+    m.staff_time.reserve_pm[:] = 0.0
+    free = m.free_pm.copy()
+    ccc.hold_preparation_time(m)
+    expected = np.minimum(0.5 * demand, free)
+    assert np.allclose(m.staff_time.reserve_pm[:, k], expected)
+    assert np.allclose(m.free_pm, free - expected)
 
 
 def test_data_dates_are_kept_when_labels_come_from_data() -> None:

@@ -96,3 +96,53 @@ def test_abc_rejection_keeps_the_nearest_simulations() -> None:
         fit, {"barrier_municipal_silos": obs}, table, table.item_shares(fit)
     )
     assert len(post) == 20 and set(post["p"] % 5) == {0.0}  # only the exact matches
+
+
+class _FixedGaussian:
+    """A stand-in ensemble member with a fixed Gaussian in unbounded coordinates."""
+
+    def __init__(self, mu: float, sd: float) -> None:
+        self.mu, self.sd = mu, sd
+        self.history = [0.0]
+
+    def gaussian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.atleast_2d(x).shape[0]
+        return np.full((rows, 1), self.mu), np.full((rows, 1, 1), self.sd**2)
+
+    def sample(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        t = rng.normal(self.mu, self.sd, (n, 1))
+        return npe.to_bounded(t, np.zeros(1), np.ones(1))
+
+
+def test_ensemble_quantiles_are_the_mixture_quantiles() -> None:
+    """Known answer: members N(-1, 1) and N(1, 1) in logit space; the mixture's median is
+    t = 0 and its CDF at t = 1 is (Phi(2) + Phi(0)) / 2 = 0.738625."""
+    from scipy.special import expit, ndtr
+
+    est = npe.EnsembleNPE(("a",), np.zeros(1), np.ones(1), size=2)
+    est.members = [_FixedGaussian(-1.0, 1.0), _FixedGaussian(1.0, 1.0)]  # type: ignore[list-item]
+    p = float(0.5 * (ndtr(2.0) + ndtr(0.0)))
+    q = est.marginal_quantiles(np.zeros((3, 4)), [0.5, p])
+    assert q.shape == (3, 2, 1)
+    assert q[:, 0, 0] == pytest.approx(0.5, abs=1e-9)
+    assert q[:, 1, 0] == pytest.approx(float(expit(1.0)), abs=1e-9)
+    draws = est.sample(np.zeros((1, 4)), 20000, np.random.default_rng(0))
+    t = np.log(draws[:, 0]) - np.log1p(-draws[:, 0])
+    assert np.mean(t < 0.0) == pytest.approx(0.5, abs=0.02)
+    assert np.std(t) == pytest.approx(np.sqrt(2.0), abs=0.05)  # mixture sd: sqrt(1 + 1)
+
+
+def test_ensemble_quantiles_lie_between_its_members() -> None:
+    """The mixture CDF lies between its members' CDFs, so each of its quantiles lies between
+    the members' quantiles; trained with different seeds, the members differ."""
+    rng = np.random.default_rng(5)
+    train = rng.random((600, 2))
+    x = np.c_[train[:, 0] + rng.normal(0, 0.1, 600), train.sum(axis=1) + rng.normal(0, 0.1, 600)]
+    est = npe.EnsembleNPE(("a", "b"), np.zeros(2), np.ones(2), seed=1, size=3).fit(train, x)
+    assert len(est.members) == 3 and len(est.history) >= 3
+    probe = np.array([[0.4, 0.9], [0.7, 1.2]])
+    qs = [0.05, 0.5, 0.95]
+    q = est.marginal_quantiles(probe, qs)
+    each = np.stack([m.marginal_quantiles(probe, qs) for m in est.members])
+    assert np.all(q >= each.min(axis=0) - 1e-9) and np.all(q <= each.max(axis=0) + 1e-9)
+    assert np.ptp(each[:, :, 1, :], axis=0).max() > 1e-4  # the members' medians differ

@@ -245,10 +245,15 @@ def test_dynamic_patterns_come_from_the_run() -> None:
         m.step()
     assert not m.cities.ccc_signed.any() and not m.cities.label.any()
 
-    # Mission Cities whose CCC takes less staff time get their Labels earlier
-    def late_share(person_months: float) -> float:
-        params = cfg.parameters.replace(ccc_preparation_person_months=person_months)
-        setup = dataclasses.replace(cfg, parameters=params)
+    # Labels come later with a longer readiness delay; and, when the CCC only gets the time
+    # project preparation leaves (ccc_staff_priority 0), with more staff time a CCC
+    def late_share(**changes: float) -> float:
+        setup = dataclasses.replace(cfg, parameters=cfg.parameters.replace(**changes))
         return float(survey.simulate_survey(setup, 5)["mission_label_timing"][-1])
 
-    assert late_share(3.0) < late_share(60.0)
+    assert late_share(ccc_preparation_spread_years=0.2) < late_share(
+        ccc_preparation_spread_years=2.5
+    )
+    assert late_share(ccc_preparation_person_months=3.0, ccc_staff_priority=0.0) < late_share(
+        ccc_preparation_person_months=60.0, ccc_staff_priority=0.0
+    )

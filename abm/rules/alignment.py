@@ -38,6 +38,9 @@ def hold_dialogues(m: GovernanceModel) -> None:
     u_sign = rng.random(c.n)
     u_scope = rng.random(c.n)
     rng.random(c.n)  # the draw of the retired Label hazard: keeps the stream's later values
+    # Mission Cities without a Label date in use prepare, submit and are assessed (abm.rules.ccc);
+    # first in the stage, so the time held for the CCC (ccc.hold_preparation_time) goes to it
+    submitted = ccc.prepare_contracts(m, ccc.preparing_cities(m))
     rounds = (
         p.baseline_dialogue_rounds_per_year
         + p.lever_dialogue_rounds_per_year * lv.dialogue_platforms
@@ -73,8 +76,6 @@ def hold_dialogues(m: GovernanceModel) -> None:
         + p.ccc_skill_weight * (c.skill - 0.3)
     )
     hazard = 1.0 - (1.0 - logistic(logit)) ** dt
-    # Mission Cities without a Label date in use prepare, submit and are assessed (abm.rules.ccc)
-    submitted = ccc.prepare_contracts(m, c.mission & ~scheduled)
     hazard_sign = ~c.mission & ~scheduled & ~c.ccc_signed & (u_sign < hazard) & opened
     new = data_sign | submitted | hazard_sign
     if new.any():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from abm.rules import staff
+from abm.rules import ccc, staff
 from abm.rules.projects import preparation_backlog
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def give_staff_time(m: GovernanceModel) -> None:
     m.staff_time.available_pm += m.free_pm
     m.completed_step = np.zeros(m.cities.n)
     staff.hold_reserves(m, preparation_backlog(m))
+    ccc.hold_preparation_time(m)  # the CCC comes first in the staff-time queue
 
 
 def _peer_gap(values: np.ndarray, peers: np.ndarray) -> np.ndarray:

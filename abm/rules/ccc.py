@@ -5,8 +5,10 @@ Plan, Investment Plan) from the Mission's start: ``ccc_preparation_person_months
 at 100k residents (times size to ``ccc_preparation_size_exponent``), spent no faster than over
 the city's own preparation time (``ccc_min_preparation_years`` plus an exponential readiness
 delay of mean ``ccc_preparation_spread_years``: the council's mandate, the team, stakeholder
-commitments), and only from the time
-left after the stages before (so a city with thin staff or a long project backlog takes longer).
+commitments). The CCC comes first in the staff-time queue: ``hold_preparation_time`` holds
+``ccc_staff_priority`` of each step's CCC work before any stage spends staff time (the Mission's
+condition of the Label, prepared by a dedicated team), so project preparation gets what it
+leaves; only a city whose whole time is short of the CCC's pace takes longer.
 A finished CCC waits for the next submission window (``ccc_first_submission_year`` then every
 ``ccc_submission_interval_years``: NetZeroCities reviews CCCs in rounds), counts as created
 (``ccc_signed``) from that window, and gets the Mission Label after the Commission's assessment,
@@ -39,10 +41,16 @@ def preparation_need_pm(m: GovernanceModel) -> np.ndarray:
     return np.asarray(p.ccc_preparation_person_months * size**p.ccc_preparation_size_exponent)
 
 
-def prepare_contracts(m: GovernanceModel, preparing: np.ndarray) -> np.ndarray:
-    """Advance CCC preparation of the ``preparing`` cities; return the CCCs submitted this step.
+def preparing_cities(m: GovernanceModel) -> np.ndarray:
+    """Mission Cities whose Label date is not taken from the data: they prepare a CCC."""
+    scheduled = np.isfinite(m.label_year) & bool(m.params.mission_labels_from_data)
+    return np.asarray(m.cities.mission & ~scheduled)
 
-    Also awards the Label to cities whose assessment ends by the end of this step.
+
+def _step_demand_pm(m: GovernanceModel, preparing: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(this step's demand, need, pace per year, working, remaining) of CCC preparation (pm).
+
+    Each city's fastest preparation time is drawn here the first time it is needed.
     """
     c = m.cities
     p = m.params
@@ -56,6 +64,32 @@ def prepare_contracts(m: GovernanceModel, preparing: np.ndarray) -> np.ndarray:
     working = preparing & (c.ccc_prep_pm < need) & (t1 > t0)
     remaining = need - c.ccc_prep_pm
     demand = np.where(working, np.minimum(rate * max(t1 - t0, 0.0), remaining), 0.0)
+    return demand, need, rate, working, remaining
+
+
+def hold_preparation_time(m: GovernanceModel) -> None:
+    """Hold ``ccc_staff_priority`` of the step's CCC work before any stage spends staff time.
+
+    The CCC is the Mission's condition of the Label, so a Mission City puts it ahead of its
+    project pipeline; the time is held for the dialogue use the CCC is charged to and joins the
+    free pool when that stage runs (``staff.open_reserve``), so time not needed is not lost.
+    """
+    demand, *_ = _step_demand_pm(m, preparing_cities(m))
+    held = np.minimum(m.params.ccc_staff_priority * demand, np.maximum(m.free_pm, 0.0))
+    m.staff_time.reserve_pm[:, staff.STAFF_USES.index("dialogue")] += held
+    m.free_pm -= held
+
+
+def prepare_contracts(m: GovernanceModel, preparing: np.ndarray) -> np.ndarray:
+    """Advance CCC preparation of the ``preparing`` cities; return the CCCs submitted this step.
+
+    Also awards the Label to cities whose assessment ends by the end of this step.
+    """
+    c = m.cities
+    p = m.params
+    t0 = max(m.year, p.mission_start_year)
+    t1 = m.year + m.dt
+    demand, _, rate, working, remaining = _step_demand_pm(m, preparing)
     met = staff.use_staff(m, "dialogue", demand)
     spent = demand * met
     c.ccc_prep_pm += spent
