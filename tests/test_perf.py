@@ -1,0 +1,44 @@
+"""Speed refactors (issue 14) leave results as they were: the shortcuts change cost, not state."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from conftest import SMALL_SEED, advance
+
+from abm.config import ScenarioConfig
+from abm.model import GovernanceModel
+
+
+def _state(model: GovernanceModel) -> dict[str, np.ndarray]:
+    """The arrays a survey or a later step reads, plus the next draw of two streams."""
+    out: dict[str, np.ndarray] = {}
+    for part in (model.cities, model.citizens, model.installations, model.smes):
+        for f in dataclasses.fields(part):
+            value = getattr(part, f.name)
+            if isinstance(value, np.ndarray):
+                out[f"{type(part).__name__}.{f.name}"] = value
+    out["projects.stage"] = model.projects.stage[: model.projects.size]
+    out["next_opinions_draw"] = model.streams["opinions"].random(3)
+    out["next_funding_draw"] = model.streams["funding"].random(3)
+    return out
+
+
+def test_unrecorded_model_follows_the_recorded_one(small_config: ScenarioConfig) -> None:
+    """record=False (the calibration path) gives the same state and streams, year by year."""
+    recorded = advance(GovernanceModel(small_config, SMALL_SEED), 6)
+    bare = advance(GovernanceModel(small_config, SMALL_SEED, record=False), 6)
+    assert bare.recorder is None and recorded.recorder is not None
+    assert recorded.accounts == bare.accounts
+    a, b = _state(recorded), _state(bare)
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_unrecorded_model_has_no_tables(small_config: ScenarioConfig) -> None:
+    """Asking an unrecorded model for its tables is an error, not empty tables."""
+    with pytest.raises(RuntimeError, match="record=False"):
+        GovernanceModel(small_config, SMALL_SEED, record=False).run()
