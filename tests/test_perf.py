@@ -6,10 +6,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import SMALL_SEED, advance
+from conftest import SMALL_SEED, ModelFactory, advance
 
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
+from abm.outputs import CITY_COLUMNS
+from abm.rules import emissions, smes
 
 
 def _state(model: GovernanceModel) -> dict[str, np.ndarray]:
@@ -42,3 +44,18 @@ def test_unrecorded_model_has_no_tables(small_config: ScenarioConfig) -> None:
     """Asking an unrecorded model for its tables is an error, not empty tables."""
     with pytest.raises(RuntimeError, match="record=False"):
         GovernanceModel(small_config, SMALL_SEED, record=False).run()
+
+
+def test_recorded_industry_emissions_are_the_rules(make_model: ModelFactory) -> None:
+    """The recorder's shared plant and SME sums equal emissions.city_industry_emissions."""
+    model = make_model(steps=3)
+    industry = emissions.city_industry_emissions(model)
+    assert industry.sum() > 0
+    rec = model.recorder
+    assert rec is not None
+    rec.record_year(2030)
+    k = len(rec.years) - 1
+    col = CITY_COLUMNS.index("emissions_industry_t")
+    np.testing.assert_array_equal(rec.city[k, :, col], industry)
+    col = CITY_COLUMNS.index("emissions_sme_t")
+    np.testing.assert_array_equal(rec.city[k, :, col], smes.sme_emissions_by_city(model))
