@@ -11,7 +11,7 @@ from conftest import SMALL_SEED, ModelFactory, advance
 from abm.config import ScenarioConfig
 from abm.model import GovernanceModel
 from abm.outputs import CITY_COLUMNS
-from abm.rules import emissions, smes
+from abm.rules import emissions, funding, smes
 
 
 def _state(model: GovernanceModel) -> dict[str, np.ndarray]:
@@ -59,3 +59,31 @@ def test_recorded_industry_emissions_are_the_rules(make_model: ModelFactory) -> 
     np.testing.assert_array_equal(rec.city[k, :, col], industry)
     col = CITY_COLUMNS.index("emissions_sme_t")
     np.testing.assert_array_equal(rec.city[k, :, col], smes.sme_emissions_by_city(model))
+
+
+def _ranked_winners(score: np.ndarray, request: np.ndarray, budget: float, cap: int) -> np.ndarray:
+    """The reference: every candidate ranked with a stable sort (the rule as written before)."""
+    order = np.argsort(-score, kind="stable")
+    wins = (np.cumsum(request[order]) <= budget) & (np.arange(order.size) < cap)
+    return np.asarray(order[wins])
+
+
+@pytest.mark.parametrize("n", [1, 10, 255, 256, 257, 3000])
+def test_budget_winners_match_the_full_ranking(n: int) -> None:
+    """Same winners in the same order: budgets inside and past the prefix, caps, ties, NaN."""
+    g = np.random.default_rng(n)
+    for trial in range(60):
+        score = g.gumbel(size=n)
+        if trial % 3 == 1:  # ties everywhere, across the cut too
+            score = np.round(score, 1)
+        if trial % 10 == 7:
+            score[g.integers(0, n)] = np.nan
+        request = g.lognormal(12.0, 1.0, n)
+        request[g.random(n) < 0.05] = 0.0
+        total = float(request.sum())
+        budget = [0.0, 1e5, 0.02 * total, 0.5 * total, 2.0 * total][trial % 5]
+        cap = [n, max(1, n // 10), 1, 300, 0][trial % 5 if trial % 7 else 0]
+        got = funding.budget_winners(score, request, budget, cap)
+        want = _ranked_winners(score, request, budget, cap)
+        np.testing.assert_array_equal(got, want)
+        assert float(request[got].sum()) == float(request[want].sum())
