@@ -18,7 +18,8 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,12 @@ class PhaseTimer:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {"build": 0.0, "survey reads": 0.0}
 
-    def install(self) -> None:
-        """Wrap ``GovernanceModel`` construction and the survey readers used by the simulator."""
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Wrap model construction and the survey readers the simulator calls; undo on exit."""
         model_cls = abm.survey.GovernanceModel
+        names = ("sampled_distributions", "expected_distributions")
+        saved = {name: getattr(abm.survey, name) for name in names}
         timer = self
 
         def build(config: Any, seed: int, **kwargs: Any) -> Any:
@@ -77,20 +81,24 @@ class PhaseTimer:
             timer.seconds["build"] += time.perf_counter() - t0
             return model
 
-        def wrap(name: str) -> None:
-            fn = getattr(abm.survey, name)
-
+        def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
             def timed(*args: Any, **kwargs: Any) -> Any:
                 t0 = time.perf_counter()
                 out = fn(*args, **kwargs)
                 timer.seconds["survey reads"] += time.perf_counter() - t0
                 return out
 
-            setattr(abm.survey, name, timed)
+            return timed
 
         abm.survey.GovernanceModel = build  # type: ignore[assignment,misc]
-        for name in ("sampled_distributions", "expected_distributions"):
-            wrap(name)
+        for name, fn in saved.items():
+            setattr(abm.survey, name, wrap(fn))
+        try:
+            yield
+        finally:
+            abm.survey.GovernanceModel = model_cls  # type: ignore[misc]
+            for name, fn in saved.items():
+                setattr(abm.survey, name, fn)
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -115,19 +123,23 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if skeleton is not None:
         skeleton(shape["n_citizens"], shape["steps"], False, 0)
     timer = PhaseTimer()
-    timer.install()
     sim_s: list[float] = []
+    sim_cpu: list[float] = []
     sk_s: list[float] = []
-    for k, theta in enumerate(thetas[1:]):
-        gc.collect()
-        t0 = time.perf_counter()
-        simulator.simulate(theta, parameter_seed(theta))
-        sim_s.append(time.perf_counter() - t0)
-        if skeleton is not None:
+    sk_cpu: list[float] = []
+    with timer.installed():
+        for k, theta in enumerate(thetas[1:]):
             gc.collect()
-            t0 = time.perf_counter()
-            skeleton(shape["n_citizens"], shape["steps"], False, k + 1)
-            sk_s.append(time.perf_counter() - t0)
+            t0, c0 = time.perf_counter(), time.process_time()
+            simulator.simulate(theta, parameter_seed(theta))
+            sim_s.append(time.perf_counter() - t0)
+            sim_cpu.append(time.process_time() - c0)
+            if skeleton is not None:
+                gc.collect()
+                t0, c0 = time.perf_counter(), time.process_time()
+                skeleton(shape["n_citizens"], shape["steps"], False, k + 1)
+                sk_s.append(time.perf_counter() - t0)
+                sk_cpu.append(time.process_time() - c0)
     n = len(sim_s)
     build = timer.seconds["build"] / n
     reads = timer.seconds["survey reads"] / n
@@ -139,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "ms_per_sim_mean": 1e3 * mean,
         "ms_per_sim_median": 1e3 * float(np.median(sim_s)),
         "ms_per_sim_min": 1e3 * float(np.min(sim_s)),
+        "cpu_ms_per_sim_median": 1e3 * float(np.median(sim_cpu)),
+        "cpu_ms_per_sim_min": 1e3 * float(np.min(sim_cpu)),
         "phases_ms": {
             "build": 1e3 * build,
             "steps and recording": 1e3 * (mean - build - reads),
@@ -151,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             f"{result['ms_per_sim_min']:.1f}",
             f"{result['ms_per_sim_median']:.1f}",
             f"{result['ms_per_sim_mean']:.1f}",
+        ],
+        [
+            "  the same, CPU ms of this process",
+            f"{result['cpu_ms_per_sim_min']:.1f}",
+            f"{result['cpu_ms_per_sim_median']:.1f}",
+            f"{1e3 * float(np.mean(sim_cpu)):.1f}",
         ],
     ]
     if sk_s:
@@ -169,14 +189,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 f"{1e3 * float(np.mean(sk_s)):.1f}",
             ]
         )
-        rows.append(
-            [
-                "ratio simulation / skeleton run (per pair)",
-                f"{min(ratios):.2f}",
-                f"{float(np.median(ratios)):.2f}",
-                f"{float(np.mean(ratios)):.2f}",
-            ]
-        )
+        cpu_ratios = [s / k for s, k in zip(sim_cpu, sk_cpu, strict=True)]
+        result["cpu_ratio_to_skeleton_run"] = {
+            "min": float(np.min(cpu_ratios)),
+            "median": float(np.median(cpu_ratios)),
+        }
+        for label, values in (("wall", ratios), ("CPU", cpu_ratios)):
+            rows.append(
+                [
+                    f"ratio simulation / skeleton run (per pair, {label} time)",
+                    f"{min(values):.2f}",
+                    f"{float(np.median(values)):.2f}",
+                    f"{float(np.mean(values)):.2f}",
+                ]
+            )
     env = result["environment"]
     print_table(
         f"One calibration simulation ({spec.scenario.name}), {n} distinct particles "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -87,3 +89,20 @@ def test_budget_winners_match_the_full_ranking(n: int) -> None:
         want = _ranked_winners(score, request, budget, cap)
         np.testing.assert_array_equal(got, want)
         assert float(request[got].sum()) == float(request[want].sum())
+
+
+def test_calibration_sim_benchmark_times_distinct_particles(
+    load_benchmark: Callable[[str], ModuleType],
+) -> None:
+    """bench_calibration_sim: prior draws inside their bounds, one timing per particle."""
+    bench = load_benchmark("bench_calibration_sim")
+    spec = bench.smc.load_spec()
+    thetas = bench.particles(spec, 5, seed=1)
+    assert len({tuple(t.values()) for t in thetas}) == 5
+    for theta in thetas:
+        assert all(lo <= theta[k] <= hi for k, (lo, hi) in spec.priors().items())
+    result = bench.main(["--sims", "2", "--no-skeleton"])
+    assert result["sims"] == 2 and "ratio_to_skeleton_run" not in result
+    assert 0 < result["phases_ms"]["build"] < result["ms_per_sim_mean"]
+    assert result["cpu_ms_per_sim_min"] > 0
+    assert bench.abm.survey.GovernanceModel is GovernanceModel  # the timing wrappers are undone
