@@ -181,6 +181,44 @@ def _city_sums_numpy(
     return s1, s2
 
 
+def _sme_cash_flow_numpy(
+    know_how: FloatArray,
+    cash: FloatArray,
+    revenue: FloatArray,
+    debt: FloatArray,
+    active: npt.NDArray[np.bool_],
+    know_how_gain: float,
+    margin_share: float,
+    interest_rate: float,
+    dt: float,
+) -> None:
+    """SMEs' know-how gain and the step's operating cash flow of active firms (in place).
+
+    ``know_how += gain * (1 - know_how)``; ``cash += active * (m * revenue - r * debt) * dt``.
+    """
+    know_how += know_how_gain * (1.0 - know_how)
+    cash += active * (margin_share * revenue - interest_rate * debt) * dt
+
+
+def _sme_settle_numpy(
+    cash: FloatArray,
+    debt: FloatArray,
+    revenue: FloatArray,
+    active: npt.NDArray[np.bool_],
+    status: IntArray,
+    default_ratio: float,
+    defaulted: int,
+) -> None:
+    """Borrow to cover negative cash, repay from positive cash, default over-indebted firms."""
+    borrow = np.maximum(-cash, 0.0)
+    debt += borrow
+    cash += borrow
+    repay = np.minimum(cash, debt)
+    debt -= repay
+    cash -= repay
+    status[active & (debt > default_ratio * revenue)] = defaulted
+
+
 NUMPY = SimpleNamespace(
     bounded_confidence=_bounded_confidence_numpy,
     apply_drivers=_apply_drivers_numpy,
@@ -191,6 +229,8 @@ NUMPY = SimpleNamespace(
     rank_within=_rank_within_numpy,
     cumsum_within=_cumsum_within_numpy,
     city_sums=_city_sums_numpy,
+    sme_cash_flow=_sme_cash_flow_numpy,
+    sme_settle=_sme_settle_numpy,
 )
 
 
@@ -464,6 +504,49 @@ def _city_sums_loop(
     return s1, s2
 
 
+def _sme_cash_flow_loop(
+    know_how: FloatArray,
+    cash: FloatArray,
+    revenue: FloatArray,
+    debt: FloatArray,
+    active: npt.NDArray[np.bool_],
+    know_how_gain: float,
+    margin_share: float,
+    interest_rate: float,
+    dt: float,
+) -> None:
+    for i in range(cash.size):
+        know_how[i] += know_how_gain * (1.0 - know_how[i])
+        a = 1.0 if active[i] else 0.0  # numpy multiplies by the boolean as 1.0 or 0.0
+        cash[i] += a * (margin_share * revenue[i] - interest_rate * debt[i]) * dt
+
+
+def _sme_settle_loop(
+    cash: FloatArray,
+    debt: FloatArray,
+    revenue: FloatArray,
+    active: npt.NDArray[np.bool_],
+    status: IntArray,
+    default_ratio: float,
+    defaulted: int,
+) -> None:
+    for i in range(cash.size):
+        # numpy's maximum / minimum: the first argument unless the second is larger / smaller
+        # (so -0.0 against 0.0 stays -0.0, and NaN passes through)
+        b = -cash[i]
+        if b < 0.0:
+            b = 0.0
+        debt[i] += b
+        cash[i] += b
+        c = cash[i]
+        d = debt[i]
+        repay = d if (d < c or d != d) else c
+        debt[i] = d - repay
+        cash[i] = c - repay
+        if active[i] and debt[i] > default_ratio * revenue[i]:
+            status[i] = defaulted
+
+
 _pairwise_sum: Any = _pairwise_sum_loop  # replaced by its compiled version in _compile
 
 _COMPILED: SimpleNamespace | None = None
@@ -492,6 +575,8 @@ def _compile() -> SimpleNamespace:
             rank_within=jit(_rank_within_loop),
             cumsum_within=jit(_cumsum_within_loop),
             city_sums=jit(_city_sums_loop),
+            sme_cash_flow=jit(_sme_cash_flow_loop),
+            sme_settle=jit(_sme_settle_loop),
         )
     return _COMPILED
 

@@ -53,9 +53,14 @@ COMPACT_FINISHED_SHARE = 0.25
 
 
 class GovernanceModel(mesa.Model):
-    """Multilevel climate governance in Europe, from a scenario config and one seed."""
+    """Multilevel climate governance in Europe, from a scenario config and one seed.
 
-    def __init__(self, config: ScenarioConfig, seed: int) -> None:
+    ``record=False`` skips the yearly output buffers (:class:`abm.outputs.Recorder`) for callers
+    that read the model's state directly, as a calibration simulation reads its surveys; the
+    state and every random stream evolve exactly as with recording, which only reads them.
+    """
+
+    def __init__(self, config: ScenarioConfig, seed: int, *, record: bool = True) -> None:
         self.streams = Streams(seed)
         super().__init__(rng=self.streams["mesa"])
         self.config = config
@@ -108,7 +113,7 @@ class GovernanceModel(mesa.Model):
         # the deciding few as Mesa agents; the many (cities, plants, SMEs, citizens) are arrays
         self.eu = EUPlatform(self)
         self.national = NationalGovernments(self)
-        self.recorder = Recorder(self)
+        self.recorder: Recorder | None = Recorder(self) if record else None
         citizens.aggregate(self)
         # initial openness lies between the drawn value and citizens' support
         w = self.params.commitment_initial_support_weight
@@ -169,7 +174,8 @@ class GovernanceModel(mesa.Model):
                 self
             )
             self.carry_pm[:] = 0.0
-            self.recorder.record_year(round(self.year + self.dt - 1.0))
+            if self.recorder is not None:
+                self.recorder.record_year(round(self.year + self.dt - 1.0))
             pr = self.projects
             if pr.size > COMPACT_MIN_ROWS and pr.finished_share() >= COMPACT_FINISHED_SHARE:
                 pr.compact()
@@ -182,6 +188,8 @@ class GovernanceModel(mesa.Model):
 
     def run(self) -> SimulationResult:
         """Run from start to end year and return the tidy tables."""
+        if self.recorder is None:
+            raise RuntimeError("GovernanceModel(record=False) keeps no tables to return")
         n_steps = self.config.n_years * self.config.steps_per_year
         for _ in range(n_steps):
             self.step()

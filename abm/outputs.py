@@ -242,8 +242,20 @@ class Recorder:
         c = m.cities
         k = len(self.years)
         self.years.append(year)
+        from abm.rules.industry import (
+            cbam_charge,
+            emission_cuts,
+            installation_emissions,
+            installation_jobs,
+        )
+
+        inst = m.installations
         sector = emissions.city_sector_emissions(m)
-        industry = emissions.city_industry_emissions(m)
+        # emissions.city_industry_emissions, with the plants' and SMEs' emissions computed once
+        # for their own columns too
+        plant_t = installation_emissions(m)
+        sme_t = smes.sme_emissions_by_city(m)
+        industry = np.bincount(inst.city, weights=plant_t, minlength=c.n) + sme_t
         f = m.year_flows
         s = m.smes
         pr = m.projects
@@ -298,7 +310,7 @@ class Recorder:
         put("label", c.label)
         put("target_status_code", c.target_status)
         put("climate_budget_eur", c.climate_budget_eur)
-        put("emissions_sme_t", smes.sme_emissions_by_city(m))
+        put("emissions_sme_t", sme_t)
         put("smes_active", by_status.sum(axis=1) - defaulted)
         put("smes_green", by_status[:, SME_GREEN])
         put("sme_debt_eur", np.bincount(s.city, weights=s.debt_eur, minlength=c.n))
@@ -310,14 +322,6 @@ class Recorder:
         put("staff_pm_available", m.staff_time.available_pm)
         self.city_buf.close_year()
 
-        inst = m.installations
-        from abm.rules.industry import (
-            cbam_charge,
-            emission_cuts,
-            installation_emissions,
-            installation_jobs,
-        )
-
         put = self.inst_buf.put
         self.inst_buf.open_year(k)
         put("tech_code", inst.tech)
@@ -325,7 +329,7 @@ class Recorder:
         put("open", inst.open)
         put("capacity_mt", inst.capacity_mt)
         put("production_mt", inst.capacity_mt * inst.utilisation * inst.open)
-        put("emissions_t", installation_emissions(m))
+        put("emissions_t", plant_t)
         put("jobs", installation_jobs(m))
         put("kappa", inst.kappa)
         put("aid_eur_cumulative", inst.aid_eur)

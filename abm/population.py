@@ -336,11 +336,34 @@ def _logistic_with_mean(logit: np.ndarray, mean: float, among: np.ndarray) -> np
     return np.asarray(logistic(0.5 * (low + high) + logit))
 
 
-def build_cities(
-    cfg: PopulationConfig, params: Parameters, nations: Nations, rng: np.random.Generator
-) -> tuple[Cities, np.ndarray]:
-    """The 112 Mission Cities from data plus generated non-mission cities."""
-    code_index = {c: i for i, c in enumerate(nations.code)}
+# the range tables as arrays, indexed by size class or structure (same values as the tuples)
+_SIZE_LOWS, _SIZE_HIGHS = np.array(SIZE_BOUNDS).T.copy()
+_SILO_RANGES = np.array(SILO_RANGES)
+_COORD_RANGES = np.array(COORD_RANGES)
+
+
+@dataclass(frozen=True)
+class _MissionCityData:
+    """The Mission Cities' columns parsed from mission_cities.csv (read-only; the build copies)."""
+
+    name: np.ndarray
+    country: np.ndarray
+    population: np.ndarray
+    population_imputed: np.ndarray
+    label_year: np.ndarray
+
+
+@functools.lru_cache(maxsize=8)
+def _mission_city_data(
+    cfg: PopulationConfig, country_codes: tuple[str, ...], files_key: tuple[object, ...]
+) -> _MissionCityData:
+    """Parse and check mission_cities.csv once per file version and country list.
+
+    A calibration builds a fresh population per particle (its own seed); the string work here
+    (codes to indices, label dates) is the same for every one of them. ``files_key`` (path,
+    size, modification time) makes an edited file a new entry.
+    """
+    code_index = {c: i for i, c in enumerate(country_codes)}
     df = read_mission_cities(cfg, list(code_index))
     mc_pop = pd.to_numeric(df["population"], errors="coerce").to_numpy(dtype=float)
     imputed_mc = np.isnan(mc_pop)
@@ -350,12 +373,38 @@ def build_cities(
     label_year = np.array(
         [float(s[:4]) + (float(s[5:7]) - 1) / 12 if len(s) >= 7 else np.inf for s in label]
     )
-    n_mc = len(df)
+    out = _MissionCityData(
+        name=df["city"].to_numpy(dtype=object),
+        country=df["country"].map(code_index).to_numpy(dtype=np.int64),
+        population=mc_pop,
+        population_imputed=imputed_mc,
+        label_year=label_year,
+    )
+    for value in dataclasses.astuple(out):
+        value.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _nmc_names(n: int) -> np.ndarray:
+    """Names of ``n`` generated non-mission cities, NMC-0001 ... (read-only)."""
+    names = np.array([f"NMC-{i + 1:04d}" for i in range(n)], dtype=object)
+    names.flags.writeable = False
+    return names
+
+
+def build_cities(
+    cfg: PopulationConfig, params: Parameters, nations: Nations, rng: np.random.Generator
+) -> tuple[Cities, np.ndarray]:
+    """The 112 Mission Cities from data plus generated non-mission cities."""
+    mc = _mission_city_data(cfg, tuple(str(code) for code in nations.code), _files_key(cfg))
+    mc_pop, imputed_mc, label_year = mc.population, mc.population_imputed, mc.label_year
+    n_mc = mc_pop.size
     n_nmc = cfg.n_non_mission_cities
     # --- generated non-mission cities: size class, population, region, country
     cls = rng.choice(5, size=n_nmc, p=NMC_SIZE_SHARES)
-    lows = np.array([SIZE_BOUNDS[k][0] for k in cls])
-    highs = np.array([SIZE_BOUNDS[k][1] for k in cls])
+    lows = _SIZE_LOWS[cls]
+    highs = _SIZE_HIGHS[cls]
     nmc_pop = _log_uniform(rng, lows, highs) if n_nmc else np.zeros(0)
     region_names = list(NMC_REGION_WEIGHTS)
     region_p = np.array(list(NMC_REGION_WEIGHTS.values()))
@@ -365,13 +414,8 @@ def build_cities(
         pool = np.flatnonzero((nations.region == REGIONS.index(rname)) & nations.eu_member)
         idx = np.flatnonzero(region_draw == r)
         nmc_country[idx] = rng.choice(pool, size=idx.size)
-    names = np.concatenate(
-        [
-            df["city"].to_numpy(dtype=object),
-            np.array([f"NMC-{i + 1:04d}" for i in range(n_nmc)], dtype=object),
-        ]
-    )
-    country = np.concatenate([df["country"].map(code_index).to_numpy(dtype=np.int64), nmc_country])
+    names = np.concatenate([mc.name, _nmc_names(n_nmc)])
+    country = np.concatenate([mc.country, nmc_country])
     population = np.concatenate([mc_pop, nmc_pop])
     n = n_mc + n_nmc
     mission = np.arange(n) < n_mc
@@ -398,10 +442,8 @@ def build_cities(
         _tilted_choice(rng, MC_STRUCTURE_SHARES, tilt, mission),
         _tilted_choice(rng, NMC_STRUCTURE_SHARES, tilt, nmc),
     )
-    s_lo = np.array([SILO_RANGES[k][0] for k in structure])
-    s_hi = np.array([SILO_RANGES[k][1] for k in structure])
-    c_lo = np.array([COORD_RANGES[k][0] for k in structure])
-    c_hi = np.array([COORD_RANGES[k][1] for k in structure])
+    s_lo, s_hi = _SILO_RANGES[structure].T
+    c_lo, c_hi = _COORD_RANGES[structure].T
     silo = np.clip(s_lo + rng.random(n) * (s_hi - s_lo) + params.silo_initial_shift, 0.0, 1.0)
     coord = c_lo + rng.random(n) * (c_hi - c_lo)
     # --- staff and skills: specialised staff grow faster than population (exponent > 1), so

@@ -596,7 +596,7 @@ def survey_year(config: ScenarioConfig, instrument: str) -> float:
 
 def warm_up(config: ScenarioConfig, seed: int) -> GovernanceModel:
     """Build the model and run it to the NMC survey date."""
-    model = GovernanceModel(config, seed)
+    model = GovernanceModel(config, seed, record=False)  # surveys read state, not tables
     steps = round((survey_year(config, NMC) - config.start_year) * config.steps_per_year)
     for _ in range(steps):
         model.step()
@@ -623,7 +623,7 @@ def simulate_survey(
     respondents per item (:func:`sampled_distributions`, respondent bias shared across a
     respondent's items). Dynamic patterns (only when :func:`has_dynamics`) are read off the run.
     """
-    model = GovernanceModel(config, seed)
+    model = GovernanceModel(config, seed, record=False)  # surveys read state, not tables
     due = {inst: survey_year(config, inst) for inst in INSTRUMENTS}
     dynamic = has_dynamics(config)
     marks: dict[float, tuple[float, float, float]] = {}

@@ -251,5 +251,40 @@ def test_both_backends_offer_the_same_kernels() -> None:
         "rank_within",
         "cumsum_within",
         "city_sums",
+        "sme_cash_flow",
+        "sme_settle",
     }
     assert set(vars(kn.NUMPY)) == set(vars(compiled())) == names
+
+
+def test_sme_kernels_agree_bit_for_bit_and_settle_debts() -> None:
+    """Cash flow and settling: negative and zero cash, defaulted firms, signed zeros."""
+
+    def args() -> tuple[Any, ...]:
+        g = rng()
+        n = 2_000
+        cash = g.normal(0.0, 2e5, n)
+        cash[:20] = 0.0
+        cash[20:40] = -0.0
+        debt = np.where(g.random(n) < 0.5, 0.0, g.lognormal(11.0, 1.5, n))
+        revenue = g.lognormal(15.0, 0.8, n)
+        status = g.integers(0, 4, n).astype(np.int64)
+        return cash, debt, revenue, status, g.random(n), status != 3
+
+    def run(k: SimpleNamespace) -> tuple[np.ndarray, ...]:
+        cash, debt, revenue, status, know_how, active = args()
+        k.sme_cash_flow(know_how, cash, revenue, debt, active, 0.0125, 0.08, 0.05, 1.0)
+        k.sme_settle(cash, debt, revenue, active, status, 0.6, 3)
+        return cash, debt, status, know_how
+
+    ref, out = run(kn.NUMPY), run(compiled())
+    for a, b in zip(ref, out, strict=True):
+        np.testing.assert_array_equal(a.view(np.int64), b.view(np.int64))  # the bits, zeros too
+    cash, debt, status, _ = ref
+    cash0, debt0, revenue, status0, _, active = args()
+    # known answers: no negative cash, a firm holds cash or debt but not both, defaults by ratio
+    assert (cash >= 0).all() and ((cash == 0) | (debt == 0)).all()
+    flow = np.where(active, 0.08 * revenue - 0.05 * debt0, 0.0)
+    np.testing.assert_allclose(cash - debt, cash0 + flow - debt0, rtol=1e-9, atol=1e-6)
+    newly = active & (debt > 0.6 * revenue)
+    assert newly.any() and (status[newly] == 3).all() and (status[~newly] == status0[~newly]).all()

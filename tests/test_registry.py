@@ -34,6 +34,7 @@ ALLOWED: dict[str, str] = {
     "industry_tech.CBAM_FIRST_YEAR": "legal date: CBAM's definitive period starts in 2026 [src]",
     "model.COMPACT_MIN_ROWS": "project rows before compaction is considered (no effect on results)",
     "model.COMPACT_FINISHED_SHARE": "finished share that starts compaction (no effect on results)",
+    "funding.PREFIX_CANDIDATES": "candidates ranked before a full ranking (no effect on results)",
 }
 # numbers in rule arithmetic that are not behaviour, wherever they appear: identities (0, 1),
 # halves and doubles and the top code of the three-level scales (2), months per year (12),

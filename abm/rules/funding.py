@@ -215,16 +215,15 @@ def _run_call(
     )
     if key == "mission":
         score = score + p.award_mission_bonus * c.mission[scity]
-    order = np.argsort(-score, kind="stable")
     if key == "national":
-        win_sorted = m.national.fund_programmes(c.country[scity[order]], request[order])
+        order = np.argsort(-score, kind="stable")
+        win = order[m.national.fund_programmes(c.country[scity[order]], request[order])]
     else:
-        win_sorted = np.cumsum(request[order]) <= m.eu.remaining_eur(key)
+        cap = score.size
         if key == "mission":
-            cap = int(np.ceil(p.mission_call_success_rate * order.size))
-            win_sorted &= np.arange(order.size) < cap
-        m.eu.award(key, float(request[order][win_sorted].sum()))
-    win = order[win_sorted]
+            cap = int(np.ceil(p.mission_call_success_rate * score.size))
+        win = budget_winners(score, request, m.eu.remaining_eur(key), cap)
+        m.eu.award(key, float(request[win].sum()))
     won = sub[win]
     wcity = scity[win]
     grant = request[win]
@@ -253,6 +252,37 @@ def _run_call(
     c.commitment = np.minimum(
         c.commitment + p.award_commitment_gain * np.bincount(wcity, minlength=n), 1.0
     )
+
+
+# candidates ranked in full only when the budget reaches past this many (see budget_winners)
+PREFIX_CANDIDATES = 256
+
+
+def budget_winners(
+    score: np.ndarray, request: np.ndarray, budget_eur: float, cap: int
+) -> np.ndarray:
+    """Winners of a call: by score (highest first, ties in given order) while the budget lasts.
+
+    The same winners, in the same order, as ranking every candidate with a stable sort and
+    keeping the ranks below ``cap`` whose running total of ``request`` (>= 0) stays within
+    ``budget_eur``. A call's budget is usually spent on a few of its thousands of candidates,
+    so only the best ``PREFIX_CANDIDATES`` are ranked (``argpartition``) and the full ranking
+    is made only when the budget or a tie at the cut reaches past them.
+    """
+    neg = -score
+    n = neg.size
+    k = min(PREFIX_CANDIDATES, cap)
+    if 0 < k < n:
+        part = np.argpartition(neg, k)
+        best = np.sort(part[:k])  # given order, so the stable sort breaks ties as in full
+        if neg[best].max() < neg[part[k]]:  # no tie straddles the cut
+            order = best[np.argsort(neg[best], kind="stable")]
+            wins = np.cumsum(request[order]) <= budget_eur
+            if not wins[-1] or k == cap:  # the running total passed the budget within them
+                return np.asarray(order[wins])
+    order = np.argsort(neg, kind="stable")
+    wins = (np.cumsum(request[order]) <= budget_eur) & (np.arange(n) < cap)
+    return np.asarray(order[wins])
 
 
 def _fund_from_own_budget(m: GovernanceModel) -> None:

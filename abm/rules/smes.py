@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm.agents.state import SME_DEFAULTED, SME_GREEN, SME_IDLE, SME_WAITING
+from abm.kernels import kernels
 from abm.rules._math import logistic
 
 if TYPE_CHECKING:
@@ -30,16 +31,21 @@ def sme_finance(m: GovernanceModel) -> None:
     u_consider = rng.random(s.n)
     u_score = rng.random(s.n)  # Gumbel noise for applicants only, from one uniform per SME
     active = s.status != SME_DEFAULTED
-    # capacity building for local actors includes SMEs' funding know-how (the brief)
-    s.know_how += (
+    # capacity building for local actors includes SMEs' funding know-how (the brief); then
+    # the operating cash flow of active firms (one compiled pass, abm.kernels)
+    kernels().sme_cash_flow(
+        s.know_how,
+        s.cash_eur,
+        s.revenue_eur,
+        s.debt_eur,
+        active,
         p.capacity_skill_gain_per_training_hour
         * p.lever_capacity_sme_training_hours_per_year
         * lv.capacity_building
-        * dt
-        * (1.0 - s.know_how)
-    )
-    s.cash_eur += (
-        active * (p.sme_margin_share * s.revenue_eur - p.sme_interest_rate * s.debt_eur) * dt
+        * dt,
+        p.sme_margin_share,
+        p.sme_interest_rate,
+        dt,
     )
     cut = p.lever_simplification_burden_cut * lv.simplification
     delay_m = p.sme_disbursement_delay_months * (1.0 - cut)
@@ -101,15 +107,16 @@ def sme_finance(m: GovernanceModel) -> None:
         s.capex_eur[win] = capex
         s.wait_months[win] = 0.0
         s.status[win] = SME_WAITING
-    # borrow to cover negative cash, repay from positive cash
-    borrow = np.maximum(-s.cash_eur, 0.0)
-    s.debt_eur += borrow
-    s.cash_eur += borrow
-    repay = np.minimum(s.cash_eur, s.debt_eur)
-    s.debt_eur -= repay
-    s.cash_eur -= repay
-    default = active & (s.debt_eur > p.sme_default_debt_to_revenue * s.revenue_eur)
-    s.status[default] = SME_DEFAULTED
+    # borrow to cover negative cash, repay from positive cash; over-indebted firms default
+    kernels().sme_settle(
+        s.cash_eur,
+        s.debt_eur,
+        s.revenue_eur,
+        active,
+        s.status,
+        p.sme_default_debt_to_revenue,
+        SME_DEFAULTED,
+    )
 
 
 def sme_emissions_by_city(m: GovernanceModel) -> np.ndarray:
