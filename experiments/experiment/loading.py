@@ -111,6 +111,14 @@ class _Validator(FileValidator):
             return None
         return float(a), float(b)
 
+    def keyed_table(self, key: str, value: object, keys: Sequence[str]) -> dict[str, Any] | None:
+        """The value if it is a table (each unknown key reported), else report the problem."""
+        table = self.table(key, value)
+        for name in table or ():
+            if name not in keys:
+                self.unknown(f"{key}.{name}", name, keys)
+        return table
+
     def start_year(self, key: str, value: object) -> int | None:
         """A lever start year in the range LeverSetting accepts."""
         from abm.policies import FIRST_LEVER_YEAR, LAST_LEVER_YEAR
@@ -244,12 +252,9 @@ def _check_uncertainties(v: _Validator, section: Mapping[str, Any], out: _Parsed
                 f"registry parameters listed by `govsim params`{hint}",
             )
             continue
-        table = v.table(dotted, value)
+        table = v.keyed_table(dotted, value, UNCERTAINTY_KEYS)
         if table is None:
             continue
-        for key in table:
-            if key not in UNCERTAINTY_KEYS:
-                v.unknown(f"{dotted}.{key}", key, UNCERTAINTY_KEYS)
         meta = PARAMETER_META[name]
         span = v.bounds(dotted, table, float(meta["low"]), float(meta["high"]))
         group = v.group(f"{dotted}.group", table["group"]) if "group" in table else name
@@ -264,12 +269,9 @@ def _check_levers(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> No
         if name not in LEVER_NAMES:
             v.unknown(dotted, name, LEVER_NAMES, what="lever")
             continue
-        table = v.table(dotted, value)
+        table = v.keyed_table(dotted, value, LEVER_FACTOR_KEYS)
         if table is None:
             continue
-        for key in table:
-            if key not in LEVER_FACTOR_KEYS:
-                v.unknown(f"{dotted}.{key}", key, LEVER_FACTOR_KEYS)
         span = v.bounds(dotted, table, 0.0, 1.0)
         start = (
             v.start_year(f"{dotted}.start_year", table["start_year"])
@@ -370,12 +372,9 @@ def _check_choices(v: _Validator, section: Mapping[str, Any], out: _Parsed) -> N
         if name not in CHOICE_KEYS:
             v.unknown(dotted, name, tuple(CHOICE_KEYS), what="scenario setting")
             continue
-        table = v.table(dotted, value)
+        table = v.keyed_table(dotted, value, CHOICE_FACTOR_KEYS)
         if table is None:
             continue
-        for key in table:
-            if key not in CHOICE_FACTOR_KEYS:
-                v.unknown(f"{dotted}.{key}", key, CHOICE_FACTOR_KEYS)
         allowed = CHOICE_KEYS[name]
         picked = table.get("choices", list(allowed))
         if (
