@@ -268,10 +268,27 @@ def shown_texts(page: Any) -> list[str]:
         options = page.get_by_role("option")
         options.first.wait_for()
         texts += options.all_inner_texts()
-        page.keyboard.press("Escape")
-        # a long menu closes with an animation: wait until it is gone before the next click
-        page.locator(".v-overlay--active").last.wait_for(state="hidden")
+        close_menu(page)
     return texts
+
+
+def close_menu(page: Any, tries: int = 3) -> None:
+    """Close the open drop-down menu and wait until it is gone before the next click.
+
+    A long menu closes with an animation; on a loaded machine an Escape pressed while the menu
+    is still opening can be lost, so it is pressed again (up to ``tries`` times) before failing.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    overlay = page.locator(".v-overlay--active").last
+    for attempt in range(tries):
+        page.keyboard.press("Escape")
+        try:
+            overlay.wait_for(state="hidden", timeout=UI_TIMEOUT_MS // tries)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
 
 
 def test_serve_opens_every_kind_with_labels(served: tuple[str, Path, Path], tmp_path: Path) -> None:
