@@ -19,6 +19,7 @@ per sector and for the four together. Usage: ``.venv/bin/python scripts/hindcast
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,6 +153,20 @@ def plot(table: pd.DataFrame, path: Path, run_id: str) -> Path:
     return figures.save_figure(fig, path, run_id)
 
 
+def with_parameters(config: ScenarioConfig, overrides: dict[str, float]) -> ScenarioConfig:
+    """The config with some registry parameters replaced (sensitivity runs, not a fit)."""
+    known = {f.name for f in dataclasses.fields(config.parameters)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown}: use names of abm.config.Parameters "
+            "(docs/ODD.md parameter table)"
+        )
+    return dataclasses.replace(
+        config, parameters=dataclasses.replace(config.parameters, **overrides)
+    )
+
+
 def write_hindcast(
     out_dir: Path,
     seeds: Sequence[int] = DEFAULT_SEEDS,
@@ -159,9 +174,10 @@ def write_hindcast(
     overwrite: bool = False,
     argv: Sequence[str] = (),
     doc_figure: Path | None = None,
+    overrides: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Run the hindcast; write table, summary, figure, README and provenance to ``out_dir``."""
-    config = load_scenario(SCENARIO)
+    config = with_parameters(load_scenario(SCENARIO), overrides or {})
     table = compare(config, seeds)
     summ = summary(table)
     # the shape of results run IDs (kind, UTC minute, first 6 of the inputs' hash)

@@ -100,3 +100,14 @@ def test_uncompared_years_keep_the_model_and_drop_from_the_gaps() -> None:
     verified = hindcast.verified_emissions()
     assert verified.loc[[2019, 2020]].isna().all().all()
     assert verified.loc[2013, "steel"] == pytest.approx(129.47 - 13.704, abs=0.006)
+
+
+def test_sensitivity_overrides_replace_registry_values_and_refuse_unknown_names() -> None:
+    from experiments.scenario import load_scenario
+
+    config = load_scenario(hindcast.SCENARIO)
+    changed = hindcast.with_parameters(config, {"start_output_headroom_cement": 1.0})
+    assert changed.parameters.start_output_headroom_cement == 1.0
+    assert config.parameters.start_output_headroom_cement > 1.0  # the original is untouched
+    with pytest.raises(ValueError, match="unknown parameter"):
+        hindcast.with_parameters(config, {"no_such_parameter": 1.0})
