@@ -1509,6 +1509,49 @@ class Parameters:
         "no new petrol or diesel cars from 2035); size of the fall [assume]",
         "yearly change of EU demand for oil products after the recorded years",
     )
+    # --- Spare capacity at the start (issue 11, hindcast round 4) ------------------------------
+    start_output_headroom_steel: float = _p(
+        1.263,
+        "output / start output",
+        1.0,
+        1.4,
+        "[der]: worldsteel (via Wikipedia, List of European countries by steel production): EU28 "
+        "crude steel 210.2 Mt in 2007, 166.4 Mt in 2013; 210.2 / 166.4 = 1.263 (the 2013 fleet "
+        "had run at its pre-crisis output)",
+        "output the start fleet can reach when EU demand grows, relative to its start output",
+    )
+    start_output_headroom_cement: float = _p(
+        1.66,
+        "output / start output",
+        1.0,
+        2.0,
+        "[der]: EU28 cement 166.6 Mt in 2013 (CEMBUREAU Activity Report 2016, via CemNet, 13 Jun "
+        "2017) and about 276 Mt in 2007 (Activity Report 2015, via Global Cement: 172 Mt in 2015 "
+        "'37.7% below 2007', 172 / 0.623); 276 / 166.6 = 1.66; EC DG GROW: 267.5 Mt from 356 "
+        "installations in 2006",
+        "output the start fleet can reach when EU demand grows, relative to its start output",
+    )
+    start_output_headroom_chemicals: float = _p(
+        1.068,
+        "output / start output",
+        1.0,
+        1.2,
+        "[der]: Cefic Chemicals Trends Report (via Process Worldwide, Feb 2014): EU chemicals "
+        "output in 2013 '6.4% below the pre-crisis peak level reached in 2007', capacity "
+        "utilisation 79.1% (Q3) and 78.8% (Q4 2013); 1 / (1 - 0.064) = 1.068 (Cefic, Nov 2017: "
+        "83.8% in 2017, 'close to its peak level', 83.8 / 79 = 1.06)",
+        "output the start fleet can reach when EU demand grows, relative to its start output",
+    )
+    start_output_headroom_other_sectors: float = _p(
+        1.0,
+        "output / start output",
+        1.0,
+        1.2,
+        "[assume]: none for refining (13 EU refineries closed or cut in 2009-2013, about 10% of "
+        "capacity: Marschinski et al. 2020, JRC100907, so capacity had followed demand down), "
+        "aluminium and cells (no figure found)",
+        "output the start fleet can reach when EU demand grows, relative to its start output",
+    )
     # --- Short-run supply response to the margin (issue 11, hindcast round 2) -----------------
     short_run_supply_elasticity_steel: float = _p(
         1.0,

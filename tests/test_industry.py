@@ -365,19 +365,20 @@ def test_a_2025_run_sells_at_its_start_demand_except_falling_fuel_demand(make_mo
 
 
 def test_a_downturn_cuts_eu_sales_by_the_driver_below_its_peak() -> None:
-    """Known answer from the data file: cement in 2020 sells construction 2020 / peak (2019)."""
+    """Known answer from the data file: refining (no start headroom) in 2020 sells oil-product
+    deliveries 2020 / peak (2017-2018)."""
     from abm.rules import industry_demand
 
     cfg = dataclasses.replace(ScenarioConfig(), start_year=2013, end_year=2014)
     m = GovernanceModel(cfg, 1)
     m.year = 2020.0
     data = pd.read_csv(industry_demand.DRIVERS_CSV).set_index(["driver", "year"])["index"]
-    cement = np.array([it.SECTOR_INDEX["cement"]])
-    expected = (data["construction", 2020] / data["construction", 2019]) ** (
-        m.params.demand_elasticity_cement
-    )
-    assert industry_demand.demand_factor(m, cement)[0] == pytest.approx(expected)
-    assert expected < 0.97
+    refinery = np.array([it.SECTOR_INDEX["refinery"]])
+    peak = max(data["oil_products", y] for y in range(2013, 2021))
+    expected = (data["oil_products", 2020] / peak) ** m.params.demand_elasticity_refinery
+    assert industry_demand.headroom(m.params)[refinery[0]] == 1.0
+    assert industry_demand.demand_factor(m, refinery)[0] == pytest.approx(expected)
+    assert expected < 0.9
 
 
 def test_cement_cuts_clinker_where_co2_storage_is_full() -> None:

@@ -347,7 +347,7 @@ def emission_cuts(m: GovernanceModel) -> tuple[np.ndarray, np.ndarray, np.ndarra
     q = inst.capacity_mt * inst.utilisation * inst.open
     ref = inst.ref_production_mt
     route = q * (i0 - it.INTENSITY[inst.tech]) * scale
-    lost = 1.0 - industry_demand.demand_factor(m, inst.sector) * np.minimum(
+    lost = 1.0 - np.minimum(industry_demand.demand_factor(m, inst.sector), 1.0) * np.minimum(
         industry_imports.producer_share_factor(m, inst.sector), 1.0
     )
     output = np.where(inst.open, (ref - q) * i0, lost * ref * i0) * scale
@@ -486,7 +486,8 @@ def decide_investments(m: GovernanceModel) -> None:
     inst.ref_margin_export_eur_per_t[reset] = ex_m[reset]
     x = export_share(p, inst.sector)
     eu_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(eu_m, 0.0) / price, 0.0, 1.0)
-    eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)  # EU demand below its peak
+    # EU demand below its peak, or above the start output where the fleet had spare capacity
+    eu_u = eu_u * industry_demand.demand_factor(m, inst.sector)
     eu_u = eu_u * industry_imports.producer_share_factor(m, inst.sector)  # imports' share
     kept_eu = industry_supply.supply_factor(p, inst.sector, eu_m, inst.ref_margin_eu_eur_per_t)
     kept_ex = industry_supply.supply_factor(p, inst.sector, ex_m, inst.ref_margin_export_eur_per_t)
@@ -498,7 +499,8 @@ def decide_investments(m: GovernanceModel) -> None:
     ex_u = np.clip(1.0 + p.leakage_elasticity * np.minimum(ex_m, 0.0) / price, 0.0, 1.0)
     ex_u = ex_u * kept_ex
     wanted = p.full_utilisation * ((1.0 - x) * eu_u + x * ex_u)
-    inst.utilisation = np.clip(wanted, p.min_utilisation, p.full_utilisation)
+    ceiling = p.full_utilisation * industry_demand.headroom(p)[inst.sector]  # <= nameplate
+    inst.utilisation = np.clip(wanted, p.min_utilisation, ceiling)
     # output kept above what the markets want (the utilisation floor) is sold in the EU
     profit = (
         p.full_utilisation * ((1.0 - x) * eu_u * eu_m + x * ex_u * ex_m)

@@ -6,6 +6,12 @@ cement the construction production index, refineries the gross inland deliveries
 products. A plant sells on the EU market the share ``(D_y / D_peak)^e`` of what it sold at the
 peak of its driver since the run's start (capacity is sized to the peak demand; in a downturn
 plants run below it rather than close), with a demand elasticity ``e`` per sector (registry).
+Spare capacity at the start: a sector whose start fleet ran below its earlier output (2013:
+steel 21% and cement about 40% below 2007, chemicals 6.4% below its 2007 peak) can raise output
+with demand up to the headroom ``h`` (registry ``start_output_headroom_*``, at most nameplate
+capacity ``1 / full_utilisation``) before the peak rule applies: the factor is
+``h * (D_y / max(C, D_peak))^e`` with ``C = D_start * h^(1/e)``, which is ``(D_y / D_start)^e``
+up to ``h`` and the peak rule above it; ``h = 1`` is the peak rule alone.
 After the recorded years (2024) a driver moves by its registry growth rate a year (0 for
 manufacturing and construction, so a run from 2025 sells at its start level; oil products fall
 with the electrification of transport). None of the sectors' own production or emissions
@@ -91,10 +97,31 @@ def elasticity(p: Parameters) -> np.ndarray:
     return by_sector
 
 
+def headroom(p: Parameters) -> np.ndarray:
+    """Output the start fleet can reach relative to its start output, per sector (>= 1).
+
+    The registry's headroom, capped at nameplate capacity (utilisation 1, i.e.
+    ``1 / full_utilisation`` of the start output).
+    """
+    by_sector = np.full(len(it.SECTORS), p.start_output_headroom_other_sectors)
+    by_sector[it.SECTOR_INDEX["steel"]] = p.start_output_headroom_steel
+    by_sector[it.SECTOR_INDEX["cement"]] = p.start_output_headroom_cement
+    by_sector[it.SECTOR_INDEX["chemicals"]] = p.start_output_headroom_chemicals
+    return np.asarray(np.clip(by_sector, 1.0, 1.0 / p.full_utilisation))
+
+
+def sector_demand_factor(p: Parameters, path: np.ndarray) -> np.ndarray:
+    """Each sector's EU sales relative to its start output in the path's last year (<= h).
+
+    ``path`` is the drivers' index from the start year to this year (drivers x years).
+    """
+    d = path[DRIVER_OF_SECTOR]  # each sector's driver, sectors x years
+    e, h = elasticity(p), headroom(p)
+    capacity_demand = d[:, 0] * h ** (1.0 / e)  # the demand the start fleet can serve at h
+    return np.asarray(h * (d[:, -1] / np.maximum(capacity_demand, d.max(axis=1))) ** e)
+
+
 def demand_factor(m: GovernanceModel, sector: np.ndarray) -> np.ndarray:
-    """Share of its peak EU sales each plant's sector demands this year (<= 1)."""
-    p = m.params
-    path = driver_path(p, int(m.config.start_year), int(np.floor(m.year)))
-    relative = path[:, -1] / path.max(axis=1)
-    by_sector = relative[DRIVER_OF_SECTOR] ** elasticity(p)
-    return np.asarray(by_sector[sector])
+    """EU sales each plant's sector demands this year, relative to its start output (<= h)."""
+    path = driver_path(m.params, int(m.config.start_year), int(np.floor(m.year)))
+    return np.asarray(sector_demand_factor(m.params, path)[sector])
