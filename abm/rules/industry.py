@@ -413,6 +413,14 @@ def _expected_prices(m: GovernanceModel, years: np.ndarray) -> np.ndarray:
     return out
 
 
+_ROUTES = np.arange(it.N_TECH)
+
+
+def _repeat_block(values: np.ndarray, times: int) -> np.ndarray:
+    """``values`` repeated ``times`` times end to end (``np.tile`` of a 1-d array, cheaper)."""
+    return np.asarray(np.broadcast_to(values, (times, values.size)).reshape(-1))
+
+
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
@@ -442,7 +450,12 @@ def _npv_per_option(
     # the options (option-major) and, last, the current route, all in one margin call
     routes = np.concatenate([options.T.ravel(), tech])
     every = planning_margin(
-        m, np.tile(sector, n_opt + 1), routes, prices, years, np.tile(country, n_opt + 1)
+        m,
+        _repeat_block(sector, n_opt + 1),
+        routes,
+        prices,
+        years,
+        _repeat_block(country, n_opt + 1),
     ).reshape(years.size, n_opt + 1, plants.size)
     current = every[:, n_opt] - shocked
     margins = every[:, :n_opt].transpose(1, 0, 2) - shocked  # (options, years, plants)
@@ -560,7 +573,7 @@ def _review_routes(
     p = m.params
     lv = m.levers
     cur = inst.tech[deciding]
-    options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
+    options = np.broadcast_to(_ROUTES, (deciding.size, it.N_TECH))  # read-only view
     # routes not yet ready at scale are not on offer (readiness years)
     ready = m.year >= it.AVAILABLE_FROM
     allowed = it.ALLOWED[cur] & (ready[None, :] | (options == cur[:, None]))
