@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,3 +175,26 @@ def test_an_edited_sites_file_is_parsed_again(tmp_path: Path) -> None:
     os.utime(edited, ns=(0, 10**18))  # a new modification time whatever the clock's resolution
     after = population._named_sites(cfg, names, population._files_key(cfg)).capacity_mt[0]
     assert before != 12.5 and after == 12.5
+
+
+def test_the_waiting_list_after_each_call_is_the_one_gathered_afresh(
+    make_model: ModelFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removing a call's winners from the year's list gives what a fresh gather finds."""
+    model = make_model()
+    run_call = funding._run_call
+    removed: list[int] = []
+
+    def checked(m: GovernanceModel, *args: Any) -> funding.Waiting:
+        before = args[-1]
+        after = run_call(m, *args)
+        fresh = funding.Waiting.gather(m)
+        for f in dataclasses.fields(fresh):
+            np.testing.assert_array_equal(getattr(after, f.name), getattr(fresh, f.name))
+        removed.append(before.idx.size - after.idx.size)
+        return after
+
+    monkeypatch.setattr(funding, "_run_call", checked)
+    advance(model, 3 * model.config.steps_per_year)
+    assert len(removed) == 9, "three calls a year"
+    assert sum(removed) > 0, "no call funded a project: the test would prove nothing"
