@@ -380,8 +380,8 @@ def _mission_city_data(
         population_imputed=imputed_mc,
         label_year=label_year,
     )
-    for value in dataclasses.astuple(out):
-        value.flags.writeable = False
+    for f in dataclasses.fields(out):  # astuple would set the flags on deep copies
+        getattr(out, f.name).flags.writeable = False
     return out
 
 
@@ -608,6 +608,30 @@ def _match_city(site_city: str, names: list[str]) -> int:
 GEN_CAPACITY_LOG_MEAN = -0.3
 GEN_CAPACITY_LOG_SD = 0.5
 GEN_EAF_SHARE = 0.35
+# generated plants start on their sector's conventional route, at the sector's default capacity
+_CONVENTIONAL_TECH_BY_SECTOR = np.array(
+    [it.TECH_INDEX[it.CONVENTIONAL[s]] for s in it.SECTORS], dtype=np.int64
+)
+_DEFAULT_CAPACITY_BY_SECTOR = np.array([it.DEFAULT_CAPACITY_MT[s] for s in it.SECTORS])
+
+
+@functools.lru_cache(maxsize=8)
+def _ets_sector_shares(cfg: PopulationConfig, files_key: tuple[object, ...]) -> np.ndarray:
+    """Each sector's share of verified ETS emissions (ets_sector_emissions.csv), read-only.
+
+    Parsed once per file version (``files_key``: paths, sizes, modification times).
+    """
+    df = read_csv(cfg.ets_sector_emissions_csv, ("sector", "verified_emissions_mt"))
+    bad = sorted(set(df["sector"]) - set(it.SECTORS))
+    if bad or set(df["sector"]) != set(it.SECTORS):
+        raise ValueError(
+            f"{cfg.ets_sector_emissions_csv}: column 'sector' must list each of {it.SECTORS} "
+            f"once (unknown: {bad})"
+        )
+    verified = df.set_index("sector")["verified_emissions_mt"].astype(float)
+    share = np.array([verified[s] for s in it.SECTORS]) / float(verified.sum())
+    share.flags.writeable = False
+    return share
 
 
 def generated_sector_shares(
@@ -620,15 +644,7 @@ def generated_sector_shares(
     modelled total ``T`` solves ``sum_s (s T - N_s) / e_s = m`` and sector ``s`` gets
     ``max(s T - N_s, 0) / e_s`` of the ``m`` generated plants.
     """
-    df = read_csv(cfg.ets_sector_emissions_csv, ("sector", "verified_emissions_mt"))
-    bad = sorted(set(df["sector"]) - set(it.SECTORS))
-    if bad or set(df["sector"]) != set(it.SECTORS):
-        raise ValueError(
-            f"{cfg.ets_sector_emissions_csv}: column 'sector' must list each of {it.SECTORS} "
-            f"once (unknown: {bad})"
-        )
-    verified = df.set_index("sector")["verified_emissions_mt"].astype(float)
-    share = np.array([verified[s] for s in it.SECTORS]) / float(verified.sum())
+    share = _ets_sector_shares(cfg, _files_key(cfg))
     mean_capacity = np.exp(GEN_CAPACITY_LOG_MEAN + GEN_CAPACITY_LOG_SD**2 / 2.0)
     conventional = it.CONVENTIONAL_INTENSITY_BY_SECTOR.copy()
     steel = it.SECTOR_INDEX["steel"]
@@ -646,29 +662,55 @@ def generated_sector_shares(
     return np.asarray(counts / counts.sum()) if counts.sum() > 0 else share
 
 
-def build_installations(
-    cfg: PopulationConfig,
-    params: Parameters,
-    nations: Nations,
-    cities: Cities,
-    start_year: int,
-    rng: np.random.Generator,
-) -> Installations:
-    """Named sites from industrial_sites.csv plus generated conventional plants."""
-    names = list(cities.name)
-    df = read_industrial_sites(cfg, names)
+@dataclass(frozen=True)
+class _NamedSites:
+    """The named sites of industrial_sites.csv and their announced projects, parsed and checked.
+
+    Read-only arrays (the build copies what it changes). ``jobs`` is the raw direct-jobs column
+    (NaN where missing); the jobs per Mt that need a parameter are worked out in the build.
+    Announced projects that change a plant's state, in file order: ``project_site`` (index of
+    the named site), ``project_route``, ``project_funded`` (else announced), decision and
+    online years.
+    """
+
+    city: np.ndarray
+    sector: np.ndarray
+    tech: np.ndarray
+    capacity_mt: np.ndarray
+    jobs: np.ndarray
+    national_asset: np.ndarray
+    labels: tuple[str, ...]
+    operators: tuple[str, ...]
+    project_site: np.ndarray
+    project_route: np.ndarray
+    project_funded: np.ndarray
+    project_decision_year: np.ndarray
+    project_online_year: np.ndarray
+
+
+@functools.lru_cache(maxsize=8)
+def _named_sites(
+    cfg: PopulationConfig, names: tuple[str, ...], files_key: tuple[object, ...]
+) -> _NamedSites:
+    """Parse industrial_sites.csv and announced_projects.csv once per file version and city list.
+
+    The row-by-row string work (matching cities, routes from free text, site labels) is the same
+    for every build; ``files_key`` (paths, sizes, modification times) makes an edited file a new
+    entry. Errors name the file, the row's site or city and the allowed values.
+    """
+    name_list = list(names)
+    df = read_industrial_sites(cfg, name_list)
     capacities = pd.to_numeric(df["capacity_mt_per_year"], errors="coerce").to_numpy(dtype=float)
     direct_jobs = pd.to_numeric(df["direct_jobs"], errors="coerce").to_numpy(dtype=float)
     city_idx: list[int] = []
     sector_idx: list[int] = []
     tech_idx: list[int] = []
     cap: list[float] = []
-    jobs_per_mt: list[float] = []
     asset: list[bool] = []
     labels: list[str] = []
     ops: list[str] = []
     for r, row in enumerate(df.itertuples(index=False)):
-        ci = _match_city(str(row.city), names)
+        ci = _match_city(str(row.city), name_list)
         if ci < 0:
             raise ValueError(
                 f"{cfg.industrial_sites_csv}: city {row.city!r} is not a Mission City "
@@ -678,20 +720,11 @@ def build_installations(
         tech = it.technology_from_text(sector, str(row.technology))
         given = capacities[r]
         capacity = float(given) if np.isfinite(given) else it.default_capacity_mt(sector, tech)
-        jobs = float(direct_jobs[r])
-        # observed jobs per Mt where given; else the sector default scaled to the starting route
-        jpm = (
-            jobs / capacity
-            if np.isfinite(jobs) and capacity > 0
-            else it.JOBS_PER_MT[sector]
-            * float(jobs_factor(params, np.array([it.TECH_INDEX[tech]]))[0])
-        )
         note = str(row.national_asset_note).lower()
         city_idx.append(ci)
         sector_idx.append(it.SECTOR_INDEX[sector])
         tech_idx.append(it.TECH_INDEX[tech])
         cap.append(capacity)
-        jobs_per_mt.append(jpm)
         # named steelworks and sites described as the largest/national are national assets
         asset.append(sector == "steel" or any(w in note for w in ("largest", "national", "gdp")))
         site = getattr(row, "site_name", None)
@@ -699,16 +732,60 @@ def build_installations(
             str(site) if isinstance(site, str) and site else f"{row.operator} ({row.city})"
         )
         ops.append(str(row.operator))
-    n_named = len(city_idx)
+    sector_arr = np.array(sector_idx, dtype=np.int64)
+    tech_arr = np.array(tech_idx, dtype=np.int64)
+    projects = _announced_projects(cfg, labels, tech_arr, sector_arr)
+    out = _NamedSites(
+        np.array(city_idx, dtype=np.int64),
+        sector_arr,
+        tech_arr,
+        np.array(cap, dtype=float),
+        np.asarray(direct_jobs, dtype=float),
+        np.array(asset, dtype=bool),
+        tuple(labels),
+        tuple(ops),
+        *projects,
+    )
+    for f in dataclasses.fields(out):  # astuple would set the flags on deep copies
+        value = getattr(out, f.name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return out
+
+
+def _named_jobs_per_mt(params: Parameters, sites: _NamedSites) -> np.ndarray:
+    """Observed jobs per Mt where given; else the sector default scaled to the starting route."""
+    jobs, capacity = sites.jobs, sites.capacity_mt
+    observed = np.isfinite(jobs) & (capacity > 0)
+    default = it.JOBS_PER_MT_BY_SECTOR[sites.sector] * jobs_factor(params, sites.tech)
+    return np.asarray(
+        np.where(observed, jobs / np.where(observed, capacity, 1.0), default), dtype=float
+    )
+
+
+def build_installations(
+    cfg: PopulationConfig,
+    params: Parameters,
+    nations: Nations,
+    cities: Cities,
+    start_year: int,
+    rng: np.random.Generator,
+) -> Installations:
+    """Named sites from industrial_sites.csv plus generated conventional plants."""
+    sites = _named_sites(cfg, tuple(str(name) for name in cities.name), _files_key(cfg))
+    labels = list(sites.labels)
+    ops = list(sites.operators)
+    sector_idx = sites.sector
+    tech_idx = sites.tech
+    cap = sites.capacity_mt
+    n_named = sites.city.size
     # --- generated plants: cities drawn with probability ~ population^0.7 [assume]
     m = cfg.generated_installations
     w = cities.population**0.7
     gen_city = rng.choice(cities.n, size=m, p=w / w.sum()) if m else np.zeros(0, dtype=np.int64)
     named_emissions = np.bincount(
         np.array(sector_idx, dtype=np.int64),
-        weights=np.array(cap)
-        * params.full_utilisation
-        * it.INTENSITY[np.array(tech_idx, dtype=np.int64)],
+        weights=cap * params.full_utilisation * it.INTENSITY[tech_idx],
         minlength=len(it.SECTORS),
     )
     # stratified: each sector gets its expected number of plants (largest remainder), in a
@@ -717,29 +794,21 @@ def build_installations(
     counts = np.floor(exact).astype(np.int64)
     counts[np.argsort(-(exact - counts), kind="stable")[: m - int(counts.sum())]] += 1
     gen_sector = rng.permutation(np.repeat(np.arange(len(it.SECTORS)), counts))
-    conv = {
-        "steel": "BF-BOF",
-        "cement": "clinker kiln",
-        "chemicals": "steam cracking",
-        "refinery": "refinery",
-        "battery": "cell plant",
-        "other": "Al smelter",
-    }
-    gen_tech = np.array([it.TECH_INDEX[conv[it.SECTORS[s]]] for s in gen_sector], dtype=np.int64)
+    gen_tech = _CONVENTIONAL_TECH_BY_SECTOR[gen_sector]
     # a third of generated steel plants are scrap-EAF already [assume]
     eaf = (gen_sector == it.SECTOR_INDEX["steel"]) & (rng.random(m) < GEN_EAF_SHARE)
     gen_tech = np.where(eaf, it.TECH_INDEX["scrap-EAF"], gen_tech)
-    gen_cap = np.array([it.DEFAULT_CAPACITY_MT[it.SECTORS[s]] for s in gen_sector]) * rng.lognormal(
+    gen_cap = _DEFAULT_CAPACITY_BY_SECTOR[gen_sector] * rng.lognormal(
         GEN_CAPACITY_LOG_MEAN, GEN_CAPACITY_LOG_SD, m
     )
     gen_jpm = it.JOBS_PER_MT_BY_SECTOR[gen_sector] * jobs_factor(params, gen_tech)
     gen_asset = gen_cap * gen_jpm >= 2500.0
     n = n_named + m
-    city = np.concatenate([np.array(city_idx, dtype=np.int64), gen_city.astype(np.int64)])
-    sector_arr = np.concatenate([np.array(sector_idx, dtype=np.int64), gen_sector.astype(np.int64)])
-    tech_arr = np.concatenate([np.array(tech_idx, dtype=np.int64), gen_tech])
-    capacity_arr = np.concatenate([np.array(cap), gen_cap])
-    asset_arr = np.concatenate([np.array(asset, dtype=bool), gen_asset])
+    city = np.concatenate([sites.city, gen_city.astype(np.int64)])
+    sector_arr = np.concatenate([sector_idx, gen_sector.astype(np.int64)])
+    tech_arr = np.concatenate([tech_idx, gen_tech])
+    capacity_arr = np.concatenate([cap, gen_cap])
+    asset_arr = np.concatenate([sites.national_asset, gen_asset])
     name_arr = np.array(
         labels + [f"{it.SECTORS[s]} plant G{i + 1:03d}" for i, s in enumerate(gen_sector)],
         dtype=object,
@@ -750,9 +819,7 @@ def build_installations(
     capex = it.CAPEX[tech_arr] * capacity_arr * 1e6
     pending = np.full(n, -1, dtype=np.int64)
     online = np.full(n, np.inf)
-    _apply_announced_projects(
-        cfg, labels, tech_arr, sector_arr, start_year, next_decision, pending, online
-    )
+    _apply_announced_projects(sites, start_year, next_decision, pending, online)
     return Installations(
         name=name_arr,
         operator=np.array(ops + ["generic"] * m, dtype=object),
@@ -763,7 +830,7 @@ def build_installations(
         start_tech=tech_arr.copy(),
         capacity_mt=capacity_arr,
         utilisation=np.full(n, 0.85),
-        jobs_per_mt=np.concatenate([np.array(jobs_per_mt), gen_jpm]),
+        jobs_per_mt=np.concatenate([_named_jobs_per_mt(params, sites), gen_jpm]),
         national_asset=asset_arr,
         kappa=kappa.copy(),
         kappa_base=kappa,
@@ -789,26 +856,23 @@ def build_installations(
 PROJECT_STATUSES = ("funded", "announced", "dropped")
 
 
-def _apply_announced_projects(
-    cfg: PopulationConfig,
-    labels: list[str],
-    tech: np.ndarray,
-    sector: np.ndarray,
-    start_year: int,
-    next_decision: np.ndarray,
-    pending: np.ndarray,
-    online: np.ndarray,
-) -> None:
-    """Announced projects of named sites (announced_projects.csv) enter the plants' state.
+def _announced_projects(
+    cfg: PopulationConfig, labels: list[str], tech: np.ndarray, sector: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The announced projects (announced_projects.csv) that change a named site's state.
 
-    A funded route change still being built is under way from the start (its online year);
-    an announced one makes the plant review its route in the project's decision year (the
-    NPV rule decides); dropped projects and funded relines of the same route change nothing.
+    Checked row by row (a site_name of industrial_sites.csv, a known funding status, a route of
+    the site's sector); dropped projects and those keeping the site's route are left out.
+    Returns site index, route, funded (else announced), decision year and online year.
     """
     path = cfg.announced_projects_csv
     df = read_csv(path, ("site_name", "route", "decision_year", "online_year", "funding_status"))
     decided = pd.to_numeric(df["decision_year"], errors="coerce").to_numpy(dtype=float)
     opens = pd.to_numeric(df["online_year"], errors="coerce").to_numpy(dtype=float)
+    keep: list[int] = []
+    sites: list[int] = []
+    routes: list[int] = []
+    funded: list[bool] = []
     for r, row in enumerate(df.itertuples(index=False)):
         where = f"{path}: site {row.site_name!r}"
         if row.site_name not in labels:
@@ -820,15 +884,48 @@ def _apply_announced_projects(
         k = labels.index(str(row.site_name))
         route = it.TECH_INDEX.get(str(row.route), -1)
         if route < 0 or it.TECH_SECTOR[route] != sector[k]:
-            routes = [t.name for t in it.TECHNOLOGIES if it.SECTOR_INDEX[t.sector] == sector[k]]
-            raise ValueError(f"{where}: route {row.route!r}; allowed: {routes}")
+            allowed = [t.name for t in it.TECHNOLOGIES if it.SECTOR_INDEX[t.sector] == sector[k]]
+            raise ValueError(f"{where}: route {row.route!r}; allowed: {allowed}")
         if route == tech[k] or row.funding_status == "dropped":
             continue
-        if row.funding_status == "funded" and opens[r] > start_year:
-            pending[k] = route
-            online[k] = opens[r]
-        elif row.funding_status == "announced" and np.isfinite(decided[r]):
-            next_decision[k] = min(next_decision[k], max(decided[r], start_year))
+        keep.append(r)
+        sites.append(k)
+        routes.append(route)
+        funded.append(str(row.funding_status) == "funded")
+    rows = np.array(keep, dtype=np.int64)
+    return (
+        np.array(sites, dtype=np.int64),
+        np.array(routes, dtype=np.int64),
+        np.array(funded, dtype=bool),
+        decided[rows],
+        opens[rows],
+    )
+
+
+def _apply_announced_projects(
+    sites: _NamedSites,
+    start_year: int,
+    next_decision: np.ndarray,
+    pending: np.ndarray,
+    online: np.ndarray,
+) -> None:
+    """Announced projects of named sites (announced_projects.csv) enter the plants' state.
+
+    A funded route change still being built is under way from the start (its online year);
+    an announced one makes the plant review its route in the project's decision year (the
+    NPV rule decides); dropped projects and funded relines of the same route change nothing
+    (left out when the file is parsed, :func:`_announced_projects`).
+    """
+    for j in range(sites.project_site.size):
+        k = int(sites.project_site[j])
+        decided = float(sites.project_decision_year[j])
+        opens = float(sites.project_online_year[j])
+        if sites.project_funded[j]:
+            if opens > start_year:
+                pending[k] = sites.project_route[j]
+                online[k] = opens
+        elif np.isfinite(decided):
+            next_decision[k] = min(next_decision[k], max(decided, start_year))
 
 
 def build_smes(params: Parameters, cities: Cities, rng: np.random.Generator) -> SMEs:

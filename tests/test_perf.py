@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SMALL_SEED, ModelFactory, advance
 
-from abm.config import ScenarioConfig
+from abm import population
+from abm.config import Parameters, PopulationConfig, ScenarioConfig
 from abm.model import GovernanceModel
 from abm.outputs import CITY_COLUMNS
-from abm.rules import emissions, funding, smes
+from abm.rules import emissions, funding, industry, smes
+from abm.rules import industry_tech as it
 
 
 def _state(model: GovernanceModel) -> dict[str, np.ndarray]:
@@ -106,3 +113,88 @@ def test_calibration_sim_benchmark_times_distinct_particles(
     assert 0 < result["phases_ms"]["build"] < result["ms_per_sim_mean"]
     assert result["cpu_ms_per_sim_min"] > 0
     assert bench.abm.survey.GovernanceModel is GovernanceModel  # the timing wrappers are undone
+
+
+def _named_sites_row_by_row(
+    cfg: PopulationConfig, names: list[str], params: Parameters
+) -> dict[str, list[object]]:
+    """The reference: industrial_sites.csv read row by row as the build did before the cache."""
+    df = pd.read_csv(cfg.industrial_sites_csv, keep_default_na=False, na_values=[""])
+    out: dict[str, list[object]] = {k: [] for k in ("city", "sector", "tech", "cap", "jpm")}
+    for row in df.itertuples(index=False):
+        sector = str(row.sector)
+        tech = it.technology_from_text(sector, str(row.technology))
+        given = pd.to_numeric(pd.Series([row.capacity_mt_per_year]), errors="coerce")[0]
+        capacity = float(given) if np.isfinite(given) else it.default_capacity_mt(sector, tech)
+        jobs = float(pd.to_numeric(pd.Series([row.direct_jobs]), errors="coerce")[0])
+        jpm = (
+            jobs / capacity
+            if np.isfinite(jobs) and capacity > 0
+            else it.JOBS_PER_MT[sector]
+            * float(industry.jobs_factor(params, np.array([it.TECH_INDEX[tech]]))[0])
+        )
+        out["city"].append(population._match_city(str(row.city), names))
+        out["sector"].append(it.SECTOR_INDEX[sector])
+        out["tech"].append(it.TECH_INDEX[tech])
+        out["cap"].append(capacity)
+        out["jpm"].append(jpm)
+    return out
+
+
+def test_named_sites_parsed_once_match_the_row_by_row_reading() -> None:
+    cfg = ScenarioConfig().population
+    params = dataclasses.replace(Parameters(), eaf_job_change_share=-0.4)
+    model = GovernanceModel(dataclasses.replace(ScenarioConfig(), end_year=2026), 1)
+    names = [str(x) for x in model.cities.name]
+    sites = population._named_sites(cfg, tuple(names), population._files_key(cfg))
+    ref = _named_sites_row_by_row(cfg, names, params)
+    assert sites.city.tolist() == ref["city"]
+    assert sites.sector.tolist() == ref["sector"]
+    assert sites.tech.tolist() == ref["tech"]
+    assert sites.capacity_mt.tolist() == ref["cap"]
+    assert population._named_jobs_per_mt(params, sites).tolist() == ref["jpm"]
+    assert not sites.capacity_mt.flags.writeable, "the cached parse is shared: read-only"
+    again = population._named_sites(cfg, tuple(names), population._files_key(cfg))
+    assert again is sites, "a second build of the same files reuses the parse"
+    n_named = sites.city.size
+    np.testing.assert_array_equal(model.installations.tech[:n_named], sites.tech)
+    assert model.installations.tech.flags.writeable
+
+
+def test_an_edited_sites_file_is_parsed_again(tmp_path: Path) -> None:
+    base = ScenarioConfig().population
+    edited = tmp_path / "sites.csv"
+    shutil.copy(base.industrial_sites_csv, edited)
+    cfg = dataclasses.replace(base, industrial_sites_csv=edited)
+    model = GovernanceModel(dataclasses.replace(ScenarioConfig(), end_year=2026), 1)
+    names = tuple(str(x) for x in model.cities.name)
+    before = population._named_sites(cfg, names, population._files_key(cfg)).capacity_mt[0]
+    df = pd.read_csv(edited, keep_default_na=False, na_values=[""])
+    df.loc[0, "capacity_mt_per_year"] = 12.5
+    df.to_csv(edited, index=False)
+    os.utime(edited, ns=(0, 10**18))  # a new modification time whatever the clock's resolution
+    after = population._named_sites(cfg, names, population._files_key(cfg)).capacity_mt[0]
+    assert before != 12.5 and after == 12.5
+
+
+def test_the_waiting_list_after_each_call_is_the_one_gathered_afresh(
+    make_model: ModelFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removing a call's winners from the year's list gives what a fresh gather finds."""
+    model = make_model()
+    run_call = funding._run_call
+    removed: list[int] = []
+
+    def checked(m: GovernanceModel, *args: Any) -> funding.Waiting:
+        before = args[-1]
+        after = run_call(m, *args)
+        fresh = funding.Waiting.gather(m)
+        for f in dataclasses.fields(fresh):
+            np.testing.assert_array_equal(getattr(after, f.name), getattr(fresh, f.name))
+        removed.append(before.idx.size - after.idx.size)
+        return after
+
+    monkeypatch.setattr(funding, "_run_call", checked)
+    advance(model, 3 * model.config.steps_per_year)
+    assert len(removed) == 9, "three calls a year"
+    assert sum(removed) > 0, "no call funded a project: the test would prove nothing"

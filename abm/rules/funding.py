@@ -136,16 +136,57 @@ def apply_and_award(m: GovernanceModel) -> None:
             ("cohesion", SRC_COHESION, p.cohesion_burden_person_months * cut),
             ("national", SRC_NATIONAL, p.national_burden_person_months * cut),
         )
+        waiting = Waiting.gather(m)  # gathered once; each call removes its winners
         for key, src, burden in calls:
-            _run_call(m, key, src, burden, log_staff, rng)
+            waiting = _run_call(m, key, src, burden, log_staff, rng, waiting)
         # municipal capital budgets are annual: own-funded projects are approved with them
-        _fund_from_own_budget(m)
+        idx = _fund_from_own_budget(m, waiting)
+    else:
+        idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
     # projects left waiting age; those waiting too long are dropped
-    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
     pr.age_years[idx] += m.dt
     old = idx[pr.age_years[idx] > p.max_wait_years_unfunded]
     pr.stage[old] = P_DROPPED
     np.add.at(m.year_flows.dropped, pr.city[old], 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """The prepared projects waiting for money, in index order, with what the calls read of them.
+
+    Within ``apply_and_award`` a project leaves the list only by winning (its stage becomes
+    implementing) and nothing the calls read of the others changes (cost, private capital,
+    city, country, fiscal room), so the list is gathered once a year and each call removes its
+    winners: the same arrays as gathering them afresh for each call.
+    """
+
+    idx: np.ndarray  # project indices (stage prepared), ascending
+    city: np.ndarray
+    country: np.ndarray
+    cost_eur: np.ndarray  # public cost: cost less private capital (finance.public_cost)
+    fiscal_room: np.ndarray
+
+    @classmethod
+    def gather(cls, m: GovernanceModel) -> Waiting:
+        """The prepared projects now."""
+        pr = m.projects
+        idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+        city = pr.city[idx]
+        country = m.cities.country[city]
+        cost = finance.public_cost(m, idx)  # private capital lined up covers the rest
+        return cls(idx, city, country, cost, m.nations.fiscal_room[country])
+
+    def without(self, gone: np.ndarray) -> Waiting:
+        """The list less the entries at positions ``gone`` (winners, in any order)."""
+        keep = np.ones(self.idx.size, dtype=bool)
+        keep[gone] = False
+        return Waiting(
+            self.idx[keep],
+            self.city[keep],
+            self.country[keep],
+            self.cost_eur[keep],
+            self.fiscal_room[keep],
+        )
 
 
 def _run_call(
@@ -155,22 +196,24 @@ def _run_call(
     burden_pm: float,
     log_staff: np.ndarray,
     rng: np.random.Generator,
-) -> None:
+    waiting: Waiting,
+) -> Waiting:
+    """One call: cities apply, projects are ranked and funded; returns those still waiting."""
     pr = m.projects
     c = m.cities
     p = m.params
     n = c.n
     u_apply = rng.random(n)  # drawn whatever happens, to keep streams aligned across scenarios
-    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    idx = waiting.idx
     gumbel = rng.gumbel(size=idx.size)
     if idx.size == 0:
-        return
-    city = pr.city[idx]
-    cost = finance.public_cost(m, idx)  # private capital lined up covers the rest
-    fiscal = m.nations.fiscal_room[c.country[city]]
+        return waiting
+    city = waiting.city
+    cost = waiting.cost_eur
+    fiscal = waiting.fiscal_room
     if key == "cohesion":
         cofin = np.full(idx.size, p.cohesion_cofinance_share)
-        eligible = m.nations.eu_member[c.country[city]]
+        eligible = m.nations.eu_member[waiting.country]
     elif key == "mission":
         cofin = np.zeros(idx.size)
         eligible = np.ones(idx.size, dtype=bool)
@@ -196,13 +239,17 @@ def _run_call(
     rank = rank_within(city)
     submit = eligible & applies[city] & (rank < n_affordable[city])
     if not submit.any():
-        return
-    sub = idx[submit]
-    scity = city[submit]
+        return waiting
+    positions = np.flatnonzero(submit)
+    sub = idx[positions]
+    scity = city[positions]
     n_sub = np.bincount(scity, minlength=n).astype(float)
     staff.use_staff(m, "applications", n_sub * burden_pm, spread_over_year=True)
-    request = cost[submit] * (1.0 - cofin[submit])
-    own_share = cost[submit] * city_share[submit]
+    sub_cost = cost[positions]
+    sub_cofin = cofin[positions]
+    sub_city_share = city_share[positions]
+    request = sub_cost * (1.0 - sub_cofin)
+    own_share = sub_cost * sub_city_share
     m.year_flows.applied_eur += np.bincount(scity, weights=request, minlength=n)
     m.year_flows.applications += n_sub
     score = (
@@ -211,7 +258,7 @@ def _run_call(
         + p.award_skill_weight * (c.skill[scity] - 0.5)
         + p.award_finance_skill_weight * (c.finance_skill[scity] - 0.3)
         + p.award_label_bonus * c.label[scity]
-        + gumbel[submit]
+        + gumbel[positions]
     )
     if key == "mission":
         score = score + p.award_mission_bonus * c.mission[scity]
@@ -242,7 +289,7 @@ def _run_call(
     )
     c.committed_eur[:, 0] += per_city
     # the national share of co-finance is booked, not spent here
-    help_eur = cost[submit][win] * (cofin[submit][win] - city_share[submit][win])
+    help_eur = sub_cost[win] * (sub_cofin[win] - sub_city_share[win])
     m.national.book_cofinance(float(help_eur.sum()))
     finance.book_leveraged(m, won)
     m.accounts["awarded_eur"] += float(grant.sum())
@@ -252,6 +299,7 @@ def _run_call(
     c.commitment = np.minimum(
         c.commitment + p.award_commitment_gain * np.bincount(wcity, minlength=n), 1.0
     )
+    return waiting.without(positions[win])
 
 
 # candidates ranked in full only when the budget reaches past this many (see budget_winners)
@@ -285,16 +333,19 @@ def budget_winners(
     return np.asarray(order[wins])
 
 
-def _fund_from_own_budget(m: GovernanceModel) -> None:
-    """Prepared projects no call funded: pay from the city's own capex budget if it allows."""
+def _fund_from_own_budget(m: GovernanceModel, waiting: Waiting) -> np.ndarray:
+    """Prepared projects no call funded: pay from the city's own capex budget if it allows.
+
+    Returns the indices of the projects still waiting.
+    """
     pr = m.projects
     c = m.cities
     p = m.params
     n = c.n
-    idx = np.flatnonzero(pr.stage[: pr.size] == P_PREPARED)
+    idx = waiting.idx
     if idx.size == 0:
-        return
-    city = pr.city[idx]
+        return idx
+    city = waiting.city
     # loans, green bonds and EIB frameworks: usable where national rules allow them and staff
     # know climate finance (domain §3.2); the Label opens privileged finance
     instruments = (
@@ -305,7 +356,7 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
         + p.label_borrowing_room * c.label
     )
     capex_room = m.budget_left_eur * p.own_funding_share_of_budget * instruments
-    public = finance.public_cost(m, idx)
+    public = waiting.cost_eur
     running = cumsum_within(city, public)
     fund = running <= capex_room[city]
     won = idx[fund]
@@ -317,3 +368,4 @@ def _fund_from_own_budget(m: GovernanceModel) -> None:
     m.budget_left_eur = np.maximum(m.budget_left_eur - spent / instruments, 0.0)
     m.year_flows.own_funded_eur += spent
     finance.book_leveraged(m, won)
+    return np.asarray(idx[~fund])

@@ -60,11 +60,13 @@ def energy_prices(
             p.gas_price_longrun_eur_per_mwh,
         ),
     ):
-        recorded = table[country][:, col].T if col.ndim else table[country][:, col]
-        end = table[country][:, -1]
+        # per nation, then to the plants: the same element-wise arithmetic on 30 rows, not n
+        recorded = table[:, col].T if col.ndim else table[:, col]
+        end = table[:, -1]
         target = longrun + p.energy_price_gap_persistence * (end - ref)
         path = end + np.multiply.outer(toward, target - end)
-        out.append(np.asarray(np.where(_per_year(y > last), path, recorded)))
+        by_nation = np.where(_per_year(y > last), path, recorded)
+        out.append(np.asarray(by_nation[..., country]))
     return out[0], out[1]
 
 
@@ -235,17 +237,21 @@ def cbam_charge(
     sector: np.ndarray,
     carbon_price: float | np.ndarray,
     year: float | np.ndarray,
+    free_t_per_t: np.ndarray | None = None,
 ) -> np.ndarray:
     """CBAM paid per tonne of competing imports (Regulation (EU) 2023/956).
 
     Importers surrender certificates at the EUA price for the embedded emissions, less the free
     allocation an EU producer of the good still gets (Art. 31), so CBAM phases in exactly as free
     allocation phases out; nothing before the definitive period (2026). Exports get no relief.
+    ``free_t_per_t``: ``free_allocation(p, sector, year)`` when the caller has it already.
     """
     p = m.params
     y = np.asarray(year, dtype=float)
     embedded = p.cbam_import_intensity_ratio * it.CONVENTIONAL_INTENSITY_BY_SECTOR[sector]
-    uncovered = np.maximum(embedded - free_allocation(p, sector, year), 0.0)
+    if free_t_per_t is None:
+        free_t_per_t = free_allocation(p, sector, year)
+    uncovered = np.maximum(embedded - free_t_per_t, 0.0)
     live = _per_year(y >= it.CBAM_FIRST_YEAR)
     return np.asarray(
         p.cbam_effectiveness
@@ -271,10 +277,12 @@ def market_margins(
     arrays of equal length; the results then have one row per year. ``country`` (per plant)
     prices energy on the country's path; None prices it at the reference.
     """
-    net = np.maximum(it.INTENSITY[tech] - free_allocation(m.params, sector, year), 0.0)
+    free = free_allocation(m.params, sector, year)  # the ETS's and CBAM's (Art. 31) alike
+    net = np.maximum(it.INTENSITY[tech] - free, 0.0)
     carbon = net * _per_year(carbon_price)
     base = it.PRICE_BY_SECTOR[sector] - _opex(m, tech, year, country) - carbon
-    eu_market = base + cbam_charge(m, sector, carbon_price, year) + _green_premium(m, sector, tech)
+    cbam = cbam_charge(m, sector, carbon_price, year, free)
+    eu_market = base + cbam + _green_premium(m, sector, tech)
     return np.asarray(eu_market), np.asarray(base)
 
 
@@ -405,6 +413,14 @@ def _expected_prices(m: GovernanceModel, years: np.ndarray) -> np.ndarray:
     return out
 
 
+_ROUTES = np.arange(it.N_TECH)
+
+
+def _repeat_block(values: np.ndarray, times: int) -> np.ndarray:
+    """``values`` repeated ``times`` times end to end (``np.tile`` of a 1-d array, cheaper)."""
+    return np.asarray(np.broadcast_to(values, (times, values.size)).reshape(-1))
+
+
 def _npv_per_option(
     m: GovernanceModel, plants: np.ndarray, options: np.ndarray, rate: float
 ) -> np.ndarray:
@@ -434,7 +450,12 @@ def _npv_per_option(
     # the options (option-major) and, last, the current route, all in one margin call
     routes = np.concatenate([options.T.ravel(), tech])
     every = planning_margin(
-        m, np.tile(sector, n_opt + 1), routes, prices, years, np.tile(country, n_opt + 1)
+        m,
+        _repeat_block(sector, n_opt + 1),
+        routes,
+        prices,
+        years,
+        _repeat_block(country, n_opt + 1),
     ).reshape(years.size, n_opt + 1, plants.size)
     current = every[:, n_opt] - shocked
     margins = every[:, :n_opt].transpose(1, 0, 2) - shocked  # (options, years, plants)
@@ -554,7 +575,7 @@ def _review_routes(
     p = m.params
     lv = m.levers
     cur = inst.tech[deciding]
-    options = np.tile(np.arange(it.N_TECH), (deciding.size, 1))
+    options = np.broadcast_to(_ROUTES, (deciding.size, it.N_TECH))  # read-only view
     # routes not yet ready at scale are not on offer (readiness years)
     ready = m.year >= it.AVAILABLE_FROM
     allowed = it.ALLOWED[cur] & (ready[None, :] | (options == cur[:, None]))
