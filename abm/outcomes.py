@@ -405,10 +405,51 @@ def selection(view: str) -> tuple[str, ...]:
         ) from None
 
 
-def _value_at(frame: pd.DataFrame, year: int, col: str) -> float:
-    """Sum of ``col`` in ``year``; NaN when the run does not cover that year."""
-    rows = frame.loc[frame["year"] == year, col]
-    return float(rows.sum()) if len(rows) else float("nan")
+class _Yearly:
+    """The columns of a yearly result table as numpy arrays, read year by year.
+
+    The tables are written year by year, so their ``year`` column is sorted and a year's rows
+    are one block: reading one is a slice of the column (pandas' boolean masks and column
+    selections cost more than the arithmetic here; a sweep calls this once per run). A table
+    whose years are not sorted is read by masks, with the same rows. ``keep`` (a boolean row
+    filter, e.g. the EU level of the EU table) is applied first.
+    """
+
+    def __init__(self, frame: pd.DataFrame, keep: np.ndarray | None = None) -> None:
+        self.frame = frame
+        self.keep = keep
+        years = frame["year"].to_numpy()
+        self.years = years if keep is None else years[keep]
+        self.sorted = len(self.years) < 2 or bool((self.years[1:] >= self.years[:-1]).all())
+        self._columns: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> np.ndarray:
+        """All (kept) rows of column ``name``."""
+        if name not in self._columns:
+            values = self.frame[name].to_numpy()
+            self._columns[name] = values if self.keep is None else values[self.keep]
+        return self._columns[name]
+
+    def at(self, name: str, first: int, last: int | None = None) -> np.ndarray:
+        """Column ``name`` in the years ``first`` to ``last`` (default ``first``)."""
+        last = first if last is None else last
+        if self.sorted:
+            lo = int(np.searchsorted(self.years, first, side="left"))
+            hi = int(np.searchsorted(self.years, last, side="right"))
+            return self.column(name)[lo:hi]
+        return self.column(name)[(self.years >= first) & (self.years <= last)]
+
+    def total(self, name: str, year: int) -> float:
+        """Sum of ``name`` in ``year`` (NaN rows skipped, as pandas does); NaN without rows."""
+        values = self.at(name, year)
+        return float(np.nansum(values)) if len(values) else float("nan")
+
+    def row_sums(self, names: list[str], year: int) -> np.ndarray:
+        """Per row of ``year``: the sum over the columns ``names``, NaN as 0, added in column
+        order (the same float operations as pandas' ``DataFrame.sum(axis=1)``)."""
+        values = np.stack([self.at(name, year) for name in names]).T.copy()
+        np.putmask(values, np.isnan(values), 0.0)
+        return np.asarray(values.sum(axis=1))
 
 
 def headline_outcomes(result: SimulationResult) -> dict[str, float]:
@@ -416,24 +457,25 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
 
     Outcomes for a year outside the simulated period are NaN.
     """
-    eu = result.eu_year[result.eu_year["level"] == "EU"]
+    eu = _Yearly(result.eu_year, (result.eu_year["level"] == "EU").to_numpy())
     cy = result.city_year
-    y0 = int(eu["year"].min())
-    y1 = int(eu["year"].max())
+    cities = _Yearly(cy)
+    y0 = int(eu.years.min())
+    y1 = int(eu.years.max())
     out: dict[str, float] = {}
     late: dict[str, float] = {}  # outcomes added to the table later: they come last
-    total0 = _value_at(eu, y0, "emissions_total_t")
+    total0 = eu.total("emissions_total_t", y0)
     total2019 = total0 / result.config.parameters.emissions_2025_relative_to_2019
     for y in (2030, 2040, 2050):
-        now = _value_at(eu, y, "emissions_total_t")
+        now = eu.total("emissions_total_t", y)
         out[f"emissions_reduction_{y}_pct"] = 100.0 * (1.0 - now / total0)
         out[f"emissions_reduction_{y}_vs_2019_pct"] = 100.0 * (1.0 - now / total2019)
-    ind0 = _value_at(eu, y0, "emissions_industry_t")
+    ind0 = eu.total("emissions_industry_t", y0)
     out["industry_emissions_reduction_2050_pct"] = 100.0 * (
-        1.0 - _value_at(eu, 2050, "emissions_industry_t") / max(ind0, 1.0)
+        1.0 - eu.total("emissions_industry_t", 2050) / max(ind0, 1.0)
     )
     city_cols = [f"emissions_{s}_t" for s in SECTORS_CITY]
-    base = cy[cy["year"] == y0].set_index("city_id")[city_cols].sum(axis=1)
+    base = pd.Series(cities.row_sums(city_cols, y0), index=cities.at("city_id", y0))
     for y in (2030, 2050):
         if not y0 <= y <= y1:
             out[f"share_cities_neutral_{y}"] = float("nan")
@@ -442,11 +484,12 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
                 out["city_emissions_reduction_2050_pct"] = float("nan")
                 late.update(dict.fromkeys((o.name for o in DECOMPOSITION_OUTCOMES), float("nan")))
             continue
-        city_now = cy[cy["year"] == y].set_index("city_id")[city_cols].sum(axis=1)
+        ids = cities.at("city_id", y)
+        city_now = pd.Series(cities.row_sums(city_cols, y), index=ids)
         cut = 1.0 - city_now / base
         out[f"share_cities_neutral_{y}"] = float((cut >= 0.8).mean())
         if y == 2050:
-            mission = cy[cy["year"] == y].set_index("city_id")["mission"]
+            mission = pd.Series(cities.at("mission", y), index=ids)
             out["mission_gap_reduction_2050_pp"] = 100.0 * float(
                 cut[mission].mean() - cut[~mission].mean()
             )
@@ -454,11 +497,11 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
                 1.0 - city_now.sum() / base.sum()
             )
             # the cut from the first recorded year, so the four parts sum to the city cut
-            rows, first = cy[cy["year"] == y], cy[cy["year"] == y0]
             for cause in _CAUSE_WORDS:
                 col = f"cut_{cause}_t"
                 late[f"city_cut_2050_from_{cause}_pp"] = 100.0 * float(
-                    (rows[col].sum() - first[col].sum()) / max(float(base.sum()), 1.0)
+                    (np.nansum(cities.at(col, y)) - np.nansum(cities.at(col, y0)))
+                    / max(float(base.sum()), 1.0)
                 )
     awarded = float(cy["funds_awarded_eur"].sum())
     absorbed = float(cy["funds_absorbed_eur"].sum())
@@ -467,20 +510,29 @@ def headline_outcomes(result: SimulationResult) -> dict[str, float]:
     out["funds_decommitted_eur"] = float(cy["funds_decommitted_eur"].sum())
     staff_pm = float(cy["staff_pm_applications"].sum() + cy["staff_pm_grant_management"].sum())
     out["admin_staff_years_per_meur_awarded"] = staff_pm / 12.0 / max(awarded / 1e6, 1e-9)
-    jobs0 = _value_at(eu, y0, "industry_jobs")
-    out["industry_jobs_end"] = _value_at(eu, y1, "industry_jobs")
+    jobs0 = eu.total("industry_jobs", y0)
+    out["industry_jobs_end"] = eu.total("industry_jobs", y1)
     out["industry_jobs_change_pct"] = 100.0 * (out["industry_jobs_end"] / max(jobs0, 1.0) - 1.0)
-    out["citizen_support_end"] = _value_at(eu, y1, "citizen_support")
-    out["mean_alignment_end"] = _value_at(eu, y1, "alignment")
-    out["cities_with_ccc_end"] = _value_at(eu, y1, "cities_with_ccc")
+    out["citizen_support_end"] = eu.total("citizen_support", y1)
+    out["mean_alignment_end"] = eu.total("alignment", y1)
+    out["cities_with_ccc_end"] = eu.total("cities_with_ccc", y1)
     out.update(_industry_causes(result.installation_year, y0))
     out.update(late)
     out["private_funded_eur"] = float(cy["private_funded_eur"].sum())
-    in_window = eu[(eu["year"] >= FIRST_LEVER_YEAR) & (eu["year"] <= LAST_LEVER_YEAR)]
-    out["levers_public_cost_eur"] = float(
-        in_window[[f"public_cost_{name}_eur" for name in LEVER_NAMES]].to_numpy().sum()
+    # the years' costs column after column, summed as one array (as pandas' to_numpy().sum())
+    costs = np.stack(
+        [eu.at(f"public_cost_{n}_eur", FIRST_LEVER_YEAR, LAST_LEVER_YEAR) for n in LEVER_NAMES]
     )
+    out["levers_public_cost_eur"] = float(costs.sum())
     return out
+
+
+def _operated_at_start(
+    open_: np.ndarray, cut_output: np.ndarray, cut_closure: np.ndarray
+) -> np.ndarray:
+    """Open at the end of the start year, or produced in it (cut_output + cut_closure > 0)."""
+    produced = (np.nan_to_num(cut_output, nan=0.0) + np.nan_to_num(cut_closure, nan=0.0)) > 0.0
+    return np.asarray(open_.astype(bool) | produced)
 
 
 def open_at_start(plants: pd.DataFrame, y0: int) -> pd.Series:
@@ -491,31 +543,38 @@ def open_at_start(plants: pd.DataFrame, y0: int) -> pd.Series:
     ``Q0 * I0`` are split into ``cut_output_t + cut_closure_t > 0``, while a later entrant's are
     zero (it produced nothing in the start year).
     """
-    first = plants[plants["year"] == y0].set_index("installation_id")
-    produced = (first["cut_output_t"].fillna(0.0) + first["cut_closure_t"].fillna(0.0)) > 0.0
-    return (first["open"].astype(bool) | produced).rename("open_at_start")
+    t = _Yearly(plants)
+    at_start = _operated_at_start(
+        t.at("open", y0), t.at("cut_output_t", y0), t.at("cut_closure_t", y0)
+    )
+    index = pd.Index(t.at("installation_id", y0), name="installation_id")
+    return pd.Series(at_start, index=index, name="open_at_start")
 
 
 def _industry_causes(plants: pd.DataFrame, y0: int) -> dict[str, float]:
     """Plant emission cuts by 2050 by cause, and the largest one-year closure share."""
-    plants = plants[plants["sector"] != "sme_cluster"]
-    start = float(plants.loc[plants["year"] == y0, "emissions_t"].sum())
+    t = _Yearly(plants, (plants["sector"] != "sme_cluster").to_numpy())
+    start = float(np.nansum(t.at("emissions_t", y0)))
     out = {
-        f"industry_cut_{cause}_2050_pct": 100.0
-        * _value_at(plants, 2050, f"cut_{cause}_t")
-        / max(start, 1.0)
+        f"industry_cut_{cause}_2050_pct": 100.0 * t.total(f"cut_{cause}_t", 2050) / max(start, 1.0)
         for cause in ("route", "output", "closure")
     }
-    wide = plants.pivot(index="installation_id", columns="year", values="open")
-    # a column for the start of the first year, so plants closing in the start year count
-    at_start = open_at_start(plants, y0).reindex(wide.index).to_numpy(bool)
-    opened = np.column_stack([at_start, wide.to_numpy(bool)])
-    sector = plants.loc[plants["year"] == y0].set_index("installation_id")["sector"]
-    sector = sector.reindex(wide.index)
+    # plants x (start of the first year, end of each year): open; a plant without a row in a
+    # year counts as open then (it neither closes nor reopens there)
+    ids, plant = np.unique(t.column("installation_id"), return_inverse=True)
+    years, year = np.unique(t.years, return_inverse=True)
+    opened = np.ones((len(ids), len(years) + 1), dtype=bool)
+    opened[plant, year + 1] = t.column("open").astype(bool)
+    first = t.years == y0
+    opened[plant[first], 0] = _operated_at_start(
+        t.column("open")[first], t.column("cut_output_t")[first], t.column("cut_closure_t")[first]
+    )
+    sector = np.full(len(ids), None, dtype=object)
+    sector[plant[first]] = t.column("sector")[first]
     closing = opened[:, :-1] & ~opened[:, 1:]
     share = 0.0
-    for name in sector.unique():
-        rows = (sector == name).to_numpy()
+    for name in {s for s in sector.tolist() if s is not None}:
+        rows = sector == name
         n0 = int(opened[rows, 0].sum())
         if n0 and closing.shape[1]:
             share = max(share, float(closing[rows].sum(axis=0).max()) / n0)
