@@ -680,7 +680,9 @@ def sampled_distributions(
     """
     p = m.params
     sev = severities(m)
-    groups = {i.responders for i in items}
+    # the groups in the items' order: a set's order of strings changes with the process's hash
+    # seed, and the groups draw their samples from one stream in turn
+    groups = list(dict.fromkeys(i.responders for i in items))
     largest = {
         g: max(sample_sizes.get(i.id, 0) for i in items if i.responders == g) for g in groups
     }
