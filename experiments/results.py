@@ -236,7 +236,7 @@ def data_files(config: ScenarioConfig) -> tuple[Path, ...]:
         Path(pop.ets_sector_emissions_csv),
         Path(pop.energy_prices_csv),
         industry_demand.DRIVERS_CSV,  # module constants, not population settings
-        industry_imports.IMPORT_SHARE_CSV,
+        *industry_imports.IMPORT_SHARE_FILES.values(),
     )
 
 

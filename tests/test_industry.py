@@ -496,37 +496,56 @@ def test_the_2022_energy_shock_cuts_output_at_positive_margins() -> None:
         assert prod.loc[2022, sector] < 0.95 * prod.loc[2021, sector], sector
 
 
-def test_steel_import_share_scales_eu_steel_sales_only() -> None:
-    """The recorded import share (EUROFER) moves EU producers' steel sales, no other sector."""
+def test_import_shares_scale_eu_steel_and_chemicals_sales_only() -> None:
+    """The recorded import shares (EUROFER, Cefic) move EU producers' steel and chemicals
+    sales, no other sector."""
     from abm.rules import industry_imports
 
     cfg = dataclasses.replace(ScenarioConfig(), start_year=2013, end_year=2024)
     m = GovernanceModel(cfg, 1)
     m.year = 2023.0
-    sectors = np.array([it.SECTOR_INDEX["steel"], it.SECTOR_INDEX["cement"]])
+    names = ("steel", "chemicals", "cement", "refinery")
+    sectors = np.array([it.SECTOR_INDEX[n] for n in names])
     factor = industry_imports.producer_share_factor(m, sectors)
-    share = industry_imports.recorded_import_share()
-    np.testing.assert_allclose(factor, [(1.0 - share[10]) / (1.0 - share[0]), 1.0])
-    assert factor[0] < 0.95  # imports gained about 9 points of the market 2013-2023
+    steel = industry_imports.recorded_import_share("steel")
+    chemicals = industry_imports.recorded_import_share("chemicals")
+    expected = [(1.0 - s[10]) / (1.0 - s[0]) for s in (steel, chemicals)] + [1.0, 1.0]
+    np.testing.assert_allclose(factor, expected)
+    assert factor[0] < 0.95  # imports gained about 9 points of the steel market 2013-2023
+    assert factor[1] == pytest.approx(0.69 / 0.78)  # chemicals: 22% -> 31% (Cefic)
+
+
+def test_the_chemicals_import_share_file_is_checked() -> None:
+    """Endpoints from Cefic, in [0, 1), one row a year; a bad row is refused naming the file."""
+    from abm.rules import industry_imports
+
+    share = industry_imports.recorded_import_share("chemicals")
+    assert share[0] == pytest.approx(0.22) and share[10] == pytest.approx(0.31)
+    assert (np.diff(share) >= 0.0).all()
+    data = pd.read_csv(industry_imports.CHEMICALS_IMPORT_SHARE_CSV)
+    assert set(data["quality"]) <= {"src", "interp", "assume"}
+    assert data.loc[data["quality"] == "src", "source"].str.contains(r"\[src").all()
 
 
 def test_a_run_from_2025_holds_the_import_share() -> None:
-    """After the record the share is held, so runs from 2025 see no import-share change."""
+    """After the record the shares are held, so runs from 2025 see no import-share change."""
     from abm.rules import industry_imports
 
     m = GovernanceModel(make_small_config(end_year=2030), 1)
-    steel = np.array([it.SECTOR_INDEX["steel"]])
+    sectors = np.array([it.SECTOR_INDEX["steel"], it.SECTOR_INDEX["chemicals"]])
     for year in (2025.0, 2040.0):
         m.year = year
-        assert industry_imports.producer_share_factor(m, steel)[0] == pytest.approx(1.0)
+        np.testing.assert_array_equal(industry_imports.producer_share_factor(m, sectors), 1.0)
 
 
-def test_manifests_hash_the_import_share_file() -> None:
-    """The import-share file enters every run, so every manifest records its SHA-256."""
+def test_manifests_hash_the_import_share_files() -> None:
+    """The import-share files enter every run, so every manifest records their SHA-256."""
     from abm.rules import industry_imports
     from experiments import results
 
-    assert str(industry_imports.IMPORT_SHARE_CSV) in results.data_hashes([ScenarioConfig()])
+    hashes = results.data_hashes([ScenarioConfig()])
+    for path in industry_imports.IMPORT_SHARE_FILES.values():
+        assert str(path) in hashes
 
 
 def test_a_fall_from_a_windfall_margin_cuts_no_output() -> None:

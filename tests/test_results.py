@@ -88,8 +88,9 @@ def test_manifest_has_the_shared_provenance_keys_and_refuses_clashes() -> None:
     ):
         assert key in info, key
     assert info["extra"] == 3 and info["reproduce"] == "govsim compare x"
-    # cities, countries, grid intensity, plants, announced projects, ETS sector mix
-    assert len(info["data_sha256"]) == 9 and "numpy" in info["package_versions"]
+    # cities, countries, grid intensity, plants, announced projects, ETS sector mix, energy
+    # prices, demand drivers, steel and chemicals import shares
+    assert len(info["data_sha256"]) == 10 and "numpy" in info["package_versions"]
     with pytest.raises(ValueError, match="set by new_manifest"):
         results.new_manifest("compare", run_id, command="c", code_version="mine")
     with pytest.raises(ValueError, match="unknown results kind 'forecast'"):
