@@ -189,19 +189,19 @@ class Parameters:
         "cost grows as population^(1 - exponent)",
     )
     project_ideas_per_100k_residents_per_year: float = _p(
-        3.05,
+        3.18,
         "projects/yr at 100k residents",
         0.5,
         4.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: [assume])",
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: [assume])",
         "rate of new project ideas",
     )
     project_prep_person_months_per_meur: float = _p(
-        1.81,
+        1.8,
         "person-months per EUR 1 M",
         0.3,
         3.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: EIB 2017 ELENA "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: EIB 2017 ELENA "
         "[assume])",
         "preparation",
     )
@@ -538,11 +538,11 @@ class Parameters:
     )
     # --- Capacity (§3.2) -----------------------------------------------------------------------
     staff_fte_per_10k_residents: float = _p(
-        1.44,
+        1.45,
         "FTE per 10k residents",
         0.4,
         3.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: NMC survey: 81% "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: NMC survey: 81% "
         "lack staff [assume])",
         "climate-relevant staff at 100k residents",
     )
@@ -560,20 +560,20 @@ class Parameters:
         0.5, "share of FTE", 0.2, 0.8, "domain §3.2 part-time climate staff [assume]", "share"
     )
     skill_initial_mean: float = _p(
-        0.553,
+        0.535,
         "skill [0, 1]",
         0.2,
         0.6,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: D13.1 / NMC "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: D13.1 / NMC "
         "survey: skills gaps [assume])",
         "mean of the initial project-delivery skill (Beta, concentration 5)",
     )
     finance_skill_initial_mean: float = _p(
-        0.317,
+        0.284,
         "skill [0, 1]",
         0.1,
         0.5,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: NMC survey: "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: NMC survey: "
         "climate finance the weakest skill [assume])",
         "mean of the initial climate-finance skill (Beta, concentration 5.5)",
     )
@@ -784,11 +784,11 @@ class Parameters:
     )
     # --- Siloing (§3.3) ------------------------------------------------------------------------
     silo_initial_shift: float = _p(
-        0.0217,
+        0.0281,
         "silo index",
         -0.2,
         0.2,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §3.3 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §3.3 "
         "ranges by structure [assume])",
         "shift of every city's initial silo index s from its structure's range",
     )
@@ -831,11 +831,11 @@ class Parameters:
         0.5, "person-months", 0.1, 2.0, "domain §3.4 [assume]", "staff cost of a round"
     )
     alignment_initial_shift: float = _p(
-        -0.448,
+        -0.433,
         "alignment",
         -0.5,
         0.1,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: NMC survey: 65% "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: NMC survey: 65% "
         "rate multilevel fragmentation 4-5 [assume])",
         "shift of every city's structural alignment a from 1 - |ambition gap|",
     )
@@ -954,11 +954,11 @@ class Parameters:
     )
     # --- CCC preparation, submission rounds and Label assessment (issue 12) ---
     ccc_preparation_person_months: float = _p(
-        35.0,
+        36.1,
         "person-months",
         3.0,
         60.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: [assume] a CCC "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: [assume] a CCC "
         "is three documents (Commitments, Action Plan, Investment Plan) co-created with "
         "stakeholders (NetZeroCities, netzerocities.eu/climate-city-contract); the city's own "
         "climate staff coordinates it (a quarter to 2.5 FTE over about two years: 56 of 112 CCCs "
@@ -989,11 +989,11 @@ class Parameters:
         "shortest CCC preparation of any city: its person-months are spent at most this fast",
     )
     ccc_preparation_spread_years: float = _p(
-        1.22,
+        1.42,
         "years",
         0.1,
         3.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: [assume] CCCs "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: [assume] CCCs "
         "were created from spring 2023 to 2025 and later (10 Labels in Oct 2023, 56 CCCs by June "
         "2024, 92 Labels by May 2025; NetZeroCities resource 4241, netzerocities.eu 2026-02-16): "
         "readiness (mandate, team, stakeholder commitments) adds a delay of 0.1-3 years on "
@@ -1681,11 +1681,11 @@ class Parameters:
         0.02, "support per unit", 0.0, 0.1, "domain §3.7 alpha_tr [assume]", "trust term"
     )
     participation_intercept: float = _p(
-        -2.3,
+        -2.32,
         "logit",
         -4.0,
         0.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §3.7 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §3.7 "
         "[assume])",
         "pi0",
     )
@@ -1729,11 +1729,11 @@ class Parameters:
     reversal_support_weight: float = _p(3.0, "logit", 0.0, 6.0, "[assume]", "rho1")
     reversal_ccc_weight: float = _p(1.5, "logit", 0.0, 3.0, "[assume]", "rho2")
     commitment_initial_mean: float = _p(
-        0.5,
+        0.53,
         "openness [0, 1]",
         0.3,
         0.8,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: NMC survey: 34% "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: NMC survey: 34% "
         "rate political commitment a high barrier [assume])",
         "mean initial council green openness of non-mission cities (sd 0.12; +0.1 mission)",
     )
@@ -2181,38 +2181,38 @@ class Parameters:
 
     # --- Synthetic survey: measurement model (domain §6) ------------------------------------
     survey_cut_center: float = _p(
-        -0.141,
+        -0.152,
         "latent units (respondent noise sd = 1)",
         -1.5,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §6 "
         "ordered probit [assume])",
         "centre of the four cut-points shared by the barrier ratings",
     )
     survey_cut_spacing: float = _p(
-        0.87,
+        0.865,
         "latent units",
         0.3,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §6 "
         "ordered probit [assume])",
         "distance between neighbouring cut-points",
     )
     survey_state_loading: float = _p(
-        1.32,
+        1.42,
         "latent units per unit severity",
         0.5,
         6.0,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §6 "
         "[assume])",
         "how strongly a city's state (severity in [0, 1]) moves its answers",
     )
     survey_value_cut_center: float = _p(
-        -0.835,
+        -0.804,
         "latent units",
         -1.5,
         1.5,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: domain §6 "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: domain §6 "
         "[assume])",
         "centre of the cut-points of the support-value rankings",
     )
@@ -2225,11 +2225,11 @@ class Parameters:
         "sd of a respondent's bias shared by all its ratings",
     )
     survey_careless_share: float = _p(
-        0.175,
+        0.182,
         "probability",
         0.03,
         0.33,
-        "calibrated: posterior median of calibration-20261203T1648Z-39df92 (prior: careless "
+        "calibrated: posterior median of calibration-20261204T1442Z-2e080d (prior: careless "
         "responding in surveys: 10-12% of respondents (Meade & Craig 2012, Psychol. Methods 17: "
         "437-455), 3-10% in typical samples and over 30% in online panels (Ward & Meade 2022, "
         "Annu. Rev. Psychol.), 33% under normal study conditions (Goldammer et al. 2020, "

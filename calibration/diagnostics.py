@@ -181,7 +181,7 @@ def plot_coverage(cov: pd.DataFrame, ranks: pd.DataFrame, path: Path, n_draws: i
     y = np.arange(len(names))
     for e, engine in enumerate(engines):
         part = cov[cov["engine"] == engine].set_index("parameter").loc[names]
-        off = (e - 0.5) * 0.3
+        off = (e - (len(engines) - 1) / 2) * 0.25
         for ax, col, nominal in ((axes[0], "coverage_90", 0.9), (axes[0], "coverage_50", 0.5)):
             marker = "o" if col == "coverage_90" else "s"
             ax.scatter(

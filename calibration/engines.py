@@ -98,9 +98,10 @@ def simulate_table(simulator: SurveySimulator, theta: pd.DataFrame, jobs: int = 
 
 
 def train_npe(spec: CalibrationSpec, table: Table, fit: TargetSet) -> EnsembleNPE:
-    """The NPE (a deep ensemble of Gaussian NPEs, :class:`EnsembleNPE`) trained on the table."""
+    """The NPE (a deep ensemble of Gaussian NPEs, :class:`EnsembleNPE`) trained on the table,
+    its interval widths recalibrated on the table's last ``npe.RECALIBRATION_SHARE``."""
     lo, hi = (np.array([spec.priors()[n][k] for n in spec.parameters]) for k in (0, 1))
-    return EnsembleNPE(tuple(spec.parameters), lo, hi, seed=spec.seed).fit(
+    return EnsembleNPE(tuple(spec.parameters), lo, hi, seed=spec.seed, recalibrate=True).fit(
         table.theta[list(spec.parameters)].to_numpy(), _finite_summaries(table, fit)
     )
 
@@ -181,11 +182,15 @@ def coverage(
     """(coverage per engine and parameter, SBC ranks per test survey) on held-out simulations.
 
     ``npe`` trained on ``train`` is used when given (else the Gaussian NPE is trained here);
-    ``others`` adds estimators trained on the same table (e.g. ``{"npe_flow": FlowNPE}``), and
-    rejection ABC on the same table is always included.
+    when it is a recalibrated :class:`EnsembleNPE`, its raw mixture is tested beside it as
+    ``npe_raw``; ``others`` adds estimators trained on the same table (e.g.
+    ``{"npe_flow": FlowNPE}``), and rejection ABC on the same table is always included.
     """
     names = list(spec.parameters)
-    estimators: dict[str, PosteriorEstimator] = {"npe": npe or train_npe(spec, train, fit)}
+    default = npe or train_npe(spec, train, fit)
+    estimators: dict[str, PosteriorEstimator] = {"npe": default}
+    if isinstance(default, EnsembleNPE) and default.recalibration is not None:
+        estimators["npe_raw"] = default.raw()
     estimators.update(others or {})
     x_test = test.summaries(fit)
     truth = test.theta[names].to_numpy()

@@ -70,6 +70,7 @@ DIAGNOSTIC_FILES = (
 # the engines' comparison and coverage test, exported when present
 OPTIONAL_EXPORTS = (
     "coverage.csv",
+    "npe_recalibration.csv",
     "coverage.png",
     "sbc_ranks.csv",
     "engine_comparison.csv",
@@ -256,7 +257,8 @@ def _run_npe(
     jobs: int,
     flow: bool = False,
 ) -> dict[str, EngineRun]:
-    """Reference table, NPE training, coverage test; writes coverage.csv/png, sbc_ranks.csv.
+    """Reference table, NPE training, coverage test; writes coverage.csv/png, sbc_ranks.csv
+    and npe_recalibration.csv (the interval-width map fitted on the held-out part of the table).
 
     With ``flow`` the BayesFlow coupling-flow NPE is trained on the same table too (run
     ``npe_flow``; its coverage rows sit beside the Gaussian NPE's and rejection ABC's).
@@ -278,6 +280,12 @@ def _run_npe(
         f"{trained - table.wall_s:.0f} s ({len(npe.history)} epochs)",
         flush=True,
     )
+    print(f"npe: {npe.recalibration_note}", flush=True)
+    if npe.recalibration is not None:
+        recal = pd.DataFrame(npe.recalibration.table())
+        with results.atomic_file(out / "npe_recalibration.csv") as tmp:
+            recal.to_csv(tmp, index=False, float_format="%.4g")
+        print(recal.round(3).to_string(index=False), flush=True)
     runs = {"npe": _table_run("npe", particles, spec.simulations, trained)}
     others: dict[str, engines.PosteriorEstimator] = {}
     if flow:

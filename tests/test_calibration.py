@@ -337,11 +337,18 @@ def test_calibrate_runs_on_a_dask_cluster(tmp_path: Path) -> None:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning")
-def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
+def test_npe_engine_reduced_coverage_and_comparison(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The reduced CI version of the coverage test: NPE on a small table, with ABC-SMC on the
-    same budget; the coverage table, SBC ranks, figure and comparison are written. (The flow NPE
-    is tested in tests/test_npe_flow.py, in a fresh interpreter.)"""
-    amortised = {"npe", "abc_rejection"}
+    same budget; the coverage table (recalibrated and raw NPE), SBC ranks, figure, the
+    recalibration table and comparison are written. Half the 60 simulations are held out for
+    the recalibration (30 >= MIN_RECALIBRATION; the shipped share 0.1 would leave 6). (The flow
+    NPE is tested in tests/test_npe_flow.py, in a fresh interpreter.)"""
+    from calibration import npe
+
+    monkeypatch.setattr(npe, "RECALIBRATION_SHARE", 0.5)
+    amortised = {"npe", "npe_raw", "abc_rejection"}
     out = tmp_path / "npe"
     args = ["calibrate", "--out", str(out), "--simulations", "60", "--coverage-surveys", "12"]
     args += ["--population", "20", "--ppc-draws", "3", "--compare", "--jobs", "2"]
@@ -356,6 +363,10 @@ def test_npe_engine_reduced_coverage_and_comparison(tmp_path: Path) -> None:
     assert len(ranks) == len(amortised) * 12 * len(spec.parameters)
     assert ranks["rank"].between(0, 99).all()
     assert (out / "coverage.png").stat().st_size > 0
+    recal = pd.read_csv(out / "npe_recalibration.csv")
+    assert list(recal["parameter"]) == list(spec.parameters)
+    assert (recal["n_heldout"] == 30).all()
+    assert (recal["level_for_q05"] < 0.5).all() and (recal["level_for_q95"] > 0.5).all()
     comparison = pd.read_csv(out / "engine_comparison.csv")
     assert list(comparison["parameter"]) == list(spec.parameters)
     costs = pd.read_csv(out / "engine_costs.csv").set_index("engine")

@@ -146,3 +146,100 @@ def test_ensemble_quantiles_lie_between_its_members() -> None:
     each = np.stack([m.marginal_quantiles(probe, qs) for m in est.members])
     assert np.all(q >= each.min(axis=0) - 1e-9) and np.all(q <= each.max(axis=0) + 1e-9)
     assert np.ptp(each[:, :, 1, :], axis=0).max() > 1e-4  # the members' medians differ
+
+
+class _ShiftedGaussian:
+    """A stand-in member: N(x_0, sd) in unbounded coordinates, whatever the truth's spread."""
+
+    def __init__(self, sd: float) -> None:
+        self.sd = sd
+        self.history = [0.0]
+
+    def gaussian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.atleast_2d(x)
+        return x[:, :1].copy(), np.full((x.shape[0], 1, 1), self.sd**2)
+
+    def sample(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        t = rng.normal(float(np.atleast_2d(x)[0, 0]), self.sd, (n, 1))
+        return npe.to_bounded(t, np.zeros(1), np.ones(1))
+
+
+def _pairs(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """x ~ U(-2, 2) and t = x + N(0, 0.5): the exact posterior of t given x is N(x, 0.5)."""
+    x = rng.uniform(-2.0, 2.0, (n, 1))
+    t = x + rng.normal(0.0, 0.5, (n, 1))
+    return npe.to_bounded(t, np.zeros(1), np.ones(1)), x
+
+
+@pytest.mark.parametrize(("sd", "raw90"), [(1.0, 0.99900), (0.35, 0.75043)])
+def test_recalibration_corrects_an_over_wide_and_an_over_narrow_posterior(
+    sd: float, raw90: float
+) -> None:
+    """Known answer: a Gaussian 'posterior' of sd 1.0 (0.35) around x, where the true posterior
+    is N(x, 0.5), covers 2 Phi(1.645 sd / 0.5) - 1 = 0.999 (0.750) at 90%; the map fitted on
+    2,000 held-out pairs brings the 50%/90% coverage of 4,000 new pairs to 0.5/0.9, keeps the
+    median and gives draws with the true spread 0.5."""
+    rng = np.random.default_rng(7)
+    est = npe.EnsembleNPE(("a",), np.zeros(1), np.ones(1), size=1)
+    est.members = [_ShiftedGaussian(sd)]  # type: ignore[list-item]
+    est.recalibration = npe.fit_recalibration(est, *_pairs(2000, rng))
+    theta, x = _pairs(4000, rng)
+    qs = [0.05, 0.25, 0.5, 0.75, 0.95]
+    raw, rec = est.raw_quantiles(x, qs), est.marginal_quantiles(x, qs)
+    truth = theta[:, 0]
+    raw_cover = np.mean((truth >= raw[:, 0, 0]) & (truth <= raw[:, 4, 0]))
+    assert raw_cover == pytest.approx(raw90, abs=0.02)
+    assert np.mean((truth >= rec[:, 0, 0]) & (truth <= rec[:, 4, 0])) == pytest.approx(
+        0.9, abs=0.02
+    )
+    assert np.mean((truth >= rec[:, 1, 0]) & (truth <= rec[:, 3, 0])) == pytest.approx(
+        0.5, abs=0.03
+    )
+    assert rec[:, 2] == pytest.approx(raw[:, 2], abs=1e-12)  # the median stays
+    assert np.all(np.diff(rec, axis=1) > 0)  # quantiles increase with the level
+    table = est.recalibration.table()[0]
+    assert table["n_heldout"] == 2000 and table["raw_coverage_90"] == pytest.approx(raw90, abs=0.02)
+    assert table["level_for_q05"] + table["level_for_q95"] == pytest.approx(1.0)
+    draws = est.sample(np.zeros((1, 1)), 20000, np.random.default_rng(8))
+    t = np.log(draws[:, 0]) - np.log1p(-draws[:, 0])
+    assert np.std(t) == pytest.approx(0.5, rel=0.05)  # the true posterior's sd
+    assert np.median(t) == pytest.approx(0.0, abs=0.02)
+    want = est.marginal_quantiles(np.zeros((1, 1)), qs)[0, :, 0]
+    assert np.quantile(draws[:, 0], qs) == pytest.approx(want, abs=0.01)
+
+
+def test_recalibration_level_map_is_monotone_and_anchored() -> None:
+    rec = npe.Recalibration(("a",), np.sort(np.random.default_rng(0).random((50, 1)) ** 2, axis=0))
+    nominal = np.linspace(0.0, 1.0, 201)
+    levels = rec.level(nominal, 0)
+    assert levels[0] == 0.0 and levels[-1] == npe.MAX_RECALIBRATED_LEVEL
+    assert np.all(np.diff(levels) >= 0)
+    probs = rec.raw_probability(np.linspace(0.01, 0.99, 99), 0)
+    assert np.all(np.diff(probs) > 0) and rec.raw_probability(np.array([0.5]), 0)[0] == 0.5
+
+
+def test_too_few_held_out_simulations_mean_no_recalibration() -> None:
+    rng = np.random.default_rng(9)
+    theta = rng.random((150, 2))  # 10% = 15 held out < MIN_RECALIBRATION
+    x = theta + rng.normal(0.0, 0.1, theta.shape)
+    est = npe.EnsembleNPE(("a", "b"), np.zeros(2), np.ones(2), size=1, recalibrate=True)
+    est.fit(theta, x)
+    assert est.recalibration is None
+    assert "no recalibration: 15 held-out simulations" in est.recalibration_note
+    assert "MIN_RECALIBRATION = 20" in est.recalibration_note
+    q = [0.05, 0.95]
+    assert est.marginal_quantiles(x[:4], q) == pytest.approx(est.raw_quantiles(x[:4], q))
+    with pytest.raises(ValueError, match="at least MIN_RECALIBRATION = 20"):
+        npe.fit_recalibration(est, theta[:10], x[:10])
+
+
+def test_recalibrated_fit_holds_out_the_last_share() -> None:
+    rng = np.random.default_rng(10)
+    theta = rng.random((300, 2))
+    x = theta + rng.normal(0.0, 0.1, theta.shape)
+    est = npe.EnsembleNPE(("a", "b"), np.zeros(2), np.ones(2), size=1, recalibrate=True)
+    est.fit(theta, x)
+    assert est.recalibration is not None and est.recalibration.n_heldout == 30
+    want = np.sort(np.abs(2.0 * est.pit(x[270:], theta[270:]) - 1.0), axis=0)
+    assert est.recalibration.spreads == pytest.approx(want)
+    assert est.raw().recalibration is None and est.raw().members is est.members
