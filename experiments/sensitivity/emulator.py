@@ -15,11 +15,24 @@ bootstrap resample of the training runs, which carries the emulator's error, and
 on a fresh Monte-Carlo sample, which carries the Monte-Carlo error; ``ci_low``/``ci_high``
 are the percentiles of the ``B`` index sets.
 
+GP inputs (:class:`GPInputs`): a plain factor enters as its value scaled to [0, 1]. A
+categorical factor (a ``[choices.<setting>]`` factor, whose value picks one of n choices in
+equal shares) enters as n one-hot columns. The posterior factor, whose value u picks joint
+draw floor(u n_draws), enters as the picked draw's leading principal components (of the
+standardised draws, enough for :data:`POSTERIOR_VARIANCE_SHARE` of their variance, each
+scaled to [0, 1]): as a function of u the outcome jumps from draw to draw, which a GP can
+only read as noise, while as a function of the draw's components it is smooth. The
+Monte-Carlo sample still draws u (and the categories' values) uniformly and maps them the
+same way, so a factor's S1/ST are the indices of its group of input columns moved together.
+
 Validation: every fifth run is held out of a first fit, whose R^2 on them is reported
 (``heldout_r2`` in ``noise.csv``); :func:`compare_with_reference` sets the indices beside a
 brute-force study's with its 95% intervals, after putting the emulator's indices on the
 brute force's footing (its R-replicate means carry noise s^2/R; :func:`on_noisy_footing`).
-Convergence: the GP is refitted on the first
+With ``reuse_kernel`` (``--gp-reuse-kernel``)
+the held-out and convergence fits keep the kernel fitted on all runs instead of optimising
+their own, which is much cheaper but makes the held-out R^2 mildly optimistic (the held-out
+runs helped choose the length scales). Convergence: the GP is refitted on the first
 32, 64, ... runs (each a prefix of the Sobol' sequence, itself space-filling) and the indices
 recomputed (``convergence.csv``, ``convergence_<outcome>.png``).
 """
@@ -28,6 +41,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,9 +66,154 @@ from experiments.sensitivity.design import DUMMY, Study
 
 MC_BASE = 1024  # Saltelli base points of the Monte-Carlo sample on the emulator
 MAX_RESAMPLES = 100  # emulator refits for the interval (more adds little, costs refits)
-RESTARTS = 2  # optimiser restarts of the GP hyperparameters
+RESTARTS = 2  # optimiser restarts of the GP hyperparameters (default of --gp-restarts)
+# share of the standardised posterior draws' variance that the posterior factor's principal
+# components must keep: one GP length scale per component, so more components cost fit time
+# and need more runs; 0.90 keeps the main axes (12 of 16 for the posterior of e0e8af) while
+# dropping the smallest directions, along which a 768-run design cannot resolve an effect
+POSTERIOR_VARIANCE_SHARE = 0.90
 HOLDOUT_EVERY = 5  # every fifth run is held out of the validation fit
 FIRST_CONVERGENCE_RUNS = 32
+
+
+# --- GP inputs: how each design column is presented to the GP --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InputEncoding:
+    """How one design column (scaled to [0, 1]) enters the GP.
+
+    ``kind`` is ``continuous`` (the value itself, one column), ``categorical`` (one-hot over
+    the n categories the value picks in equal shares) or ``draws`` (row floor(u n) of
+    ``table``: the picked draw's features, e.g. its principal components). ``note`` says
+    what the columns are (for ``noise.csv`` and the manifest).
+    """
+
+    kind: str = "continuous"
+    table: np.ndarray | None = None
+    note: str = "value"
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("continuous", "categorical", "draws"):
+            raise ValueError(f"unknown input encoding {self.kind!r}")
+        if self.kind != "continuous":
+            table = np.asarray(self.table, dtype=float)
+            if table.ndim != 2 or len(table) < 1 or table.shape[1] < 1:
+                raise ValueError(f"a {self.kind} encoding needs a 2-d table, got {table.shape}")
+            if not np.all(np.isfinite(table)):
+                raise ValueError(f"a {self.kind} encoding's table has non-finite values")
+
+    @property
+    def width(self) -> int:
+        """The number of GP input columns."""
+        return 1 if self.table is None else int(np.shape(self.table)[1])
+
+    def encode(self, u: np.ndarray) -> np.ndarray:
+        """The GP columns (len(u) x width) of the unit-scaled values ``u``."""
+        u = np.asarray(u, dtype=float)
+        if self.table is None:
+            return u[:, None]
+        table = np.asarray(self.table, dtype=float)
+        n = len(table)
+        pick = np.clip(np.floor(u * n).astype(int), 0, n - 1)  # as Factor.choice / posterior_draw
+        return table[pick]
+
+
+def categorical(n: int) -> InputEncoding:
+    """One-hot columns for a factor whose value picks one of ``n`` categories."""
+    if n < 1:
+        raise ValueError(f"a categorical factor needs at least one category, got {n}")
+    return InputEncoding("categorical", np.eye(n), f"one-hot over {n} choices")
+
+
+def draw_components(
+    draws: np.ndarray | Sequence[Sequence[float]], share: float = POSTERIOR_VARIANCE_SHARE
+) -> InputEncoding:
+    """The leading principal components of standardised ``draws`` (draws x parameters).
+
+    As many components as keep ``share`` of the standardised draws' variance (at least
+    one), each scaled to [0, 1] over the draws; row k is draw k's, in the given order (the
+    order the factor's value picks from). A parameter constant over the draws adds nothing.
+    """
+    values = np.asarray(draws, dtype=float)
+    if values.ndim != 2 or len(values) < 1 or values.shape[1] < 1:
+        raise ValueError(f"draws must be a 2-d array (draws x parameters), got {values.shape}")
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"share must be in (0, 1], got {share}")
+    sd = values.std(axis=0)
+    z = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    if len(values) < 2 or not np.any(sd > 0):  # one draw or all equal: nothing to tell apart
+        return InputEncoding("draws", np.zeros((len(values), 1)), "one draw: no components")
+    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    explained = np.cumsum(singular**2) / np.sum(singular**2)
+    m = int(np.searchsorted(explained, share - 1e-12) + 1)
+    m = min(m, int(np.sum(singular > singular[0] * 1e-12)))
+    scores = z @ vt[:m].T
+    low, high = scores.min(axis=0), scores.max(axis=0)
+    scaled = (scores - low) / np.where(high > low, high - low, 1.0)
+    note = (
+        f"{m} principal components of {values.shape[1]} standardised parameters "
+        f"({explained[m - 1]:.1%} of the draws' variance)"
+    )
+    return InputEncoding("draws", scaled, note)
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorOptions:
+    """GP settings of an emulator study.
+
+    ``restarts``: optimiser restarts of the hyperparameters (``--gp-restarts``);
+    ``reuse_kernel``: the held-out and convergence fits keep the kernel fitted on all runs
+    (``--gp-reuse-kernel``; held-out R^2 then mildly optimistic); ``encodings``: factor name
+    -> :class:`InputEncoding` (factors not named, and the dummy, are continuous).
+    """
+
+    restarts: int = RESTARTS
+    reuse_kernel: bool = False
+    encodings: Mapping[str, InputEncoding] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.restarts, bool) or not isinstance(self.restarts, int):
+            raise ValueError(f"restarts must be an integer >= 0, got {self.restarts!r}")
+        if self.restarts < 0:
+            raise ValueError(f"restarts must be >= 0, got {self.restarts}")
+
+    def inputs(self, study: Study) -> GPInputs:
+        """The GP inputs of ``study``'s design columns (its factors and the dummy)."""
+        unknown = sorted(set(self.encodings) - set(study.factor_names))
+        if unknown:
+            raise ValueError(f"encodings for factors not in the study: {', '.join(unknown)}")
+        names = [*study.factor_names, DUMMY]
+        return GPInputs(tuple(self.encodings.get(n, InputEncoding()) for n in names))
+
+
+@dataclass(frozen=True, slots=True)
+class GPInputs:
+    """The GP's input columns: one :class:`InputEncoding` per design column, in order."""
+
+    encodings: tuple[InputEncoding, ...]
+
+    @property
+    def width(self) -> int:
+        """The number of GP input columns."""
+        return sum(e.width for e in self.encodings)
+
+    def features(self, U: np.ndarray) -> np.ndarray:
+        """The GP inputs of design rows ``U`` (scaled to the unit cube)."""
+        U = np.asarray(U, dtype=float)
+        if U.ndim != 2 or U.shape[1] != len(self.encodings):
+            raise ValueError(f"U has shape {U.shape}; expected (rows, {len(self.encodings)})")
+        if all(e.table is None for e in self.encodings):
+            return U
+        return np.hstack([e.encode(U[:, k]) for k, e in enumerate(self.encodings)])
+
+    def describe(self, names: Sequence[str]) -> str:
+        """The non-plain encodings, ``name: note; ...`` (empty if every column is plain)."""
+        return "; ".join(
+            f"{n}: {e.note}"
+            for n, e in zip(names, self.encodings, strict=True)
+            if e.table is not None
+        )
 
 
 def _unit(study: Study, X: np.ndarray) -> np.ndarray:
@@ -69,13 +229,17 @@ def _kernel(dims: int) -> Kernel:
 
 
 def fit_gp(
-    X: np.ndarray, y: np.ndarray, seed: int, kernel: Kernel | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int,
+    kernel: Kernel | None = None,
+    restarts: int = RESTARTS,
 ) -> GaussianProcessRegressor:
-    """A GP fitted to runs (``X`` in the unit cube); a given ``kernel`` is kept as it is."""
+    """A GP fitted to runs (``X``: GP inputs); a given ``kernel`` is kept as it is."""
     gp = GaussianProcessRegressor(
         kernel=kernel if kernel is not None else _kernel(X.shape[1]),
         normalize_y=True,
-        n_restarts_optimizer=0 if kernel is not None else RESTARTS,
+        n_restarts_optimizer=0 if kernel is not None else restarts,
         optimizer=None if kernel is not None else "fmin_l_bfgs_b",
         random_state=seed,
     )
@@ -86,9 +250,11 @@ def fit_gp(
     return gp
 
 
-def _training(study: Study, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every finite run as one training point (replicates repeat their point)."""
-    U = _unit(study, X)
+def _training(
+    study: Study, X: np.ndarray, Y: np.ndarray, inputs: GPInputs
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every finite run as one training point (GP inputs; replicates repeat their point)."""
+    U = inputs.features(_unit(study, X))
     reps = Y.shape[1]
     XX = np.repeat(U, reps, axis=0)
     yy = Y.reshape(-1)
@@ -103,11 +269,16 @@ def mc_sample(dims: int, base: int, seed: int) -> np.ndarray:
 
 
 def gp_indices(
-    gp: GaussianProcessRegressor, dims: int, base: int, seed: int
+    gp: GaussianProcessRegressor, dims: int, base: int, seed: int, inputs: GPInputs | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """S1 and ST of the GP mean over a fresh Saltelli sample."""
+    """S1 and ST of the GP mean over a fresh Saltelli sample of the design columns.
+
+    The sample is drawn over the ``dims`` design columns (unit cube) and mapped to the GP's
+    inputs by ``inputs`` (default: the columns themselves), so each index is that of a
+    design column, i.e. of all its GP input columns moved together.
+    """
     U = mc_sample(dims, base, seed)
-    mean = np.asarray(gp.predict(U), dtype=float)
+    mean = np.asarray(gp.predict(U if inputs is None else inputs.features(U)), dtype=float)
     return sobol_estimates(mean.reshape(base, dims + 2))
 
 
@@ -119,25 +290,46 @@ def _white_noise(gp: GaussianProcessRegressor) -> float:
     return level * scale**2
 
 
-def _heldout_r2(study: Study, X: np.ndarray, Y: np.ndarray, seed: int) -> float:
-    """R^2 of a fit without every fifth run, on those runs' replicate means."""
+def _heldout_r2(
+    study: Study,
+    X: np.ndarray,
+    Y: np.ndarray,
+    seed: int,
+    inputs: GPInputs,
+    options: EmulatorOptions,
+    kernel: Kernel | None,
+) -> float:
+    """R^2 of a fit without every fifth run, on those runs' replicate means.
+
+    ``kernel`` (with ``reuse_kernel``): the fit keeps it instead of optimising its own.
+    """
     held = np.arange(len(X)) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     if held.sum() < 2:
         return math.nan
-    XX, yy = _training(study, X[~held], Y[~held])
-    gp = fit_gp(XX, yy, seed)
+    XX, yy = _training(study, X[~held], Y[~held], inputs)
+    gp = fit_gp(XX, yy, seed, kernel=kernel, restarts=options.restarts)
     truth = row_means(Y[held])
     ok = np.isfinite(truth)
-    pred = gp.predict(_unit(study, X[held][ok]))
+    pred = gp.predict(inputs.features(_unit(study, X[held][ok])))
     ss_res = float(np.sum((truth[ok] - pred) ** 2))
     ss_tot = float(np.sum((truth[ok] - truth[ok].mean()) ** 2))
     return 1.0 - ss_res / ss_tot if ss_tot > 0 else math.nan
 
 
 def _convergence(
-    study: Study, X: np.ndarray, Y: np.ndarray, outcome: str, seed: int
+    study: Study,
+    X: np.ndarray,
+    Y: np.ndarray,
+    outcome: str,
+    seed: int,
+    inputs: GPInputs,
+    options: EmulatorOptions,
+    kernel: Kernel | None,
 ) -> pd.DataFrame:
-    """Indices of GPs fitted on the first 32, 64, ... runs (the last is all of them)."""
+    """Indices of GPs fitted on the first 32, 64, ... points (the last is all of them).
+
+    ``kernel`` (with ``reuse_kernel``): every fit keeps it instead of optimising its own.
+    """
     names = [*study.factor_names, DUMMY]
     sizes = []
     n = FIRST_CONVERGENCE_RUNS
@@ -147,9 +339,11 @@ def _convergence(
     sizes.append(len(X))
     rows = []
     for size in sizes:
-        XX, yy = _training(study, X[:size], Y[:size])
-        gp = fit_gp(XX, yy, seed)
-        s1, st = gp_indices(gp, len(names), MC_BASE, child_seed(study.seed, "sensitivity_analysis"))
+        XX, yy = _training(study, X[:size], Y[:size], inputs)
+        gp = fit_gp(XX, yy, seed, kernel=kernel, restarts=options.restarts)
+        s1, st = gp_indices(
+            gp, len(names), MC_BASE, child_seed(study.seed, "sensitivity_analysis"), inputs
+        )
         for index, values in (("S1", s1), ("ST", st)):
             for name, value in zip(names, values, strict=True):
                 rows.append(
@@ -165,27 +359,38 @@ def _convergence(
 
 
 def analyse_emulator(
-    study: Study, X: np.ndarray, Y: np.ndarray, outcome: str, bootstrap: int
+    study: Study,
+    X: np.ndarray,
+    Y: np.ndarray,
+    outcome: str,
+    bootstrap: int,
+    options: EmulatorOptions | None = None,
 ) -> OutcomeResult:
-    """Emulator-based first- and total-order indices of one outcome, with validation."""
+    """Emulator-based first- and total-order indices of one outcome, with validation.
+
+    ``options``: GP restarts, kernel reuse and the factors' input encodings (default:
+    :class:`EmulatorOptions`, every factor plain).
+    """
+    options = EmulatorOptions() if options is None else options
+    inputs = options.inputs(study)
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
         Y = Y[:, None]
     noise: dict[str, Any] = noise_summary(Y)
-    XX, yy = _training(study, X, Y)
+    XX, yy = _training(study, X, Y, inputs)
     if len(yy) < 8 or np.ptp(yy) <= np.finfo(float).eps * max(1.0, float(np.max(np.abs(yy)))):
         return OutcomeResult(outcome, noise=noise, skipped="constant or too few finite runs")
     seed = child_seed(study.seed, "sensitivity_analysis")
     names = [*study.factor_names, DUMMY]
     dims = len(names)
-    gp = fit_gp(XX, yy, seed)
-    s1, st = gp_indices(gp, dims, MC_BASE, seed)
+    gp = fit_gp(XX, yy, seed, restarts=options.restarts)
+    s1, st = gp_indices(gp, dims, MC_BASE, seed, inputs)
     rng = np.random.default_rng(child_seed(study.seed, "bootstrap"))
     draws_s1, draws_st = [], []
     for b in range(min(max(bootstrap, 0), MAX_RESAMPLES)):
         pick = rng.integers(0, len(yy), len(yy))
         refit = fit_gp(XX[pick], yy[pick], seed, kernel=gp.kernel_)
-        b1, bt = gp_indices(refit, dims, MC_BASE, seed + 1 + b)
+        b1, bt = gp_indices(refit, dims, MC_BASE, seed + 1 + b, inputs)
         draws_s1.append(b1)
         draws_st.append(bt)
     tail = 100 * (1 - CONF_LEVEL) / 2
@@ -215,19 +420,28 @@ def analyse_emulator(
     indices["is_dummy"] = indices["name"] == DUMMY
     indices["above_dummy"] = _flag_above_dummy(indices)
     white = _white_noise(gp)
-    signal = float(np.var(gp.predict(mc_sample(dims, 256, seed + 7919))))
+    signal = float(np.var(gp.predict(inputs.features(mc_sample(dims, 256, seed + 7919)))))
+    reused = gp.kernel_ if options.reuse_kernel else None
     noise.update(
         {
             "emulator_runs": float(len(yy)),
             "emulator_noise_variance": white,
             "emulator_signal_variance": signal,
             "emulator_noise_share": white / (white + signal) if white + signal > 0 else math.nan,
-            "heldout_r2": _heldout_r2(study, X, Y, seed),
+            "heldout_r2": _heldout_r2(study, X, Y, seed, inputs, options, reused),
+            "heldout_r2_kernel": (
+                "reused from the fit on all runs (mildly optimistic)"
+                if options.reuse_kernel
+                else "fitted without the held-out runs"
+            ),
             "bootstrap_resamples": float(len(draws_st)),
+            "gp_restarts": float(options.restarts),
+            "gp_input_columns": float(inputs.width),
+            "gp_inputs": inputs.describe(names) or "every factor's value",
             "kernel": str(gp.kernel_),
         }
     )
-    convergence = _convergence(study, X, Y, outcome, seed)
+    convergence = _convergence(study, X, Y, outcome, seed, inputs, options, reused)
     return OutcomeResult(outcome, indices[list(INDEX_COLUMNS)], noise, convergence)
 
 

@@ -232,3 +232,88 @@ def sweep_evaluator(
         return out, seeds  # with point_seeds: R = len(seeds); run_study keeps the array
 
     return evaluate
+
+
+RUNS_TABLE = "sweep/runs.parquet"  # where a sensitivity study's sweep keeps its runs table
+
+
+def stored_evaluator(
+    directory: Path, study: Study, seeds: Sequence[int], outcomes: Sequence[str]
+) -> Evaluator:
+    """An evaluator reading the runs of an earlier study (``--runs-from DIR``), running nothing.
+
+    ``DIR/sweep/runs.parquet`` must hold every (point, replicate) of the design it is given:
+    the same factor values, the same seeds (each row's own under independent seeding, else
+    ``seeds`` at every point) and the ``outcomes``; anything else is refused with what
+    differs. A failed run leaves NaN, as in :func:`sweep_evaluator`.
+    """
+    path = Path(directory) / RUNS_TABLE
+    if not path.is_file():
+        raise BadInput(
+            f"--runs-from {directory}: no {RUNS_TABLE}; give the --out DIR of an earlier "
+            "`govsim sensitivity` study whose sweep finished"
+        )
+    import pandas as pd
+
+    runs = pd.read_parquet(path)
+    missing = [c for c in ("point", "replicate", "seed", "status", *outcomes) if c not in runs]
+    if missing:
+        raise BadInput(f"{path}: missing columns {', '.join(missing)}")
+
+    def evaluate(
+        points: np.ndarray, point_seeds: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
+        reps = len(seeds) if point_seeds is None else int(np.shape(point_seeds)[1])
+        expected = (
+            np.tile(np.asarray(seeds, dtype=np.int64), (len(points), 1))
+            if point_seeds is None
+            else np.asarray(point_seeds, dtype=np.int64)
+        )
+        problems = _stored_mismatch(runs, study.factor_names, points, expected, reps)
+        if problems:
+            raise BadInput(
+                f"--runs-from {directory}: the stored runs do not match this study's design "
+                "(experiment factors, --samples, --seed, --seeding):\n" + "\n".join(problems)
+            )
+        ordered = runs.sort_values(["point", "replicate"])
+        ok = (ordered["status"] == "ok").to_numpy().reshape(len(points), reps)
+        out = {}
+        for name in outcomes:
+            values = ordered[name].to_numpy(dtype=float).reshape(len(points), reps)
+            out[name] = np.where(ok, values, np.nan)
+        return out, tuple(int(s) for s in seeds)
+
+    return evaluate
+
+
+def _stored_mismatch(
+    runs: Any, names: Sequence[str], points: np.ndarray, seeds: np.ndarray, reps: int
+) -> list[str]:
+    """How a stored runs table differs from a design and its seeds (empty: it matches)."""
+    n = len(points)
+    if len(runs) != n * reps:
+        return [f"{len(runs)} stored runs; the design has {n} points x {reps} replicates"]
+    pairs = runs["point"].to_numpy(dtype=int) * reps + runs["replicate"].to_numpy(dtype=int)
+    if sorted(pairs.tolist()) != list(range(n * reps)):
+        return [f"the stored (point, replicate) pairs are not those of {n} x {reps} runs"]
+    missing = [name for name in names if name not in runs]
+    if missing:
+        return [f"factors not in the stored runs: {', '.join(missing)}"]
+    ordered = runs.sort_values(["point", "replicate"])
+    problems = []
+    for k, name in enumerate(names):
+        stored = ordered[name].to_numpy(dtype=float).reshape(n, reps)
+        if not np.allclose(stored, points[:, k : k + 1], rtol=0.0, atol=1e-12):
+            worst = int(np.argmax(np.abs(stored - points[:, k : k + 1]).max(axis=1)))
+            problems.append(
+                f"factor {name}: stored value {stored[worst, 0]:.6g} at point {worst}, "
+                f"the design has {points[worst, k]:.6g}"
+            )
+    stored_seeds = ordered["seed"].to_numpy(dtype=np.int64).reshape(n, reps)
+    if not np.array_equal(stored_seeds, seeds):
+        bad = int(np.argmax((stored_seeds != seeds).any(axis=1)))
+        problems.append(
+            f"seeds: stored {stored_seeds[bad].tolist()} at point {bad}, this study's are "
+            f"{seeds[bad].tolist()}"
+        )
+    return problems

@@ -13,7 +13,7 @@ from abm.rng import point_seeds as make_point_seeds
 from experiments.errors import BadInput
 from experiments.sensitivity.analysis import DEFAULT_BOOTSTRAP, OutcomeResult, analyse_outcome
 from experiments.sensitivity.design import Study
-from experiments.sensitivity.emulator import analyse_emulator
+from experiments.sensitivity.emulator import EmulatorOptions, analyse_emulator
 from experiments.sensitivity.evaluate import Evaluator
 
 
@@ -54,6 +54,7 @@ def run_study(
     outcomes: Sequence[str] | None = None,
     bootstrap: int = DEFAULT_BOOTSTRAP,
     replicates: int = 1,
+    emulator: EmulatorOptions | None = None,
 ) -> StudyResult:
     """Sample the design, evaluate each distinct model point once, analyse every outcome.
 
@@ -61,6 +62,7 @@ def run_study(
     column and returns ({outcome: array (points, replicates)}, seeds used). Under
     ``seeding = "independent"`` every design row is a point of its own with ``replicates``
     seeds from :func:`abm.rng.point_seeds` (``point_seeds`` is then that array).
+    ``emulator`` sets the GP of an emulator study (restarts, kernel reuse, input encodings).
     """
     design = study.design()
     seeds_array: np.ndarray | None = None
@@ -79,8 +81,14 @@ def run_study(
         raise BadInput(f"the model did not return outcomes {', '.join(missing)}")
     outputs = {name: raw[name][inverse.ravel()] for name in names}
     started = time.perf_counter()
-    analyse = analyse_emulator if study.method == "emulator" else analyse_outcome
-    results = tuple(analyse(study, design, outputs[n], n, bootstrap) for n in names)
+    if study.method == "emulator":
+        results = tuple(
+            analyse_emulator(study, design, outputs[n], n, bootstrap, emulator) for n in names
+        )
+    else:
+        if emulator is not None:
+            raise BadInput(f"GP options are for --method emulator, not {study.method}")
+        results = tuple(analyse_outcome(study, design, outputs[n], n, bootstrap) for n in names)
     return StudyResult(
         study=study,
         design=design,
