@@ -102,8 +102,9 @@ def test_run_writes_the_four_files_and_a_full_manifest(
     assert man["config"]["population"]["n_non_mission_cities"] == 20
     countries = DATA_DIR / "countries.csv"
     assert man["data_sha256"][str(countries)] == file_sha256(countries)
-    # cities, countries, grid intensity, plants, announced projects, ETS sector mix
-    assert len(man["data_sha256"]) == 9
+    # cities, countries, grid intensity, plants, announced projects, ETS sector mix, energy
+    # prices, demand drivers, steel and chemicals import shares
+    assert len(man["data_sha256"]) == 10
     assert {"python", "numpy", "pandas", "mesa"} <= set(man["package_versions"])
     eu = pd.read_parquet(out / "eu_year.parquet")
     assert sorted(eu.loc[eu["level"] == "EU", "year"]) == list(range(2025, 2033))
@@ -301,8 +302,8 @@ def test_compare_baseline_with_a_renamed_copy_gives_exact_zero_differences(
     assert man["scenarios"][0]["config"]["population"]["generated_installations"] == 10
     assert man["command"].startswith("govsim compare ")
     assert str(copy) in man["command"]
-    # cities, countries, grid intensity, plants, announced projects, ETS sector mix
-    assert len(man["data_sha256"]) == 9 and "numpy" in man["package_versions"]
+    # the ten data files (as in test_run_writes_the_four_files_and_a_full_manifest)
+    assert len(man["data_sha256"]) == 10 and "numpy" in man["package_versions"]
     assert (out / "emission_pathways.png").read_bytes()[:8] == PNG_MAGIC
     stdout = capsys.readouterr().out
     assert "baseline_copy" in stdout and "95% CI" in stdout
