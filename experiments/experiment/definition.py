@@ -193,6 +193,15 @@ class Experiment:
         return problem
 
 
+def draw_axes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standardised draws (draws x parameters; a constant parameter left at 0) and their
+    principal axes: ``(z, singular values, vt)`` of ``np.linalg.svd(z)``."""
+    sd = values.std(axis=0)
+    z = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    return z, singular, vt
+
+
 def order_draws(draws: Sequence[Mapping[str, float]]) -> tuple[Mapping[str, float], ...]:
     """Posterior draws sorted along the first principal component of their standardised values.
 
@@ -205,9 +214,7 @@ def order_draws(draws: Sequence[Mapping[str, float]]) -> tuple[Mapping[str, floa
         return tuple(draws)
     names = list(draws[0])
     values = np.array([[float(d[n]) for n in names] for d in draws], dtype=float)
-    sd = values.std(axis=0)
-    z = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    _, _, vt = np.linalg.svd(z, full_matrices=False)
+    z, _, vt = draw_axes(values)
     axis = vt[0] * np.sign(vt[0][np.argmax(np.abs(vt[0]))])
     order = np.argsort(z @ axis, kind="stable")
     return tuple(draws[i] for i in order.tolist())

@@ -158,6 +158,11 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=cmd_sensitivity)
 
 
+def _changed_keys(previous: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """The top-level keys in which a stored study record and the current one differ."""
+    return sorted(k for k in set(current) | set(previous) if previous.get(k) != current.get(k))
+
+
 def _check_study_dir(out: Path, study: Study, context: Mapping[str, Any]) -> None:
     """Allow a new or empty DIR, or one holding the same study (resume); refuse anything else."""
     if out.exists() and not out.is_dir():
@@ -173,7 +178,7 @@ def _check_study_dir(out: Path, study: Study, context: Mapping[str, Any]) -> Non
     previous = json.loads(saved.read_text(encoding="utf-8"))
     current = json.loads(json.dumps({"study": study.as_dict(), **context}, default=str))
     if previous != current:
-        changed = sorted(k for k in current if previous.get(k) != current.get(k))
+        changed = _changed_keys(previous, current)
         raise BadInput(
             f"output directory {out} holds a different study (differs in: "
             f"{', '.join(changed) or 'format'}); choose a new --out to run this one"
@@ -192,9 +197,7 @@ def _stored_study(directory: Path, study: Study, replicates: int) -> dict[str, A
     current = json.loads(json.dumps(study.as_dict(), default=str))
     previous = stored.get("study", {})
     if previous != current:
-        changed = sorted(
-            k for k in set(current) | set(previous) if previous.get(k) != current.get(k)
-        )
+        changed = _changed_keys(previous, current)
         detail = ", ".join(
             f"{k}: stored {previous.get(k)!r}, now {current.get(k)!r}"
             for k in changed

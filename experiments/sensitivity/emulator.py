@@ -53,6 +53,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
 
 from abm.rng import child_seed
+from experiments.experiment.definition import draw_axes
 from experiments.sensitivity.analysis import (
     CONF_LEVEL,
     INDEX_COLUMNS,
@@ -140,11 +141,9 @@ def draw_components(
         raise ValueError(f"draws must be a 2-d array (draws x parameters), got {values.shape}")
     if not 0.0 < share <= 1.0:
         raise ValueError(f"share must be in (0, 1], got {share}")
-    sd = values.std(axis=0)
-    z = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    if len(values) < 2 or not np.any(sd > 0):  # one draw or all equal: nothing to tell apart
+    if len(values) < 2 or not np.any(values.std(axis=0) > 0):  # nothing to tell apart
         return InputEncoding("draws", np.zeros((len(values), 1)), "one draw: no components")
-    _, singular, vt = np.linalg.svd(z, full_matrices=False)
+    z, singular, vt = draw_axes(values)
     explained = np.cumsum(singular**2) / np.sum(singular**2)
     m = int(np.searchsorted(explained, share - 1e-12) + 1)
     m = min(m, int(np.sum(singular > singular[0] * 1e-12)))
